@@ -1,0 +1,3 @@
+from streamfer.cli import main
+
+raise SystemExit(main())

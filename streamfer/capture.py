@@ -1,0 +1,309 @@
+"""Frame sources and the capture thread.
+
+A source is a camera index, a video file, a stream URL (rtsp/http/https/tcp/udp) or ``demo``.
+``Capture`` reads it on its own thread:
+
+- live sources (cameras, streams) and files played with ``realtime``: only the newest frame
+  is kept; a frame replaced before the consumer took it counts as dropped;
+- files played as fast as possible: a bounded queue, the reader waits for the consumer, and no
+  frame is lost.
+
+Timestamps: files and the demo use the frame's position (index / fps); live sources use a
+monotonic clock from the first frame.
+"""
+
+from __future__ import annotations
+
+import queue
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import cv2
+import numpy as np
+
+from streamfer import demo
+from streamfer.core import Frame, Image
+from streamfer.errors import SourceError
+from streamfer.stats import RateMeter
+
+_URL = re.compile(r"^(rtsp|rtsps|rtmp|http|https|tcp|udp)://", re.IGNORECASE)
+_IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
+
+
+class FrameReader(Protocol):
+    """Something that yields images one at a time: ``read`` returns None at the end."""
+
+    description: str
+    is_live: bool
+    fps: float
+
+    def read(self) -> Image | None: ...
+
+    def close(self) -> None: ...
+
+
+class OpenCVReader:
+    """Camera, video file or stream through ``cv2.VideoCapture``."""
+
+    def __init__(self, capture: cv2.VideoCapture, description: str, is_live: bool) -> None:
+        self._capture = capture
+        self.description = description
+        self.is_live = is_live
+        fps = float(capture.get(cv2.CAP_PROP_FPS) or 0.0)
+        self.fps = fps if 1.0 <= fps <= 1000.0 else 30.0
+        frame_count = float(capture.get(cv2.CAP_PROP_FRAME_COUNT) or 0.0)
+        self.frame_count = int(frame_count) if frame_count > 0 and not is_live else None
+
+    def read(self) -> Image | None:
+        ok, image = self._capture.read()
+        if not ok or image is None:
+            return None
+        if image.ndim == 2:
+            image = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
+        return np.asarray(image, dtype=np.uint8)
+
+    def close(self) -> None:
+        self._capture.release()
+
+
+class FrameFolderReader:
+    """A folder of image files read in name order as one clip (a frame sequence)."""
+
+    def __init__(self, folder: Path, fps: float = 30.0) -> None:
+        self.files = sorted(p for p in folder.iterdir() if p.suffix.lower() in _IMAGE_SUFFIXES)
+        if not self.files:
+            raise SourceError(f"folder {folder} holds no image files", "give a video or frames")
+        self.description = str(folder)
+        self.is_live = False
+        self.fps = fps
+        self.frame_count: int | None = len(self.files)
+        self._next = 0
+
+    def read(self) -> Image | None:
+        while self._next < len(self.files):
+            path = self.files[self._next]
+            self._next += 1
+            image = cv2.imread(str(path))
+            if image is not None:
+                return np.asarray(image, dtype=np.uint8)
+        return None
+
+    def close(self) -> None:
+        pass
+
+
+class DemoReader:
+    """The generated demo clip (real faces from a public-domain portrait), 20 s at 30 fps."""
+
+    def __init__(self, loop: bool = False) -> None:
+        demo.grace_hopper()  # fail now, not on the capture thread, if it cannot be read
+        self.description = "demo (Grace Hopper portrait, generated)"
+        self.is_live = False
+        self.fps = demo.FPS
+        self.loop = loop
+        self.frame_count: int | None = None if loop else int(demo.DURATION_SECONDS * demo.FPS)
+        self._index = 0
+
+    def read(self) -> Image | None:
+        if self.frame_count is not None and self._index >= self.frame_count:
+            return None
+        image = demo.demo_frame(self._index / self.fps)
+        self._index += 1
+        return image
+
+    def close(self) -> None:
+        pass
+
+
+def open_reader(spec: str, open_timeout_seconds: float = 10.0) -> FrameReader:
+    """Open the source named by ``spec``; raise SourceError with a hint when it cannot be read."""
+    spec = spec.strip()
+    if spec == "demo":
+        return DemoReader()
+    if spec.isdigit():
+        return _open_camera(int(spec))
+    if _URL.match(spec):
+        return _open_stream(spec, open_timeout_seconds)
+    path = Path(spec).expanduser()
+    if path.is_dir():
+        return FrameFolderReader(path)
+    return open_video_file(path)
+
+
+def _open_camera(index: int) -> OpenCVReader:
+    capture = cv2.VideoCapture(index)
+    if not capture.isOpened() or not capture.grab():
+        capture.release()
+        raise SourceError(
+            f"no camera at index {index}",
+            "plug one in, pick another with --source N, or try --source demo",
+        )
+    return OpenCVReader(capture, f"camera {index}", is_live=True)
+
+
+def _open_stream(url: str, timeout: float) -> OpenCVReader:
+    ms = int(timeout * 1000)
+    capture = cv2.VideoCapture(
+        url, cv2.CAP_FFMPEG, [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, ms, cv2.CAP_PROP_READ_TIMEOUT_MSEC, ms]
+    )
+    if not capture.isOpened():
+        capture.release()
+        raise SourceError(
+            f"cannot reach stream {url}",
+            "check the address, the network and that the camera is streaming",
+        )
+    return OpenCVReader(capture, url, is_live=True)
+
+
+def open_video_file(path: Path) -> OpenCVReader:
+    """Open a video file, checking that it exists, is not empty and decodes a first frame."""
+    if not path.exists():
+        raise SourceError(f"video file {path} does not exist", "check the path")
+    if path.is_file() and path.stat().st_size == 0:
+        raise SourceError(f"video file {path} is empty (0 bytes)", "record or copy it again")
+    capture = cv2.VideoCapture(str(path))
+    if not capture.isOpened():
+        capture.release()
+        raise SourceError(f"{path} is not a video OpenCV can decode", "convert it to mp4 with ffmpeg")
+    ok, first = capture.read()
+    if not ok or first is None:
+        capture.release()
+        raise SourceError(f"{path} has no decodable video frames (corrupt?)", "check the file")
+    capture.set(cv2.CAP_PROP_POS_FRAMES, 0)
+    return OpenCVReader(capture, str(path), is_live=False)
+
+
+@dataclass
+class CaptureStats:
+    read: int = 0
+    delivered: int = 0
+    dropped: int = 0
+
+
+_END = object()
+
+
+class Capture:
+    """Reads a FrameReader on its own thread; iterate over it to get Frames.
+
+    ``latest_only`` keeps just the newest frame (live sources, real-time playback); otherwise a
+    queue of ``queue_size`` frames applies back-pressure and nothing is lost. ``realtime``
+    paces a file at its own frame rate. ``clock`` is injectable for tests.
+    """
+
+    def __init__(
+        self,
+        reader: FrameReader,
+        *,
+        realtime: bool = False,
+        latest_only: bool | None = None,
+        queue_size: int = 8,
+        stop: threading.Event | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.reader = reader
+        self.realtime = realtime or reader.is_live
+        self.latest_only = self.realtime if latest_only is None else latest_only
+        self.stop = stop or threading.Event()
+        self.stats = CaptureStats()
+        self.input_rate = RateMeter()
+        self.error: BaseException | None = None
+        self._clock = clock
+        self._queue: queue.Queue[object] = queue.Queue(maxsize=queue_size)
+        self._slot: object | None = None
+        self._slot_ready = threading.Condition()
+        self._thread = threading.Thread(target=self._loop, name="streamfer-capture", daemon=True)
+
+    def start(self) -> Capture:
+        self._thread.start()
+        return self
+
+    def _loop(self) -> None:
+        start: float | None = None
+        try:
+            index = 0
+            while not self.stop.is_set():
+                image = self.reader.read()
+                now = self._clock()
+                if image is None:
+                    break
+                if start is None:
+                    start = now
+                if self.reader.is_live:
+                    t = now - start
+                else:
+                    t = index / self.reader.fps
+                    if self.realtime:
+                        delay = start + t - self._clock()
+                        if delay > 0 and self.stop.wait(delay):
+                            break
+                        now = self._clock()
+                self.stats.read += 1
+                self.input_rate.tick(now)
+                self._deliver(Frame(index=index, t=t, image=image, captured=now))
+                index += 1
+        except BaseException as exc:  # handed to the consumer, which raises it
+            self.error = exc
+        finally:
+            self._deliver(_END)
+
+    def _deliver(self, item: object) -> None:
+        if self.latest_only:
+            with self._slot_ready:
+                if item is _END:
+                    # the newest frame, if not yet taken, is still delivered before the end
+                    self._queue.put(_END)
+                else:
+                    if isinstance(self._slot, Frame):
+                        self.stats.dropped += 1
+                    self._slot = item
+                self._slot_ready.notify()
+            return
+        while True:
+            try:
+                self._queue.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                if self.stop.is_set():
+                    return
+
+    def _take(self) -> object:
+        if not self.latest_only:
+            while True:
+                try:
+                    return self._queue.get(timeout=0.1)
+                except queue.Empty:
+                    if self.stop.is_set() and not self._thread.is_alive():
+                        return _END
+        with self._slot_ready:
+            while self._slot is None:
+                if not self._queue.empty():
+                    return self._queue.get()
+                self._slot_ready.wait(timeout=0.1)
+            item, self._slot = self._slot, None
+            return item
+
+    def __iter__(self) -> Iterator[Frame]:
+        while True:
+            item = self._take()
+            if item is _END:
+                break
+            assert isinstance(item, Frame)
+            self.stats.delivered += 1
+            yield item
+        if self.error is not None:
+            if isinstance(self.error, Exception):
+                raise SourceError(
+                    f"reading {self.reader.description} failed: {self.error}"
+                ) from self.error
+            raise self.error
+
+    def close(self) -> None:
+        self.stop.set()
+        self._thread.join(timeout=5.0)
+        self.reader.close()

@@ -1,0 +1,9 @@
+"""Each sub-command is a module with ``add_parser(subparsers)``; the parser sets ``handler``."""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+from streamfer.commands import run as _run
+
+COMMANDS: list[ModuleType] = [_run]

@@ -1,0 +1,74 @@
+"""Options shared by the commands that run the pipeline, and turning them into a Config."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from streamfer import config as config_module
+from streamfer.config import Config
+
+
+def add_config_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--config",
+        metavar="FILE",
+        type=Path,
+        help="settings file (default: ./config.toml, else the one in the streamfer checkout)",
+    )
+    parser.add_argument("--traceback", action="store_true", help="show the full traceback of an error")
+
+
+def add_method_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("representative emotion (override config.toml [aggregator])")
+    group.add_argument(
+        "--method",
+        choices=["threshold", "top1"],
+        help="threshold: the paper's rule (default); top1: the plain majority of the window",
+    )
+    group.add_argument(
+        "--threshold",
+        type=float,
+        metavar="F",
+        help="share of the window's frames (0-1] the top non-neutral emotion needs (default 0.20)",
+    )
+    group.add_argument(
+        "--labels",
+        choices=["7", "3"],
+        dest="label_set",
+        help="7 emotions, or 3 broad ones: negative, positive, neutral",
+    )
+    group.add_argument(
+        "--window", type=float, metavar="SECONDS", help="length of the sliding window (default 3)"
+    )
+    group.add_argument(
+        "--interval", type=float, metavar="SECONDS", help="how often a verdict is logged (default 1)"
+    )
+    group.add_argument(
+        "--threads", type=int, metavar="N", help="threads for the emotion model (default 1)"
+    )
+
+
+def load_config(args: argparse.Namespace, extra: dict[str, Any] | None = None) -> Config:
+    """The config file named by ``--config`` (or the default one) with the flags applied."""
+    path = args.config if args.config is not None else config_module.find_default_config()
+    config = config_module.load(path)
+    overrides: dict[str, Any] = {
+        "aggregator.method": getattr(args, "method", None),
+        "aggregator.threshold": getattr(args, "threshold", None),
+        "aggregator.label_set": getattr(args, "label_set", None),
+        "aggregator.window_seconds": getattr(args, "window", None),
+        "aggregator.emit_interval_seconds": getattr(args, "interval", None),
+        "classifier.num_threads": getattr(args, "threads", None),
+    }
+    overrides.update(extra or {})
+    return config_module.with_overrides(config, overrides, _FLAGS)
+
+
+_FLAGS = {
+    "aggregator.label_set": "--labels",
+    "aggregator.window_seconds": "--window",
+    "aggregator.emit_interval_seconds": "--interval",
+    "classifier.num_threads": "--threads",
+}

@@ -1,0 +1,96 @@
+"""``streamfer run``: the live monitor."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from rich.console import Console
+
+from streamfer.capture import open_reader
+from streamfer.commands.options import add_config_options, add_method_options, load_config
+from streamfer.log import dated_log_path
+from streamfer.monitor import RunOptions, run_session
+from streamfer.pipeline import FramePipeline
+
+EPILOG = """\
+examples:
+  streamfer run --source demo                 generated clip of real faces, no camera needed
+  streamfer run                               the default camera (index 0)
+  streamfer run --source 1 --threshold 0.15   another camera, a lower threshold
+  streamfer run --source session.mp4 --realtime --log-frames
+  streamfer run --source rtsp://10.0.0.5/stream --no-dashboard
+
+keys while it runs: q quits; m adds a marker (type a note, Enter).
+The log is one JSON object a line; read it with pandas.read_json(path, lines=True).
+"""
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser(
+        "run",
+        help="monitor a camera, video file or stream live",
+        description="Watch faces live and show each person's representative emotion.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--source",
+        metavar="SRC",
+        help="camera index (default 0), video file, frame folder, stream URL, or 'demo'",
+    )
+    parser.add_argument(
+        "--realtime",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="play files at their own frame rate, as a camera would (newest frame wins); "
+        "--no-realtime processes every frame as fast as possible (the default for files; "
+        "the demo plays in real time unless told otherwise)",
+    )
+    parser.add_argument("--log-dir", type=Path, metavar="DIR", help="where the JSONL log goes")
+    parser.add_argument(
+        "--log-frames", action="store_true", default=None, help="also log every frame's faces"
+    )
+    parser.add_argument("--max-frames", type=int, metavar="N", help="stop after N frames")
+    parser.add_argument(
+        "--no-dashboard",
+        action="store_true",
+        help="headless: print a one-line status every few seconds instead of the dashboard",
+    )
+    add_method_options(parser)
+    add_config_options(parser)
+    parser.set_defaults(handler=handle)
+
+
+def handle(args: argparse.Namespace, console: Console) -> int:
+    config = load_config(
+        args,
+        {
+            "source.realtime": args.realtime,
+            "log.frames": args.log_frames,
+            "log.dir": str(args.log_dir.resolve()) if args.log_dir is not None else None,
+        },
+    )
+    source = args.source if args.source is not None else config.source.default
+    realtime = args.realtime if args.realtime is not None else config.source.realtime
+    if source == "demo" and args.realtime is None:
+        realtime = True
+    reader = open_reader(source)
+    pipeline = FramePipeline(config)
+    log_path = dated_log_path(config.resolve(config.log.dir))
+    dashboard = not args.no_dashboard and console.is_terminal
+    options = RunOptions(
+        dashboard=dashboard,
+        max_frames=args.max_frames,
+        realtime=realtime,
+        keyboard=True,
+    )
+    summary = run_session(config, reader, log_path, options, console, pipeline=pipeline)
+    print(
+        f"streamfer: {summary.frames_processed} frames processed "
+        f"({summary.mean_fps:.1f} fps, {summary.dropped} dropped), "
+        f"ended by {summary.reason}; log: {summary.log_path}",
+        file=sys.stderr,
+    )
+    return 0

@@ -1,0 +1,248 @@
+"""``config.toml``: read, validate into typed settings, apply command-line overrides.
+
+Every key is declared once in ``_SCHEMA`` with its type and allowed values; an unknown key or
+a bad value raises ConfigError naming the key, the value and what is allowed.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, Callable
+
+from streamfer.aggregate import METHODS, AggregatorSettings
+from streamfer.errors import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_MODELS_DIR = PACKAGE_ROOT / "models"
+
+
+@dataclass(frozen=True)
+class DetectorSettings:
+    model: str = "models/blazeface_short_range.tflite"
+    min_confidence: float = 0.5
+    crop_margin: float = 0.25
+    align_eyes: bool = True
+    min_face_pixels: int = 24
+
+
+@dataclass(frozen=True)
+class ClassifierSettings:
+    model: str = "models/emotion_mini_xception_f32.tflite"
+    num_threads: int = 1
+
+
+@dataclass(frozen=True)
+class TrackerSettings:
+    iou_threshold: float = 0.3
+    max_missed_frames: int = 15
+
+
+@dataclass(frozen=True)
+class LogSettings:
+    dir: str = "logs"
+    frames: bool = False
+
+
+@dataclass(frozen=True)
+class DashboardSettings:
+    refresh_hz: float = 4.0
+    status_interval_seconds: float = 5.0
+
+
+@dataclass(frozen=True)
+class SourceSettings:
+    default: str = "0"
+    realtime: bool = False
+    queue_size: int = 8
+
+
+@dataclass(frozen=True)
+class Config:
+    """Every setting of a streamfer session, validated."""
+
+    source: SourceSettings = field(default_factory=SourceSettings)
+    detector: DetectorSettings = field(default_factory=DetectorSettings)
+    classifier: ClassifierSettings = field(default_factory=ClassifierSettings)
+    tracker: TrackerSettings = field(default_factory=TrackerSettings)
+    aggregator: AggregatorSettings = field(default_factory=AggregatorSettings)
+    log: LogSettings = field(default_factory=LogSettings)
+    dashboard: DashboardSettings = field(default_factory=DashboardSettings)
+    base_dir: Path = PACKAGE_ROOT
+
+    def resolve(self, path: str) -> Path:
+        """A path from the config, relative paths taken from the config file's folder."""
+        p = Path(path).expanduser()
+        return p if p.is_absolute() else self.base_dir / p
+
+    def as_dict(self) -> dict[str, dict[str, Any]]:
+        """The settings as plain data, for the session_start log record."""
+        out: dict[str, dict[str, Any]] = {}
+        for section in _SCHEMA:
+            obj = getattr(self, section)
+            out[section] = {f.name: getattr(obj, f.name) for f in fields(obj)}
+        return out
+
+
+Check = Callable[[Any], bool]
+
+
+def _between(lo: float, hi: float, lo_open: bool = False) -> tuple[Check, str]:
+    if lo_open:
+        return (lambda v: lo < v <= hi), f"a number in ({lo}, {hi}]"
+    return (lambda v: lo <= v <= hi), f"a number in [{lo}, {hi}]"
+
+
+def _positive(kind: str = "number") -> tuple[Check, str]:
+    return (lambda v: v > 0), f"a positive {kind}"
+
+
+def _any_text() -> tuple[Check, str]:
+    return (lambda v: bool(v)), "a non-empty string"
+
+
+def _one_of(*options: str) -> tuple[Check, str]:
+    return (lambda v: v in options), "one of " + ", ".join(repr(o) for o in options)
+
+
+# section -> key -> (python type, (check, description of allowed values))
+_SCHEMA: dict[str, dict[str, tuple[type, tuple[Check, str]]]] = {
+    "source": {
+        "default": (str, _any_text()),
+        "realtime": (bool, ((lambda v: True), "true or false")),
+        "queue_size": (int, _positive("integer")),
+    },
+    "detector": {
+        "model": (str, _any_text()),
+        "min_confidence": (float, _between(0.0, 1.0)),
+        "crop_margin": (float, _between(0.0, 1.0)),
+        "align_eyes": (bool, ((lambda v: True), "true or false")),
+        "min_face_pixels": (int, _positive("integer")),
+    },
+    "classifier": {
+        "model": (str, _any_text()),
+        "num_threads": (int, _between(1, 64)),
+    },
+    "tracker": {
+        "iou_threshold": (float, _between(0.0, 1.0, lo_open=True)),
+        "max_missed_frames": (int, _between(0, 10_000)),
+    },
+    "aggregator": {
+        "method": (str, _one_of(*METHODS)),
+        "threshold": (float, _between(0.0, 1.0, lo_open=True)),
+        "label_set": (str, _one_of("7", "3")),
+        "window_seconds": (float, _positive()),
+        "min_frames": (int, _positive("integer")),
+        "emit_interval_seconds": (float, _positive()),
+    },
+    "log": {
+        "dir": (str, _any_text()),
+        "frames": (bool, ((lambda v: True), "true or false")),
+    },
+    "dashboard": {
+        "refresh_hz": (float, _between(0.1, 30.0)),
+        "status_interval_seconds": (float, _positive()),
+    },
+}
+
+_SECTION_TYPES: dict[str, type] = {
+    "source": SourceSettings,
+    "detector": DetectorSettings,
+    "classifier": ClassifierSettings,
+    "tracker": TrackerSettings,
+    "aggregator": AggregatorSettings,
+    "log": LogSettings,
+    "dashboard": DashboardSettings,
+}
+
+
+def coerce(section: str, key: str, value: Any, origin: str = "config") -> Any:
+    """Check one value against the schema; return it in its Python type or raise ConfigError."""
+    if section not in _SCHEMA:
+        raise ConfigError(
+            f"{origin}: unknown section [{section}]",
+            "known sections: " + ", ".join(_SCHEMA),
+        )
+    keys = _SCHEMA[section]
+    if key not in keys:
+        raise ConfigError(
+            f"{origin}: unknown key {section}.{key}",
+            f"known keys in [{section}]: " + ", ".join(keys),
+        )
+    kind, (check, allowed) = keys[key]
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if kind is str and isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)  # label_set = 7 and source.default = 0 read naturally as numbers
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise ConfigError(
+            f"{origin}: {section}.{key} = {value!r} is not {allowed}",
+            f"expected a {kind.__name__}",
+        )
+    if not check(value):
+        raise ConfigError(f"{origin}: {section}.{key} = {value!r} is not {allowed}")
+    return value
+
+
+def from_mapping(data: dict[str, Any], base_dir: Path, origin: str = "config") -> Config:
+    """Build a Config from parsed TOML, rejecting unknown sections and keys."""
+    sections: dict[str, Any] = {}
+    for section, values in data.items():
+        if not isinstance(values, dict):
+            raise ConfigError(
+                f"{origin}: {section!r} must be a [section], not a value",
+                "known sections: " + ", ".join(_SCHEMA),
+            )
+        checked = {key: coerce(section, key, value, origin) for key, value in values.items()}
+        sections[section] = _SECTION_TYPES[section](**checked)
+    return Config(**sections, base_dir=base_dir)
+
+
+def load(path: Path | None) -> Config:
+    """Read ``path`` (or the built-in defaults when None) into a validated Config."""
+    if path is None:
+        return Config()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} does not exist", "pass --config PATH") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    return from_mapping(data, path.resolve().parent, origin=str(path))
+
+
+def with_overrides(
+    config: Config, overrides: dict[str, Any], flags: dict[str, str] | None = None
+) -> Config:
+    """Apply ``{"section.key": value}`` overrides (None values are skipped), validated.
+
+    ``flags`` names the command-line flag each key came from, for error messages.
+    """
+    sections: dict[str, Any] = {}
+    for dotted, value in overrides.items():
+        if value is None:
+            continue
+        section, key = dotted.split(".", 1)
+        origin = (flags or {}).get(dotted, f"--{key.replace('_', '-')}")
+        checked = coerce(section, key, value, origin=origin)
+        sections.setdefault(section, {})[key] = checked
+    changed = {s: replace(getattr(config, s), **kv) for s, kv in sections.items()}
+    return replace(config, **changed)
+
+
+def find_default_config() -> Path | None:
+    """``./config.toml`` if present, else the one beside the package (a source checkout)."""
+    for candidate in (Path.cwd() / "config.toml", PACKAGE_ROOT / "config.toml"):
+        if candidate.is_file():
+            return candidate
+    return None

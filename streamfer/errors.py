@@ -1,0 +1,48 @@
+"""The exceptions streamfer raises where a fault is found.
+
+The CLI turns each into one line on stderr ("streamfer: error: ... hint: ...") and
+a non-zero exit code; ``--traceback`` shows the full story.
+"""
+
+from __future__ import annotations
+
+
+class StreamferError(Exception):
+    """Base of every error meant for the user. ``hint`` says what to do about it."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def one_line(self) -> str:
+        text = self.message
+        if self.hint:
+            text += f" (hint: {self.hint})"
+        return text
+
+
+class ConfigError(StreamferError):
+    """A config file or command-line value that is unknown or out of range."""
+
+    exit_code = 2
+
+
+class SourceError(StreamferError):
+    """A camera, file or stream that cannot be opened or read."""
+
+    exit_code = 3
+
+
+class ModelError(StreamferError):
+    """A model file that is missing, corrupt or of the wrong shape."""
+
+    exit_code = 4
+
+
+class OutputError(StreamferError):
+    """A log or report that cannot be written (permissions, full disk)."""
+
+    exit_code = 5

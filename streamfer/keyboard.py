@@ -1,0 +1,87 @@
+"""Single keys from the terminal while the dashboard runs: ``q`` quits, ``m`` adds a marker.
+
+After ``m`` the operator may type a short note and press Enter (Esc cancels); the note goes
+into the log's marker record. Only active when stdin is a terminal.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import sys
+import threading
+from collections.abc import Callable
+
+
+class KeyReader:
+    """Reads keys on a thread in cbreak mode; restores the terminal on ``close``."""
+
+    def __init__(
+        self,
+        on_quit: Callable[[], None],
+        on_marker: Callable[[str], None],
+        on_prompt: Callable[[str], None],
+    ) -> None:
+        self.on_quit = on_quit
+        self.on_marker = on_marker
+        self.on_prompt = on_prompt
+        self._stop = threading.Event()
+        self._saved: list[object] | None = None
+        self._thread: threading.Thread | None = None
+
+    @staticmethod
+    def available() -> bool:
+        try:
+            return sys.stdin.isatty()
+        except (AttributeError, ValueError):
+            return False
+
+    def start(self) -> KeyReader:
+        if not self.available():
+            return self
+        import termios
+        import tty
+
+        fd = sys.stdin.fileno()
+        self._saved = termios.tcgetattr(fd)
+        tty.setcbreak(fd)
+        self._thread = threading.Thread(target=self._loop, args=(fd,), daemon=True)
+        self._thread.start()
+        return self
+
+    def _loop(self, fd: int) -> None:
+        note: str | None = None
+        while not self._stop.is_set():
+            ready, _, _ = select.select([fd], [], [], 0.1)
+            if not ready:
+                continue
+            char = os.read(fd, 1).decode("utf-8", "ignore")
+            if note is None:
+                if char in ("q", "Q"):
+                    self.on_quit()
+                elif char in ("m", "M"):
+                    note = ""
+                    self.on_prompt("marker note (Enter to add, Esc to cancel): ")
+                continue
+            if char in ("\r", "\n"):
+                self.on_marker(note.strip())
+                note = None
+            elif char == "\x1b":
+                self.on_prompt("marker cancelled")
+                note = None
+            elif char in ("\x7f", "\b"):
+                note = note[:-1]
+                self.on_prompt(f"marker note (Enter to add, Esc to cancel): {note}")
+            elif char.isprintable() and len(note) < 200:
+                note += char
+                self.on_prompt(f"marker note (Enter to add, Esc to cancel): {note}")
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=1.0)
+        if self._saved is not None:
+            import termios
+
+            termios.tcsetattr(sys.stdin.fileno(), termios.TCSADRAIN, self._saved)
+            self._saved = None

@@ -1,0 +1,44 @@
+"""The model files in ``models/``: where they are, what they should hash to, loading them."""
+
+from __future__ import annotations
+
+import hashlib
+from functools import lru_cache
+from pathlib import Path
+
+from streamfer.errors import ModelError
+
+#: sha256 of the files the project ships (models/README.md says where each comes from).
+KNOWN_SHA256 = {
+    "blazeface_short_range.tflite": "bbff11cebd1eb27a1e004cae0b0e63ec8c551cbf34a4451148b4908b8db3eca8",
+    "emotion_mini_xception_f32.tflite": "a64ec8b1231aa6e9ed2a35f99b6b3ea253cc8b858e62c868faae1224aaf4d7ed",
+}
+
+_REBUILD_HINT = "restore it with 'git checkout models/' or rebuild with 'python models/rebuild.py'"
+
+
+@lru_cache(maxsize=16)
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 16), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def read_model(path: Path, what: str) -> bytes:
+    """The bytes of a model file, or ModelError when it is missing, empty or not TFLite."""
+    if not path.is_file():
+        raise ModelError(f"{what} model not found at {path}", _REBUILD_HINT)
+    data = path.read_bytes()
+    # A TFLite flatbuffer carries the identifier "TFL3" at byte offset 4.
+    if len(data) < 8 or data[4:8] != b"TFL3":
+        raise ModelError(f"{what} model {path} is not a TFLite file (corrupt?)", _REBUILD_HINT)
+    return data
+
+
+def describe(path: Path) -> dict[str, str | bool]:
+    """Name, sha256 and whether it matches the shipped file: for the session_start record."""
+    digest = sha256_of(path)
+    known = KNOWN_SHA256.get(path.name)
+    return {"file": path.name, "sha256": digest, "shipped": known == digest}

@@ -1,0 +1,152 @@
+"""The one pipeline that live monitoring, file analysis and calibration all run.
+
+``FramePipeline.process(frame)`` detects faces, tracks them, classifies each crop and feeds
+each track's window aggregator. ``run`` drives it over a frame source until the source ends,
+a frame limit is reached or the stop event is set.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from streamfer.aggregate import RepresentativeEmotion, WindowAggregator
+from streamfer.align import face_crop
+from streamfer.classify import EmotionClassifierBackend, TFLiteEmotionClassifier
+from streamfer.config import Config
+from streamfer.core import FaceResult, Frame, FrameResult
+from streamfer.detect import FaceDetectorBackend, MediaPipeFaceDetector
+from streamfer.labels import valence_arousal
+from streamfer.track import IouTracker
+
+
+@dataclass(frozen=True)
+class GroupEmotion:
+    """Share of present tracks per representative emotion at time ``t`` (two or more people)."""
+
+    t: float
+    shares: dict[str, float]
+    tracks: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class StepResult:
+    """What one frame produced: its faces and any verdicts that fell due."""
+
+    frame: FrameResult
+    emotions: tuple[RepresentativeEmotion, ...] = field(default_factory=tuple)
+    group: GroupEmotion | None = None
+    live_tracks: tuple[int, ...] = ()  # tracks the tracker still holds, in view or in grace
+
+
+class FramePipeline:
+    """Detector, tracker, classifier and one aggregator per track, built once from config."""
+
+    def __init__(
+        self,
+        config: Config,
+        detector: FaceDetectorBackend | None = None,
+        classifier: EmotionClassifierBackend | None = None,
+    ) -> None:
+        self.config = config
+        self.detector = detector or MediaPipeFaceDetector(
+            config.resolve(config.detector.model), config.detector.min_confidence
+        )
+        self.classifier = classifier or TFLiteEmotionClassifier(
+            config.resolve(config.classifier.model), config.classifier.num_threads
+        )
+        self.tracker = IouTracker(config.tracker.iou_threshold, config.tracker.max_missed_frames)
+        self.aggregators: dict[int, WindowAggregator] = {}
+        self.latest: dict[int, RepresentativeEmotion] = {}
+        self._last_group_t: float | None = None
+
+    def process(self, frame: Frame) -> StepResult:
+        """Run every stage on one frame."""
+        settings = self.config.detector
+        t0 = time.perf_counter()
+        detections = [
+            d
+            for d in self.detector.detect(frame.image, frame.t)
+            if min(d.box.w, d.box.h) >= settings.min_face_pixels
+        ]
+        t1 = time.perf_counter()
+        track_ids = self.tracker.update(detections)
+        faces: list[FaceResult] = []
+        emotions: list[RepresentativeEmotion] = []
+        for track, detection in zip(track_ids, detections):
+            crop = face_crop(frame.image, detection, settings.crop_margin, settings.align_eyes)
+            probs = self.classifier.classify(crop)
+            valence, arousal = valence_arousal(probs)
+            face = FaceResult(track, detection, probs, valence, arousal)
+            faces.append(face)
+            aggregator = self.aggregators.get(track)
+            if aggregator is None:
+                aggregator = self.aggregators[track] = WindowAggregator(
+                    track, self.config.aggregator
+                )
+            verdict = aggregator.update(frame.t, face.emotion_index, valence, arousal)
+            if verdict is not None:
+                emotions.append(verdict)
+                self.latest[track] = verdict
+        t2 = time.perf_counter()
+        self._forget_lost_tracks()
+        group = self._group(frame.t) if emotions else None
+        result = FrameResult(
+            frame_index=frame.index,
+            t=frame.t,
+            captured=frame.captured,
+            faces=tuple(faces),
+            detect_seconds=t1 - t0,
+            classify_seconds=t2 - t1,
+        )
+        return StepResult(result, tuple(emotions), group, tuple(self.tracker.live_ids))
+
+    def _forget_lost_tracks(self) -> None:
+        live = set(self.tracker.live_ids)
+        for track in [t for t in self.aggregators if t not in live]:
+            del self.aggregators[track]
+            self.latest.pop(track, None)
+
+    def _group(self, t: float) -> GroupEmotion | None:
+        interval = self.config.aggregator.emit_interval_seconds
+        if len(self.latest) < 2:
+            return None
+        if self._last_group_t is not None and t - self._last_group_t < interval - 1e-9:
+            return None
+        self._last_group_t = t
+        tracks = tuple(sorted(self.latest))
+        shares: dict[str, float] = {}
+        for track in tracks:
+            label = self.latest[track].label
+            shares[label] = shares.get(label, 0.0) + 1.0 / len(tracks)
+        return GroupEmotion(t=t, shares=dict(sorted(shares.items())), tracks=tracks)
+
+    def close(self) -> None:
+        self.detector.close()
+
+
+def run(
+    frames: Iterable[Frame],
+    pipeline: FramePipeline,
+    on_step: Callable[[StepResult], None],
+    stop: threading.Event | None = None,
+    max_frames: int | None = None,
+) -> tuple[int, str]:
+    """Feed ``frames`` through ``pipeline``, calling ``on_step`` after each.
+
+    Returns the number of frames processed and why it ended: ``"end_of_source"``,
+    ``"max_frames"`` or ``"stopped"``.
+    """
+    processed = 0
+    for frame in frames:
+        if stop is not None and stop.is_set():
+            return processed, "stopped"
+        on_step(pipeline.process(frame))
+        processed += 1
+        if max_frames is not None and processed >= max_frames:
+            return processed, "max_frames"
+    if stop is not None and stop.is_set():
+        return processed, "stopped"
+    return processed, "end_of_source"
