@@ -1,13 +1,15 @@
 """The terminal dashboard: a pure ``render(snapshot)`` that Rich ``Live`` redraws a few times a second.
 
-Fits an 80x24 terminal with two people in view: a header with the session's figures, then
-one panel per person with the representative emotion in large type, the window's label
-counts as bars, the current frame's probabilities and valence/arousal.
+Laid out for an 80x24 terminal: a three-line header with the session's figures, then one
+panel per person (two fit in full; with more, each person gets one line): the representative
+emotion as a large coloured badge, the window's label counts as bars, the current frame's
+probabilities as bars, and valence/arousal.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from rich.console import Group, RenderableType
 from rich.panel import Panel
@@ -23,10 +25,11 @@ COLOURS = {
     "happy": "yellow",
     "sad": "blue",
     "surprise": "cyan",
-    "neutral": "white",
+    "neutral": "grey70",
     "negative": "red",
     "positive": "yellow",
 }
+FULL_PANELS = 2  # people shown with full panels; more than this and each gets one line
 
 
 @dataclass(frozen=True)
@@ -72,72 +75,84 @@ def _uptime(seconds: float) -> str:
 
 
 def render_header(s: Snapshot) -> RenderableType:
-    table = Table.grid(padding=(0, 2), expand=True)
-    table.add_column(ratio=1)
-    table.add_column(ratio=1)
-    table.add_row(
-        f"[b]source[/] {s.source}",
-        f"[b]up[/] {_uptime(s.uptime_seconds)}   [b]method[/] {s.method}",
+    grid = Table.grid(padding=(0, 2), expand=True)
+    grid.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
+    grid.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
+    grid.add_row(f"[b]source[/] {s.source}", f"[b]up[/] {_uptime(s.uptime_seconds)}")
+    grid.add_row(
+        f"[b]fps[/] in {s.input_fps:.1f} · done {s.processed_fps:.1f}  [b]dropped[/] {s.dropped}",
+        f"[b]latency[/] p50 {_fmt_ms(s.latency_p50_ms)} · p95 {_fmt_ms(s.latency_p95_ms)} ms",
     )
-    table.add_row(
-        f"[b]fps[/] in {s.input_fps:.1f} / done {s.processed_fps:.1f}   [b]dropped[/] {s.dropped}",
-        f"[b]latency[/] p50 {_fmt_ms(s.latency_p50_ms)} ms  p95 {_fmt_ms(s.latency_p95_ms)} ms",
+    grid.add_row(
+        f"[b]log[/] {Path(s.log_path).name} ({s.records} records)", f"[b]rule[/] {s.method}"
     )
-    table.add_row(f"[b]log[/] {s.log_path}", f"[b]records[/] {s.records}")
-    return table
+    return Panel(grid, title="streamfer", title_align="left", padding=(0, 1))
 
 
-def render_person(p: PersonView, compact: bool = False) -> RenderableType:
-    label = p.label or "…"
-    colour = COLOURS.get(label, "white")
-    title = Text.assemble(
-        (f"person {p.track}  ", "bold"),
-        (label.upper(), f"bold {colour} reverse"),
-        ("" if p.in_view else "  (out of view)", "dim"),
-    )
-    total = max(sum(p.counts.values()), 1)
+def _badge(label: str | None, width: int = 14) -> Text:
+    """The representative emotion as a three-line coloured block: large at a glance."""
+    name = (label or "waiting").upper()
+    style = f"bold black on {COLOURS.get(label or '', 'grey35')}"
+    blank = " " * width
+    return Text.assemble((blank, style), "\n", (name.center(width), style), "\n", (blank, style))
+
+
+def _bars(rows: list[tuple[str, float, str]], width: int = 10) -> Table:
     grid = Table.grid(padding=(0, 1))
-    grid.add_column(width=8)
-    grid.add_column(width=12)
-    grid.add_column(width=4, justify="right")
-    grid.add_column(width=8)
-    grid.add_column(width=12)
-    grid.add_column(width=4, justify="right")
-    window_rows = list(p.counts.items())
-    prob_rows = list(zip(EMOTIONS, p.probs)) if p.probs else []
-    for i in range(max(len(window_rows), len(prob_rows))):
-        cells: list[str | Text] = []
-        if i < len(window_rows):
-            name, count = window_rows[i]
-            cells += [name, Text(_bar(count / total, 12), COLOURS.get(name, "")), str(count)]
-        else:
-            cells += ["", "", ""]
-        if i < len(prob_rows):
-            name, prob = prob_rows[i]
-            cells += [name, Text(_bar(prob, 12), COLOURS.get(name, "")), f"{prob * 100:.0f}"]
-        else:
-            cells += ["", "", ""]
-        grid.add_row(*cells)
-    footer = f"window {sum(p.counts.values())} frames  │  valence {p.valence:+.2f}  arousal {p.arousal:+.2f}"
-    body: RenderableType = Group(
-        Text("window counts          this frame (%)", style="dim"), grid, Text(footer, style="dim")
+    grid.add_column(width=8, no_wrap=True)
+    grid.add_column(width=width, no_wrap=True)
+    grid.add_column(width=4, justify="right", no_wrap=True)
+    for name, fraction, figure in rows:
+        grid.add_row(name, Text(_bar(fraction, width), COLOURS.get(name, "")), figure)
+    return grid
+
+
+def render_person(p: PersonView) -> RenderableType:
+    """A full panel for one person: badge, window counts, this frame's probabilities."""
+    total = max(sum(p.counts.values()), 1)
+    counts = _bars([(name, c / total, str(c)) for name, c in p.counts.items()])
+    probs = _bars([(name, pr, f"{pr * 100:.0f}%") for name, pr in zip(EMOTIONS, p.probs)])
+    left = Group(
+        _badge(p.label),
+        Text(""),
+        Text(f"valence {p.valence:+.2f}"),
+        Text(f"arousal {p.arousal:+.2f}"),
+        Text("" if p.in_view else "out of view", style="dim italic"),
     )
-    if compact:
-        body = Text(footer, style="dim")
-    return Panel(body, title=title, title_align="left", padding=(0, 1))
+    layout = Table.grid(padding=(0, 2))
+    layout.add_column(width=14)
+    layout.add_column()
+    layout.add_column()
+    layout.add_row(left, counts, probs)
+    title = f"person {p.track} · window {sum(p.counts.values())} frames │ this frame"
+    return Panel(layout, title=title, title_align="left", padding=(0, 1))
+
+
+def render_person_line(p: PersonView) -> Text:
+    """One line for one person, used when too many people are in view for full panels."""
+    label = p.label or "waiting"
+    top = sorted(p.counts.items(), key=lambda kv: -kv[1])[:3]
+    shares = "  ".join(f"{k} {v}" for k, v in top if v)
+    return Text.assemble(
+        (f"person {p.track:<3} ", "bold"),
+        (f" {label.upper():^9} ", f"bold black on {COLOURS.get(label, 'grey35')}"),
+        f"  v {p.valence:+.2f} a {p.arousal:+.2f}  ",
+        (shares, "dim"),
+        ("" if p.in_view else "  (out of view)", "dim italic"),
+    )
 
 
 def render(s: Snapshot) -> RenderableType:
     """The whole dashboard for one snapshot."""
-    parts: list[RenderableType] = [Panel(render_header(s), title="streamfer", title_align="left")]
-    people = [p for p in s.people]
-    if not people:
+    parts: list[RenderableType] = [render_header(s)]
+    if not s.people:
         parts.append(Panel(Text("no face in view", style="dim"), padding=(0, 1)))
-    compact = len(people) > 2
-    for person in people:
-        parts.append(render_person(person, compact=compact))
-    hint = s.message or "q quit · m add marker"
-    parts.append(Text(hint, style="dim"))
+    elif len(s.people) <= FULL_PANELS:
+        parts.extend(render_person(p) for p in s.people)
+    else:
+        lines = Group(*(render_person_line(p) for p in s.people))
+        parts.append(Panel(lines, title=f"{len(s.people)} people", title_align="left"))
+    parts.append(Text(s.message or "q quit · m add a marker", style="dim"))
     return Group(*parts)
 
 

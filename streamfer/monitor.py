@@ -181,7 +181,10 @@ class Session:
         with self._lock:
             people = tuple(self.people.values())
         agg = self.config.aggregator
-        method = f"{agg.method} {agg.effective_threshold:.2f}, {agg.label_set} labels, {agg.window_seconds:g} s"
+        method = (
+            f"{agg.method} {agg.effective_threshold:.2f} · {agg.label_set} labels · "
+            f"{agg.window_seconds:g} s"
+        )
         return Snapshot(
             source=self.source,
             method=method,
