@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from streamfer import config as cfg
+from streamfer.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_shipped_config_matches_the_defaults() -> None:
+    """config.toml documents every setting with its default value."""
+    loaded = cfg.load(ROOT / "config.toml")
+    assert loaded.as_dict() == cfg.Config().as_dict()
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[aggregator]\nthreshhold = 0.2\n", "unknown key aggregator.threshhold"),
+        ("[aggregatr]\nthreshold = 0.2\n", "unknown section [aggregatr]"),
+        ("[aggregator]\nthreshold = 1.5\n", "aggregator.threshold = 1.5 is not a number in (0.0, 1.0]"),
+        ("[aggregator]\nmethod = 'mode'\n", "aggregator.method = 'mode' is not one of 'threshold', 'top1'"),
+        ("[aggregator]\nlabel_set = '5'\n", "aggregator.label_set = '5'"),
+        ("[classifier]\nnum_threads = 'two'\n", "classifier.num_threads = 'two'"),
+        ("[log]\nframes = 1\n", "log.frames = 1 is not true or false"),
+        ("threshold = 0.2\n", "'threshold' must be a [section]"),
+        ("[aggregator\n", "not valid TOML"),
+    ],
+)
+def test_bad_config_names_the_key(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        cfg.load(write(tmp_path, text))
+    assert message in err.value.message
+
+
+def test_numbers_read_naturally(tmp_path: Path) -> None:
+    loaded = cfg.load(write(tmp_path, "[aggregator]\nlabel_set = 3\nthreshold = 1\n[source]\ndefault = 2\n"))
+    assert loaded.aggregator.label_set == "3"
+    assert loaded.aggregator.threshold == 1.0
+    assert loaded.source.default == "2"
+
+
+def test_overrides_are_checked_and_name_the_flag() -> None:
+    base = cfg.Config()
+    changed = cfg.with_overrides(base, {"aggregator.threshold": 0.1, "aggregator.method": None})
+    assert changed.aggregator.threshold == 0.1 and changed.aggregator.method == "threshold"
+    with pytest.raises(ConfigError) as err:
+        cfg.with_overrides(base, {"aggregator.window_seconds": -1.0}, {"aggregator.window_seconds": "--window"})
+    assert err.value.message.startswith("--window: aggregator.window_seconds = -1.0")
+
+
+def test_relative_paths_are_taken_from_the_config_folder(tmp_path: Path) -> None:
+    loaded = cfg.load(write(tmp_path, "[log]\ndir = 'here'\n"))
+    assert loaded.resolve(loaded.log.dir) == tmp_path / "here"
+
+
+def test_missing_config_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="does not exist"):
+        cfg.load(tmp_path / "nope.toml")
