@@ -29,6 +29,7 @@ import numpy as np
 from streamfer import demo
 from streamfer.core import Frame, Image
 from streamfer.errors import SourceError
+from streamfer.quiet import quiet_stderr
 from streamfer.stats import RateMeter
 
 _URL = re.compile(r"^(rtsp|rtsps|rtmp|http|https|tcp|udp)://", re.IGNORECASE)
@@ -136,8 +137,10 @@ def open_reader(spec: str, open_timeout_seconds: float = 10.0) -> FrameReader:
 
 
 def _open_camera(index: int) -> OpenCVReader:
-    capture = cv2.VideoCapture(index)
-    if not capture.isOpened() or not capture.grab():
+    with quiet_stderr(replay=False):  # OpenCV prints warnings of its own for a missing device
+        capture = cv2.VideoCapture(index)
+        found = capture.isOpened() and capture.grab()
+    if not found:
         capture.release()
         raise SourceError(
             f"no camera at index {index}",
@@ -148,10 +151,14 @@ def _open_camera(index: int) -> OpenCVReader:
 
 def _open_stream(url: str, timeout: float) -> OpenCVReader:
     ms = int(timeout * 1000)
-    capture = cv2.VideoCapture(
-        url, cv2.CAP_FFMPEG, [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, ms, cv2.CAP_PROP_READ_TIMEOUT_MSEC, ms]
-    )
-    if not capture.isOpened():
+    with quiet_stderr(replay=False):
+        capture = cv2.VideoCapture(
+            url,
+            cv2.CAP_FFMPEG,
+            [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, ms, cv2.CAP_PROP_READ_TIMEOUT_MSEC, ms],
+        )
+        opened = capture.isOpened()
+    if not opened:
         capture.release()
         raise SourceError(
             f"cannot reach stream {url}",
@@ -166,11 +173,13 @@ def open_video_file(path: Path) -> OpenCVReader:
         raise SourceError(f"video file {path} does not exist", "check the path")
     if path.is_file() and path.stat().st_size == 0:
         raise SourceError(f"video file {path} is empty (0 bytes)", "record or copy it again")
-    capture = cv2.VideoCapture(str(path))
-    if not capture.isOpened():
+    with quiet_stderr(replay=False):
+        capture = cv2.VideoCapture(str(path))
+        opened = capture.isOpened()
+        ok, first = capture.read() if opened else (False, None)
+    if not opened:
         capture.release()
         raise SourceError(f"{path} is not a video OpenCV can decode", "convert it to mp4 with ffmpeg")
-    ok, first = capture.read()
     if not ok or first is None:
         capture.release()
         raise SourceError(f"{path} has no decodable video frames (corrupt?)", "check the file")

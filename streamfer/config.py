@@ -81,6 +81,17 @@ class Config:
         p = Path(path).expanduser()
         return p if p.is_absolute() else self.base_dir / p
 
+    def resolve_model(self, path: str) -> Path:
+        """A model path: from the config file's folder, else from the streamfer checkout.
+
+        So a config.toml kept elsewhere still finds the shipped models in ``models/``.
+        """
+        near = self.resolve(path)
+        if near.exists() or Path(path).is_absolute():
+            return near
+        shipped = PACKAGE_ROOT / path
+        return shipped if shipped.exists() else near
+
     def as_dict(self) -> dict[str, dict[str, Any]]:
         """The settings as plain data, for the session_start log record."""
         out: dict[str, dict[str, Any]] = {}

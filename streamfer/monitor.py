@@ -224,7 +224,7 @@ def stop_on_signals(stop: threading.Event) -> Iterator[dict[str, str]]:
 def run_session(
     config: Config,
     reader: FrameReader,
-    log_path: Path,
+    log: SessionLog,
     options: RunOptions,
     console: Console,
     stop: threading.Event | None = None,
@@ -237,7 +237,6 @@ def run_session(
     """
     stop = stop or threading.Event()
     pipeline = pipeline or FramePipeline(config)
-    log = SessionLog(log_path)
     session = Session(config, log, reader.description)
     capture = Capture(
         reader, realtime=options.realtime, queue_size=config.source.queue_size, stop=stop
@@ -248,8 +247,8 @@ def run_session(
     try:
         session.start(
             {
-                "detector": describe(config.resolve(config.detector.model)),
-                "classifier": describe(config.resolve(config.classifier.model)),
+                "detector": describe(config.resolve_model(config.detector.model)),
+                "classifier": describe(config.resolve_model(config.classifier.model)),
             },
             reader,
         )
@@ -288,7 +287,7 @@ def run_session(
         pipeline.close()
         elapsed = max(session.clock() - session.started, 1e-9)
         summary = SessionSummary(
-            log_path=log_path,
+            log_path=log.path,
             frames_read=capture.stats.read,
             frames_processed=processed,
             dropped=capture.stats.dropped,

@@ -52,11 +52,15 @@ class FramePipeline:
     ) -> None:
         self.config = config
         self.detector = detector or MediaPipeFaceDetector(
-            config.resolve(config.detector.model), config.detector.min_confidence
+            config.resolve_model(config.detector.model), config.detector.min_confidence
         )
-        self.classifier = classifier or TFLiteEmotionClassifier(
-            config.resolve(config.classifier.model), config.classifier.num_threads
-        )
+        try:
+            self.classifier = classifier or TFLiteEmotionClassifier(
+                config.resolve_model(config.classifier.model), config.classifier.num_threads
+            )
+        except BaseException:
+            self.detector.close()
+            raise
         self.tracker = IouTracker(config.tracker.iou_threshold, config.tracker.max_missed_frames)
         self.aggregators: dict[int, WindowAggregator] = {}
         self.latest: dict[int, RepresentativeEmotion] = {}

@@ -34,8 +34,11 @@ def _scratch() -> int:
 
 
 @contextmanager
-def quiet_stderr() -> Iterator[None]:
-    """Silence fd 2 inside the block; print back the lines that look like errors."""
+def quiet_stderr(replay: bool = True) -> Iterator[None]:
+    """Silence fd 2 inside the block; print back the lines that look like errors.
+
+    ``replay=False`` drops everything: for calls whose failure streamfer reports itself.
+    """
     global _depth, _saved
     if os.environ.get("STREAMFER_VERBOSE"):
         yield
@@ -59,11 +62,11 @@ def quiet_stderr() -> Iterator[None]:
                 _saved = None
                 end = os.lseek(sink, 0, os.SEEK_END)
                 if end > start:
-                    _replay(sink, start, end)
+                    _replay(sink, start, end, replay)
 
 
-def _replay(sink: int, start: int, end: int) -> None:
-    text = os.pread(sink, end - start, start).decode("utf-8", "replace")
+def _replay(sink: int, start: int, end: int, show: bool) -> None:
+    text = os.pread(sink, end - start, start).decode("utf-8", "replace") if show else ""
     for line in text.splitlines():
         if _SERIOUS.search(line) and "not aligned" not in line:
             print(line, file=sys.stderr)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from contextlib import ExitStack
 from pathlib import Path
 
 from rich.console import Console
 
 from streamfer.capture import open_reader
 from streamfer.commands.options import add_config_options, add_method_options, load_config
-from streamfer.log import dated_log_path
+from streamfer.log import SessionLog, dated_log_path
 from streamfer.monitor import RunOptions, run_session
 from streamfer.pipeline import FramePipeline
 
@@ -76,9 +77,14 @@ def handle(args: argparse.Namespace, console: Console) -> int:
     realtime = args.realtime if args.realtime is not None else config.source.realtime
     if source == "demo" and args.realtime is None:
         realtime = True
-    reader = open_reader(source)
-    pipeline = FramePipeline(config)
-    log_path = dated_log_path(config.resolve(config.log.dir))
+    with ExitStack() as cleanup:  # on an error, close whatever was opened before it
+        reader = open_reader(source)
+        cleanup.callback(reader.close)
+        pipeline = FramePipeline(config)
+        cleanup.callback(pipeline.close)
+        log = SessionLog(dated_log_path(config.resolve(config.log.dir)))
+        cleanup.callback(log.close)
+        cleanup.pop_all()  # from here on, run_session closes them
     dashboard = not args.no_dashboard and console.is_terminal
     options = RunOptions(
         dashboard=dashboard,
@@ -86,7 +92,7 @@ def handle(args: argparse.Namespace, console: Console) -> int:
         realtime=realtime,
         keyboard=True,
     )
-    summary = run_session(config, reader, log_path, options, console, pipeline=pipeline)
+    summary = run_session(config, reader, log, options, console, pipeline=pipeline)
     print(
         f"streamfer: {summary.frames_processed} frames processed "
         f"({summary.mean_fps:.1f} fps, {summary.dropped} dropped), "

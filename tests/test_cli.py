@@ -1,0 +1,242 @@
+"""``streamfer run`` as a real process on clips built from a real face, read back from its log."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from clips import NO_FACE, ONE_FACE, TWO_FACES, write_clip
+from streamfer.log import read_log
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def streamfer(*args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "streamfer", *args],
+        cwd=cwd, capture_output=True, text=True, timeout=timeout, env=_env(),
+    )
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    return env
+
+
+def only_log(folder: Path) -> Path:
+    logs = list(folder.glob("*.jsonl"))
+    assert len(logs) == 1, logs
+    return logs[0]
+
+
+def run_clip(tmp_path: Path, segments: list[tuple[float, int]], *extra: str) -> tuple[list[dict], int]:
+    clip = tmp_path / "clip.mp4"
+    frames = write_clip(clip, segments)
+    result = streamfer(
+        "run", "--source", str(clip), "--no-dashboard", "--log-dir", str(tmp_path / "logs"), *extra,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    contents = read_log(only_log(tmp_path / "logs"))
+    assert contents.truncated_line is None and not contents.bad_lines
+    return contents.records, frames
+
+
+def test_one_face(tmp_path: Path) -> None:
+    records, frames = run_clip(tmp_path, [(ONE_FACE, 90)])
+    assert records[0]["type"] == "session_start" and records[-1]["type"] == "session_end"
+    start, end = records[0], records[-1]
+    assert start["config"]["aggregator"]["threshold"] == 0.2
+    assert {m["file"] for m in start["models"].values()} == {
+        "blazeface_short_range.tflite", "emotion_mini_xception_f32.tflite"}
+    assert all(m["shipped"] for m in start["models"].values())
+    assert end["reason"] == "end_of_source"
+    assert end["frames_processed"] == frames == 90 and end["frames_dropped"] == 0
+    emotions = [r for r in records if r["type"] == "emotion"]
+    # 3 s at 30 fps, a verdict each second once 5 frames are in: t = 0.133, 1.133, 2.133
+    assert [round(e["t"], 3) for e in emotions] == [0.133, 1.133, 2.133]
+    assert {e["track"] for e in emotions} == {1}
+    assert emotions[-1]["n_frames"] == 65 and sum(emotions[-1]["counts"].values()) == 65  # frames 0-64
+    assert emotions[-1]["label"] == "neutral"
+    assert all(e["method"] == "threshold" and e["window_s"] == 3.0 for e in emotions)
+
+
+def test_two_faces_get_two_tracks_and_a_group_record(tmp_path: Path) -> None:
+    records, _ = run_clip(tmp_path, [(TWO_FACES, 60)], "--log-frames")
+    frames = [r for r in records if r["type"] == "frame"]
+    assert len(frames) == 60
+    assert all(sorted(f["track"] for f in fr["faces"]) == [1, 2] for fr in frames)
+    face = frames[0]["faces"][0]
+    assert len(face["probs"]) == 7 and len(face["box"]) == 4 and -1 <= face["valence"] <= 1
+    tracks = {r["track"] for r in records if r["type"] == "emotion"}
+    assert tracks == {1, 2, "group"}
+    group = [r for r in records if r.get("track") == "group"]
+    assert group and all(r["tracks"] == [1, 2] and sum(r["shares"].values()) == pytest.approx(1) for r in group)
+
+
+def test_a_stretch_with_no_face(tmp_path: Path) -> None:
+    # 2 s face, 1 s no face (longer than the 15-frame grace period), 2 s face
+    records, frames = run_clip(tmp_path, [(ONE_FACE, 60), (NO_FACE, 30), (ONE_FACE + 2, 60)])
+    emotions = [r for r in records if r["type"] == "emotion"]
+    assert {e["track"] for e in emotions} == {1, 2}  # the returning face is a new track
+    assert not [e for e in emotions if 2.0 <= e["t"] < 3.0]  # nothing while nobody is there
+    first_of_2 = min(e["t"] for e in emotions if e["track"] == 2)
+    assert first_of_2 >= 3.0
+    assert records[-1]["frames_processed"] == frames == 150
+
+
+def test_log_reads_with_pandas(tmp_path: Path) -> None:
+    run_clip(tmp_path, [(ONE_FACE, 40)], "--log-frames")
+    frame = pd.read_json(only_log(tmp_path / "logs"), lines=True)
+    assert list(frame["type"].unique()) == ["session_start", "frame", "emotion", "session_end"]
+    assert frame["t"].is_monotonic_increasing
+
+
+def test_flags_override_the_config(tmp_path: Path) -> None:
+    records, _ = run_clip(
+        tmp_path, [(ONE_FACE, 45)], "--method", "top1", "--labels", "3", "--window", "1", "--interval", "0.5"
+    )
+    emotions = [r for r in records if r["type"] == "emotion"]
+    assert emotions and all(e["method"] == "top1" and e["threshold"] == 1.0 for e in emotions)
+    assert set(emotions[-1]["counts"]) == {"negative", "positive", "neutral"}
+    assert max(e["n_frames"] for e in emotions) <= 30
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_signal_ends_the_session_cleanly(tmp_path: Path, sig: signal.Signals) -> None:
+    log_dir = tmp_path / "logs"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamfer", "run", "--source", "demo", "--no-dashboard",
+         "--log-dir", str(log_dir)],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(),
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:  # wait until the demo's first verdicts are logged
+            logs = list(log_dir.glob("*.jsonl"))
+            if logs and logs[0].read_text().count('"type":"emotion"') >= 2:
+                break
+            time.sleep(0.2)
+        process.send_signal(sig)
+        _, err = process.communicate(timeout=30)
+    finally:
+        process.kill()
+    assert process.returncode == 0, err
+    contents = read_log(only_log(log_dir))
+    assert contents.truncated_line is None and contents.complete
+    end = contents.records[-1]
+    assert end["reason"] == sig.name and end["frames_processed"] > 30
+    assert f"ended by {sig.name}" in err
+
+
+def test_max_frames_and_summary_line(tmp_path: Path) -> None:
+    result = streamfer("run", "--source", "demo", "--no-realtime", "--no-dashboard",
+                       "--max-frames", "50", "--log-dir", "logs", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    end = read_log(only_log(tmp_path / "logs")).records[-1]
+    assert end["reason"] == "max_frames" and end["frames_processed"] == 50
+    assert "50 frames processed" in result.stderr
+
+
+# --- errors: one line, a hint, a non-zero exit code, nothing lost --------------------------------
+
+
+def one_line_error(result: subprocess.CompletedProcess[str]) -> str:
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("streamfer: error: ")
+    return lines[0]
+
+
+def make_file(folder: Path, name: str, content: bytes | None) -> str:
+    if content is not None:
+        (folder / name).write_bytes(content)
+    return str(folder / name)
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("missing.mp4", None, "does not exist"),
+        ("empty.mp4", b"", "is empty"),
+        ("bad.mp4", bytes(range(256)) * 40, "not a video"),
+        ("notes.txt", b"hello", "not a video"),
+        ("9", None, "no camera at index 9"),
+        ("rtsp://127.0.0.1:9/none", None, "cannot reach stream"),
+    ],
+)
+def test_bad_sources(tmp_path: Path, name: str, content: bytes | None, message: str) -> None:
+    source = name if name == "9" or "://" in name else make_file(tmp_path, name, content)
+    code = 3
+    result = streamfer("run", "--source", str(source), "--no-dashboard", "--log-dir", "logs", cwd=tmp_path)
+    assert result.returncode == code
+    line = one_line_error(result)
+    assert message in line and "hint:" in line
+    assert not (tmp_path / "logs").exists()  # nothing half-made
+
+
+def test_bad_config_key(tmp_path: Path) -> None:
+    (tmp_path / "config.toml").write_text("[aggregator]\nwindow = 3\n")
+    result = streamfer("run", "--source", "demo", "--no-dashboard", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "unknown key aggregator.window" in one_line_error(result)
+
+
+def test_bad_flag_value(tmp_path: Path) -> None:
+    result = streamfer("run", "--source", "demo", "--threshold", "2", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "--threshold: aggregator.threshold = 2.0 is not a number in (0.0, 1.0]" in one_line_error(result)
+
+
+def test_missing_model(tmp_path: Path) -> None:
+    (tmp_path / "config.toml").write_text("[classifier]\nmodel = 'models/nope.tflite'\n")
+    result = streamfer("run", "--source", "demo", "--no-dashboard", cwd=tmp_path)
+    assert result.returncode == 4
+    assert "emotion model not found" in one_line_error(result)
+
+
+def test_log_dir_not_writable(tmp_path: Path) -> None:
+    (tmp_path / "afile").write_text("")
+    result = streamfer("run", "--source", "demo", "--no-dashboard", "--log-dir", "afile/logs", cwd=tmp_path)
+    assert result.returncode == 5
+    assert "cannot write the log" in one_line_error(result)
+
+
+@pytest.fixture
+def tiny_disk(tmp_path: Path):  # type: ignore[no-untyped-def]
+    mount = tmp_path / "tiny"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=48k", "tmpfs", str(mount)],
+                          capture_output=True)
+    if done.returncode != 0:
+        pytest.skip("needs root to mount a small tmpfs for the full-disk test")
+    yield mount
+    subprocess.run(["umount", str(mount)], check=False)
+
+
+def test_full_disk(tmp_path: Path, tiny_disk: Path) -> None:
+    clip = tmp_path / "clip.mp4"
+    write_clip(clip, [(ONE_FACE, 300)])
+    result = streamfer("run", "--source", str(clip), "--no-dashboard", "--log-frames",
+                       "--log-dir", str(tiny_disk), cwd=tmp_path)
+    assert result.returncode == 5
+    assert "is full" in one_line_error(result)
+    contents = read_log(only_log(tiny_disk))
+    assert contents.records[0]["type"] == "session_start" and len(contents.records) > 50
+    assert not contents.bad_lines  # at most the last line is cut
+
+
+def test_help_teaches() -> None:
+    result = streamfer("run", "--help", cwd=ROOT)
+    assert result.returncode == 0
+    for words in ("--source", "demo", "--threshold", "--no-dashboard", "examples:", "pandas.read_json"):
+        assert words in result.stdout
