@@ -1,0 +1,168 @@
+"""Speed of the live monitor's pipeline on a video, stage by stage. Prints figures; asserts nothing.
+
+    python benchmarks/bench_pipeline.py                      # generated 640x480 clips, 1 and 2 faces
+    python benchmarks/bench_pipeline.py --video my.mp4       # your own clip
+    python benchmarks/bench_pipeline.py --realtime           # also real-time playback: latency, drops
+
+Measured in one run on the same file: decode-only fps; decode + detection fps; the full
+pipeline as fast as possible (capture thread, detection, tracking, crops, emotion model,
+aggregator, JSONL log), with the time per stage; and with ``--realtime`` the end-to-end
+latency (frame read -> verdict logged) at the file's own frame rate, and dropped frames.
+Each figure is the median of ``--repeats`` runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from streamfer import demo
+from streamfer.capture import Capture, open_video_file
+from streamfer.config import Config
+from streamfer.detect import MediaPipeFaceDetector
+from streamfer.log import SessionLog
+from streamfer.monitor import Session
+from streamfer.pipeline import FramePipeline, StepResult, run
+
+
+def make_clip(path: Path, start: float, seconds: float) -> None:
+    """640x480 mp4v clip from the demo's timeline (0-5 s one face, 7-13 s two faces)."""
+    fps = demo.FPS
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"mp4v"), fps, (640, 480))
+    for i in range(int(seconds * fps)):
+        writer.write(demo.demo_frame(start + (i / fps) % 5.0))
+    writer.release()
+
+
+def decode_only(path: Path) -> tuple[float, int]:
+    capture = cv2.VideoCapture(str(path))
+    count, start = 0, time.perf_counter()
+    while True:
+        ok, _ = capture.read()
+        if not ok:
+            break
+        count += 1
+    elapsed = time.perf_counter() - start
+    capture.release()
+    return count / elapsed, count
+
+
+def decode_and_detect(path: Path, config: Config) -> tuple[float, float]:
+    capture = cv2.VideoCapture(str(path))
+    detector = MediaPipeFaceDetector(config.resolve_model(config.detector.model))
+    fps = capture.get(cv2.CAP_PROP_FPS) or 30.0
+    count, faces, start = 0, 0, time.perf_counter()
+    while True:
+        ok, image = capture.read()
+        if not ok:
+            break
+        faces += len(detector.detect(image, count / fps))
+        count += 1
+    elapsed = time.perf_counter() - start
+    detector.close()
+    capture.release()
+    return count / elapsed, faces / max(count, 1)
+
+
+def full_pipeline(path: Path, config: Config, realtime: bool, log_dir: Path) -> dict[str, float]:
+    pipeline = FramePipeline(config)
+    log = SessionLog(log_dir / f"bench-{time.monotonic_ns()}.jsonl")
+    session = Session(config, log, str(path))
+    detect: list[float] = []
+    classify: list[float] = []
+    after: list[float] = []
+
+    def on_step(step: StepResult) -> None:
+        t0 = time.perf_counter()
+        session.on_step(step)
+        after.append(time.perf_counter() - t0)
+        detect.append(step.frame.detect_seconds)
+        classify.append(step.frame.classify_seconds)
+
+    capture = Capture(open_video_file(path), realtime=realtime, stop=threading.Event())
+    start = time.perf_counter()
+    processed, _ = run(capture.start(), pipeline, on_step)
+    elapsed = time.perf_counter() - start
+    capture.close()
+    pipeline.close()
+    log.close()
+    p50, p95 = session.latency.percentile(50), session.latency.percentile(95)
+    return {
+        "fps": processed / elapsed,
+        "detect_ms": 1000 * float(np.mean(detect)),
+        "classify_ms": 1000 * float(np.mean(classify)),
+        "log_ms": 1000 * float(np.mean(after)),
+        "p50_ms": 1000 * (p50 or 0.0),
+        "p95_ms": 1000 * (p95 or 0.0),
+        "dropped": float(capture.stats.dropped),
+        "frames": float(processed),
+    }
+
+
+def median_of(runs: list[dict[str, float]]) -> dict[str, float]:
+    return {key: statistics.median(r[key] for r in runs) for key in runs[0]}
+
+
+def cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def bench(name: str, path: Path, config: Config, repeats: int, realtime: bool, log_dir: Path) -> None:
+    decode = [decode_only(path)[0] for _ in range(repeats)]
+    detect = [decode_and_detect(path, config) for _ in range(repeats)]
+    fast = median_of([full_pipeline(path, config, False, log_dir) for _ in range(repeats)])
+    frames = int(fast["frames"])
+    print(f"\n## {name}: {path.name}, {frames} frames, {detect[0][1]:.2f} faces/frame")
+    print(f"decode only              {statistics.median(decode):8.0f} fps")
+    print(f"decode + detection       {statistics.median(d[0] for d in detect):8.0f} fps")
+    print(f"full pipeline, fast      {fast['fps']:8.0f} fps "
+          f"({fast['fps'] / statistics.median(decode):.2f} of decode-only)")
+    print(f"  per frame: detection {fast['detect_ms']:.2f} ms, crops + emotion model "
+          f"{fast['classify_ms']:.2f} ms, aggregator + log {fast['log_ms']:.3f} ms")
+    if realtime:
+        live = median_of([full_pipeline(path, config, True, log_dir) for _ in range(repeats)])
+        print(f"real time ({demo.FPS:.0f} fps)       latency p50 {live['p50_ms']:.1f} ms, "
+              f"p95 {live['p95_ms']:.1f} ms, dropped {live['dropped']:.0f} of {live['frames'] + live['dropped']:.0f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--video", type=Path, action="append", help="a clip to measure (repeatable)")
+    parser.add_argument("--seconds", type=float, default=20.0, help="length of generated clips")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--realtime", action="store_true", help="also measure real-time playback")
+    args = parser.parse_args()
+    config = Config()
+    print(f"machine: {cpu_name()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+          f"OpenCV {cv2.__version__}")
+    print(f"command: {' '.join([Path(sys.executable).name, *sys.argv])}")
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        clips = [(p.name, p) for p in args.video or []]
+        if not clips:
+            for name, start in (("one face, 640x480", 0.0), ("two faces, 640x480", 8.0)):
+                path = folder / f"{name.split(',')[0].replace(' ', '_')}.mp4"
+                make_clip(path, start, args.seconds)
+                clips.append((name, path))
+        for name, path in clips:
+            bench(name, path, config, args.repeats, args.realtime, folder)
+
+
+if __name__ == "__main__":
+    main()

