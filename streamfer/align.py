@@ -22,7 +22,6 @@ def face_crop(
     ``align_eyes`` the crop is rotated about its centre so the line between the eyes is level.
     Pixels outside the frame are filled by replicating the border.
     """
-    gray = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
     box = detection.box
     side = max(box.w, box.h) * (1.0 + margin)
     cx, cy = box.x + box.w / 2.0, box.y + box.h / 2.0
@@ -37,8 +36,10 @@ def face_crop(
     matrix[0, 2] += size / 2.0 - cx
     matrix[1, 2] += size / 2.0 - cy
     out = cv2.warpAffine(
-        gray, matrix, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+        image, matrix, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
     )
+    if out.ndim == 3:  # converting the small crop, not the whole frame, to gray
+        out = cv2.cvtColor(out, cv2.COLOR_BGR2GRAY)
     return np.asarray(out, dtype=np.uint8)
 
 
