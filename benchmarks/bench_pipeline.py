@@ -123,7 +123,9 @@ def cpu_name() -> str:
     return platform.processor() or platform.machine()
 
 
-def bench(name: str, path: Path, config: Config, repeats: int, realtime: bool, log_dir: Path) -> None:
+def bench(
+    name: str, path: Path, config: Config, repeats: int, realtime: bool, log_dir: Path
+) -> None:
     decode = [decode_only(path)[0] for _ in range(repeats)]
     detect = [decode_and_detect(path, config) for _ in range(repeats)]
     fast = median_of([full_pipeline(path, config, False, log_dir) for _ in range(repeats)])
@@ -131,26 +133,38 @@ def bench(name: str, path: Path, config: Config, repeats: int, realtime: bool, l
     print(f"\n## {name}: {path.name}, {frames} frames, {detect[0][1]:.2f} faces/frame")
     print(f"decode only              {statistics.median(decode):8.0f} fps")
     print(f"decode + detection       {statistics.median(d[0] for d in detect):8.0f} fps")
-    print(f"full pipeline, fast      {fast['fps']:8.0f} fps "
-          f"({fast['fps'] / statistics.median(decode):.2f} of decode-only)")
-    print(f"  per frame: detection {fast['detect_ms']:.2f} ms, crops + emotion model "
-          f"{fast['classify_ms']:.2f} ms, aggregator + log {fast['log_ms']:.3f} ms")
+    print(
+        f"full pipeline, fast      {fast['fps']:8.0f} fps "
+        f"({fast['fps'] / statistics.median(decode):.2f} of decode-only)"
+    )
+    print(
+        f"  per frame: detection {fast['detect_ms']:.2f} ms, crops + emotion model "
+        f"{fast['classify_ms']:.2f} ms, aggregator + log {fast['log_ms']:.3f} ms"
+    )
     if realtime:
         live = median_of([full_pipeline(path, config, True, log_dir) for _ in range(repeats)])
-        print(f"real time ({demo.FPS:.0f} fps)       latency p50 {live['p50_ms']:.1f} ms, "
-              f"p95 {live['p95_ms']:.1f} ms, dropped {live['dropped']:.0f} of {live['frames'] + live['dropped']:.0f}")
+        print(
+            f"real time ({demo.FPS:.0f} fps)       latency p50 {live['p50_ms']:.1f} ms, "
+            f"p95 {live['p95_ms']:.1f} ms, dropped {live['dropped']:.0f} of {live['frames'] + live['dropped']:.0f}"
+        )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--video", type=Path, action="append", help="a clip to measure (repeatable)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--video", type=Path, action="append", help="a clip to measure (repeatable)"
+    )
     parser.add_argument("--seconds", type=float, default=20.0, help="length of generated clips")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--realtime", action="store_true", help="also measure real-time playback")
     args = parser.parse_args()
     config = Config()
-    print(f"machine: {cpu_name()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-          f"OpenCV {cv2.__version__}")
+    print(
+        f"machine: {cpu_name()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"OpenCV {cv2.__version__}"
+    )
     print(f"command: {' '.join([Path(sys.executable).name, *sys.argv])}")
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)

@@ -19,7 +19,7 @@ def main(keras_path: str, tflite_path: str) -> None:
     try:
         model = tf.keras.models.load_model(keras_path, compile=False)
     except Exception:  # Keras 3 reads old HDF5 files through its legacy loader
-        from keras.src.legacy.saving import legacy_h5_format  # noqa: PLC0415
+        from keras.src.legacy.saving import legacy_h5_format
 
         model = legacy_h5_format.load_model_from_hdf5(keras_path, compile=False)
     converter = tf.lite.TFLiteConverter.from_keras_model(model)

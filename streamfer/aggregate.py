@@ -109,7 +109,10 @@ class WindowAggregator:
         start = t - self.settings.window_seconds + _EPS  # the window is (t - window, t]
         while self._window and self._window[0][0] <= start:
             self._window.popleft()
-        if self._last_emit is not None and t - self._last_emit < self.settings.emit_interval_seconds - _EPS:
+        if (
+            self._last_emit is not None
+            and t - self._last_emit < self.settings.emit_interval_seconds - _EPS
+        ):
             return None
         if len(self._window) < self.settings.min_frames:
             return None
@@ -128,7 +131,7 @@ class WindowAggregator:
             track=self.track,
             t=t,
             label=self._names[index],
-            counts={name: int(c) for name, c in zip(self._names, counts)},
+            counts={name: int(c) for name, c in zip(self._names, counts, strict=True)},
             n_frames=int(counts.sum()),
             valence=float(va[0]),
             arousal=float(va[1]),

@@ -179,7 +179,9 @@ def open_video_file(path: Path) -> OpenCVReader:
         ok, first = capture.read() if opened else (False, None)
     if not opened:
         capture.release()
-        raise SourceError(f"{path} is not a video OpenCV can decode", "convert it to mp4 with ffmpeg")
+        raise SourceError(
+            f"{path} is not a video OpenCV can decode", "convert it to mp4 with ffmpeg"
+        )
     if not ok or first is None:
         capture.release()
         raise SourceError(f"{path} has no decodable video frames (corrupt?)", "check the file")

@@ -7,9 +7,10 @@ a bad value raises ConfigError naming the key, the value and what is allowed.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from streamfer.aggregate import METHODS, AggregatorSettings
 from streamfer.errors import ConfigError

@@ -66,7 +66,7 @@ def _bar(fraction: float, width: int) -> str:
 
 
 def _fmt_ms(value: float | None) -> str:
-    return "–" if value is None else f"{value:.0f}"
+    return "-" if value is None else f"{value:.0f}"
 
 
 def _uptime(seconds: float) -> str:
@@ -111,7 +111,9 @@ def render_person(p: PersonView) -> RenderableType:
     """A full panel for one person: badge, window counts, this frame's probabilities."""
     total = max(sum(p.counts.values()), 1)
     counts = _bars([(name, c / total, str(c)) for name, c in p.counts.items()])
-    probs = _bars([(name, pr, f"{pr * 100:.0f}%") for name, pr in zip(EMOTIONS, p.probs)])
+    probs = _bars(
+        [(name, pr, f"{pr * 100:.0f}%") for name, pr in zip(EMOTIONS, p.probs, strict=False)]
+    )
     left = Group(
         _badge(p.label),
         Text(""),

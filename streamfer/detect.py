@@ -26,8 +26,7 @@ class MediaPipeFaceDetector:
         data = read_model(model_path, "face detector")
         with quiet_stderr():
             import mediapipe as mp
-            from mediapipe.tasks.python import BaseOptions
-            from mediapipe.tasks.python import vision
+            from mediapipe.tasks.python import BaseOptions, vision
 
             options = vision.FaceDetectorOptions(
                 base_options=BaseOptions(model_asset_buffer=data),
@@ -62,7 +61,9 @@ class MediaPipeFaceDetector:
             ]
             faces.append(
                 Detection(
-                    box=Box(float(bb.origin_x), float(bb.origin_y), float(bb.width), float(bb.height)),
+                    box=Box(
+                        float(bb.origin_x), float(bb.origin_y), float(bb.width), float(bb.height)
+                    ),
                     score=float(d.categories[0].score) if d.categories else 0.0,
                     right_eye=eyes[0] if len(eyes) == 2 else None,
                     left_eye=eyes[1] if len(eyes) == 2 else None,

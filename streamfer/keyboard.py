@@ -11,6 +11,7 @@ import select
 import sys
 import threading
 from collections.abc import Callable
+from typing import Any
 
 
 class KeyReader:
@@ -26,7 +27,7 @@ class KeyReader:
         self.on_marker = on_marker
         self.on_prompt = on_prompt
         self._stop = threading.Event()
-        self._saved: list[object] | None = None
+        self._saved: list[Any] | None = None
         self._thread: threading.Thread | None = None
 
     @staticmethod

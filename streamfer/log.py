@@ -7,6 +7,7 @@ accepts a file whose last line was cut off and says so. The schema is in docs/lo
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
@@ -78,10 +79,8 @@ class SessionLog:
             except OSError:
                 pass  # already reported by write(); what reached the file stays readable
             finally:
-                try:
+                with contextlib.suppress(OSError):
                     self._file.close()
-                except OSError:
-                    pass
                 self._file = None
 
 

@@ -11,7 +11,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -254,8 +254,13 @@ def run_session(
         )
         with stop_on_signals(stop) as signalled:
             if options.keyboard:
+
+                def quit_by_key() -> None:
+                    signalled.setdefault("reason", "user_quit")
+                    stop.set()
+
                 keys = KeyReader(
-                    on_quit=lambda: (signalled.setdefault("reason", "user_quit"), stop.set()),
+                    on_quit=quit_by_key,
                     on_marker=session.add_marker,
                     on_prompt=lambda text: setattr(session, "message", text),
                 ).start()
@@ -271,7 +276,9 @@ def run_session(
                         capture, pipeline, session.on_step, stop, options.max_frames
                     )
             else:
-                processed, reason = _run_headless(session, capture, pipeline, stop, options, console)
+                processed, reason = _run_headless(
+                    session, capture, pipeline, stop, options, console
+                )
             if reason == "stopped":
                 reason = signalled.get("reason", "stopped")
     except StreamferError as exc:
@@ -296,7 +303,7 @@ def run_session(
             records=log.records + 1,
         )
         p50, p95 = session.latency.percentile(50), session.latency.percentile(95)
-        try:
+        with suppress(StreamferError):  # a full or lost disk: what was written stays readable
             log.write(
                 "session_end",
                 session.last_t,
@@ -309,8 +316,6 @@ def run_session(
                 latency_p95_ms=None if p95 is None else round(p95 * 1000, 2),
                 reason=reason,
             )
-        except StreamferError:
-            pass  # the disk is full or gone: what was written stays readable
         log.close()
     return summary
 

@@ -79,7 +79,7 @@ class FramePipeline:
         track_ids = self.tracker.update(detections)
         faces: list[FaceResult] = []
         emotions: list[RepresentativeEmotion] = []
-        for track, detection in zip(track_ids, detections):
+        for track, detection in zip(track_ids, detections, strict=True):
             crop = face_crop(frame.image, detection, settings.crop_margin, settings.align_eyes)
             probs = self.classifier.classify(crop)
             valence, arousal = valence_arousal(probs)

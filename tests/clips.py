@@ -19,7 +19,10 @@ NO_FACE = 16.2
 
 
 def write_clip(
-    path: Path, segments: Sequence[tuple[float, int]], fps: float = 30.0, size: tuple[int, int] = (320, 240)
+    path: Path,
+    segments: Sequence[tuple[float, int]],
+    fps: float = 30.0,
+    size: tuple[int, int] = (320, 240),
 ) -> int:
     """Write an mp4v clip of ``segments``: (demo time to start from, number of frames)."""
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"mp4v"), fps, size)

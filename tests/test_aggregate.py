@@ -104,7 +104,13 @@ def test_broad_window() -> None:
 
 @pytest.mark.parametrize(
     "bad",
-    [dict(method="mode"), dict(threshold=0.0), dict(threshold=1.5), dict(label_set="5"), dict(min_frames=0)],
+    [
+        dict(method="mode"),
+        dict(threshold=0.0),
+        dict(threshold=1.5),
+        dict(label_set="5"),
+        dict(min_frames=0),
+    ],
 )
 def test_settings_are_checked(bad: dict[str, object]) -> None:
     with pytest.raises(ValueError):

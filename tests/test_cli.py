@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -12,8 +11,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from clips import NO_FACE, ONE_FACE, TWO_FACES, write_clip
+
 from streamfer.log import read_log
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -22,7 +21,11 @@ ROOT = Path(__file__).resolve().parent.parent
 def streamfer(*args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "streamfer", *args],
-        cwd=cwd, capture_output=True, text=True, timeout=timeout, env=_env(),
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=_env(),
     )
 
 
@@ -38,11 +41,19 @@ def only_log(folder: Path) -> Path:
     return logs[0]
 
 
-def run_clip(tmp_path: Path, segments: list[tuple[float, int]], *extra: str) -> tuple[list[dict], int]:
+def run_clip(
+    tmp_path: Path, segments: list[tuple[float, int]], *extra: str
+) -> tuple[list[dict], int]:
     clip = tmp_path / "clip.mp4"
     frames = write_clip(clip, segments)
     result = streamfer(
-        "run", "--source", str(clip), "--no-dashboard", "--log-dir", str(tmp_path / "logs"), *extra,
+        "run",
+        "--source",
+        str(clip),
+        "--no-dashboard",
+        "--log-dir",
+        str(tmp_path / "logs"),
+        *extra,
         cwd=tmp_path,
     )
     assert result.returncode == 0, result.stderr
@@ -57,7 +68,9 @@ def test_one_face(tmp_path: Path) -> None:
     start, end = records[0], records[-1]
     assert start["config"]["aggregator"]["threshold"] == 0.2
     assert {m["file"] for m in start["models"].values()} == {
-        "blazeface_short_range.tflite", "emotion_mini_xception_f32.tflite"}
+        "blazeface_short_range.tflite",
+        "emotion_mini_xception_f32.tflite",
+    }
     assert all(m["shipped"] for m in start["models"].values())
     assert end["reason"] == "end_of_source"
     assert end["frames_processed"] == frames == 90 and end["frames_dropped"] == 0
@@ -65,7 +78,9 @@ def test_one_face(tmp_path: Path) -> None:
     # 3 s at 30 fps, a verdict each second once 5 frames are in: t = 0.133, 1.133, 2.133
     assert [round(e["t"], 3) for e in emotions] == [0.133, 1.133, 2.133]
     assert {e["track"] for e in emotions} == {1}
-    assert emotions[-1]["n_frames"] == 65 and sum(emotions[-1]["counts"].values()) == 65  # frames 0-64
+    assert (
+        emotions[-1]["n_frames"] == 65 and sum(emotions[-1]["counts"].values()) == 65
+    )  # frames 0-64
     assert emotions[-1]["label"] == "neutral"
     assert all(e["method"] == "threshold" and e["window_s"] == 3.0 for e in emotions)
 
@@ -80,7 +95,9 @@ def test_two_faces_get_two_tracks_and_a_group_record(tmp_path: Path) -> None:
     tracks = {r["track"] for r in records if r["type"] == "emotion"}
     assert tracks == {1, 2, "group"}
     group = [r for r in records if r.get("track") == "group"]
-    assert group and all(r["tracks"] == [1, 2] and sum(r["shares"].values()) == pytest.approx(1) for r in group)
+    assert group and all(
+        r["tracks"] == [1, 2] and sum(r["shares"].values()) == pytest.approx(1) for r in group
+    )
 
 
 def test_a_stretch_with_no_face(tmp_path: Path) -> None:
@@ -103,7 +120,16 @@ def test_log_reads_with_pandas(tmp_path: Path) -> None:
 
 def test_flags_override_the_config(tmp_path: Path) -> None:
     records, _ = run_clip(
-        tmp_path, [(ONE_FACE, 45)], "--method", "top1", "--labels", "3", "--window", "1", "--interval", "0.5"
+        tmp_path,
+        [(ONE_FACE, 45)],
+        "--method",
+        "top1",
+        "--labels",
+        "3",
+        "--window",
+        "1",
+        "--interval",
+        "0.5",
     )
     emotions = [r for r in records if r["type"] == "emotion"]
     assert emotions and all(e["method"] == "top1" and e["threshold"] == 1.0 for e in emotions)
@@ -115,9 +141,22 @@ def test_flags_override_the_config(tmp_path: Path) -> None:
 def test_signal_ends_the_session_cleanly(tmp_path: Path, sig: signal.Signals) -> None:
     log_dir = tmp_path / "logs"
     process = subprocess.Popen(
-        [sys.executable, "-m", "streamfer", "run", "--source", "demo", "--no-dashboard",
-         "--log-dir", str(log_dir)],
-        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(),
+        [
+            sys.executable,
+            "-m",
+            "streamfer",
+            "run",
+            "--source",
+            "demo",
+            "--no-dashboard",
+            "--log-dir",
+            str(log_dir),
+        ],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_env(),
     )
     try:
         deadline = time.monotonic() + 60
@@ -139,8 +178,18 @@ def test_signal_ends_the_session_cleanly(tmp_path: Path, sig: signal.Signals) ->
 
 
 def test_max_frames_and_summary_line(tmp_path: Path) -> None:
-    result = streamfer("run", "--source", "demo", "--no-realtime", "--no-dashboard",
-                       "--max-frames", "50", "--log-dir", "logs", cwd=tmp_path)
+    result = streamfer(
+        "run",
+        "--source",
+        "demo",
+        "--no-realtime",
+        "--no-dashboard",
+        "--max-frames",
+        "50",
+        "--log-dir",
+        "logs",
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     end = read_log(only_log(tmp_path / "logs")).records[-1]
     assert end["reason"] == "max_frames" and end["frames_processed"] == 50
@@ -177,7 +226,9 @@ def make_file(folder: Path, name: str, content: bytes | None) -> str:
 def test_bad_sources(tmp_path: Path, name: str, content: bytes | None, message: str) -> None:
     source = name if name == "9" or "://" in name else make_file(tmp_path, name, content)
     code = 3
-    result = streamfer("run", "--source", str(source), "--no-dashboard", "--log-dir", "logs", cwd=tmp_path)
+    result = streamfer(
+        "run", "--source", str(source), "--no-dashboard", "--log-dir", "logs", cwd=tmp_path
+    )
     assert result.returncode == code
     line = one_line_error(result)
     assert message in line and "hint:" in line
@@ -194,7 +245,10 @@ def test_bad_config_key(tmp_path: Path) -> None:
 def test_bad_flag_value(tmp_path: Path) -> None:
     result = streamfer("run", "--source", "demo", "--threshold", "2", cwd=tmp_path)
     assert result.returncode == 2
-    assert "--threshold: aggregator.threshold = 2.0 is not a number in (0.0, 1.0]" in one_line_error(result)
+    assert (
+        "--threshold: aggregator.threshold = 2.0 is not a number in (0.0, 1.0]"
+        in one_line_error(result)
+    )
 
 
 def test_missing_model(tmp_path: Path) -> None:
@@ -206,7 +260,9 @@ def test_missing_model(tmp_path: Path) -> None:
 
 def test_log_dir_not_writable(tmp_path: Path) -> None:
     (tmp_path / "afile").write_text("")
-    result = streamfer("run", "--source", "demo", "--no-dashboard", "--log-dir", "afile/logs", cwd=tmp_path)
+    result = streamfer(
+        "run", "--source", "demo", "--no-dashboard", "--log-dir", "afile/logs", cwd=tmp_path
+    )
     assert result.returncode == 5
     assert "cannot write the log" in one_line_error(result)
 
@@ -215,8 +271,9 @@ def test_log_dir_not_writable(tmp_path: Path) -> None:
 def tiny_disk(tmp_path: Path):  # type: ignore[no-untyped-def]
     mount = tmp_path / "tiny"
     mount.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=48k", "tmpfs", str(mount)],
-                          capture_output=True)
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=48k", "tmpfs", str(mount)], capture_output=True
+    )
     if done.returncode != 0:
         pytest.skip("needs root to mount a small tmpfs for the full-disk test")
     yield mount
@@ -226,8 +283,16 @@ def tiny_disk(tmp_path: Path):  # type: ignore[no-untyped-def]
 def test_full_disk(tmp_path: Path, tiny_disk: Path) -> None:
     clip = tmp_path / "clip.mp4"
     write_clip(clip, [(ONE_FACE, 300)])
-    result = streamfer("run", "--source", str(clip), "--no-dashboard", "--log-frames",
-                       "--log-dir", str(tiny_disk), cwd=tmp_path)
+    result = streamfer(
+        "run",
+        "--source",
+        str(clip),
+        "--no-dashboard",
+        "--log-frames",
+        "--log-dir",
+        str(tiny_disk),
+        cwd=tmp_path,
+    )
     assert result.returncode == 5
     assert "is full" in one_line_error(result)
     contents = read_log(only_log(tiny_disk))
@@ -238,5 +303,12 @@ def test_full_disk(tmp_path: Path, tiny_disk: Path) -> None:
 def test_help_teaches() -> None:
     result = streamfer("run", "--help", cwd=ROOT)
     assert result.returncode == 0
-    for words in ("--source", "demo", "--threshold", "--no-dashboard", "examples:", "pandas.read_json"):
+    for words in (
+        "--source",
+        "demo",
+        "--threshold",
+        "--no-dashboard",
+        "examples:",
+        "pandas.read_json",
+    ):
         assert words in result.stdout

@@ -27,8 +27,14 @@ def write(tmp_path: Path, text: str) -> Path:
     [
         ("[aggregator]\nthreshhold = 0.2\n", "unknown key aggregator.threshhold"),
         ("[aggregatr]\nthreshold = 0.2\n", "unknown section [aggregatr]"),
-        ("[aggregator]\nthreshold = 1.5\n", "aggregator.threshold = 1.5 is not a number in (0.0, 1.0]"),
-        ("[aggregator]\nmethod = 'mode'\n", "aggregator.method = 'mode' is not one of 'threshold', 'top1'"),
+        (
+            "[aggregator]\nthreshold = 1.5\n",
+            "aggregator.threshold = 1.5 is not a number in (0.0, 1.0]",
+        ),
+        (
+            "[aggregator]\nmethod = 'mode'\n",
+            "aggregator.method = 'mode' is not one of 'threshold', 'top1'",
+        ),
         ("[aggregator]\nlabel_set = '5'\n", "aggregator.label_set = '5'"),
         ("[classifier]\nnum_threads = 'two'\n", "classifier.num_threads = 'two'"),
         ("[log]\nframes = 1\n", "log.frames = 1 is not true or false"),
@@ -43,7 +49,9 @@ def test_bad_config_names_the_key(tmp_path: Path, text: str, message: str) -> No
 
 
 def test_numbers_read_naturally(tmp_path: Path) -> None:
-    loaded = cfg.load(write(tmp_path, "[aggregator]\nlabel_set = 3\nthreshold = 1\n[source]\ndefault = 2\n"))
+    loaded = cfg.load(
+        write(tmp_path, "[aggregator]\nlabel_set = 3\nthreshold = 1\n[source]\ndefault = 2\n")
+    )
     assert loaded.aggregator.label_set == "3"
     assert loaded.aggregator.threshold == 1.0
     assert loaded.source.default == "2"
@@ -54,7 +62,9 @@ def test_overrides_are_checked_and_name_the_flag() -> None:
     changed = cfg.with_overrides(base, {"aggregator.threshold": 0.1, "aggregator.method": None})
     assert changed.aggregator.threshold == 0.1 and changed.aggregator.method == "threshold"
     with pytest.raises(ConfigError) as err:
-        cfg.with_overrides(base, {"aggregator.window_seconds": -1.0}, {"aggregator.window_seconds": "--window"})
+        cfg.with_overrides(
+            base, {"aggregator.window_seconds": -1.0}, {"aggregator.window_seconds": "--window"}
+        )
     assert err.value.message.startswith("--window: aggregator.window_seconds = -1.0")
 
 

@@ -76,7 +76,9 @@ def test_fer2013_publictest_accuracy(
 ) -> None:
     data = np.load(shared_data("fer2013_publictest.npz"))
     images, labels = data["images"], data["labels"]
-    predictions = np.array([classifier.classify(cv2.resize(im, (64, 64))).argmax() for im in images])
+    predictions = np.array(
+        [classifier.classify(cv2.resize(im, (64, 64))).argmax() for im in images]
+    )
     accuracy = float((predictions == labels).mean())
     assert len(labels) == 3589
     assert accuracy == pytest.approx(0.652, abs=0.005)

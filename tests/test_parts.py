@@ -20,7 +20,6 @@ from streamfer.labels import CIRCUMPLEX, EMOTIONS, normalise_label, valence_arou
 from streamfer.log import SessionLog, read_log
 from streamfer.track import IouTracker
 
-
 # --- crops -------------------------------------------------------------------------------
 
 
@@ -55,9 +54,17 @@ def test_crop_shape_and_normalisation() -> None:
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("Happiness", "happy"), (" joy ", "happy"), ("calm", "neutral"), ("Afraid", "fear"),
-     ("surprised", "surprise"), ("anger", "angry"), ("disgusted", "disgust"), ("contempt", None),
-     ("pride", None)],
+    [
+        ("Happiness", "happy"),
+        (" joy ", "happy"),
+        ("calm", "neutral"),
+        ("Afraid", "fear"),
+        ("surprised", "surprise"),
+        ("anger", "angry"),
+        ("disgusted", "disgust"),
+        ("contempt", None),
+        ("pride", None),
+    ],
 )
 def test_label_normalisation(raw: str, expected: str | None) -> None:
     assert normalise_label(raw) == expected
@@ -104,8 +111,15 @@ def test_tracker_never_gives_one_id_twice_in_a_frame() -> None:
 class ScriptedReader:
     """Yields ``count`` tiny frames, each ``interval`` seconds apart, like a camera or a file."""
 
-    def __init__(self, count: int, is_live: bool, interval: float = 0.0, fail_after: int | None = None):
-        self.count, self.is_live, self.interval, self.fail_after = count, is_live, interval, fail_after
+    def __init__(
+        self, count: int, is_live: bool, interval: float = 0.0, fail_after: int | None = None
+    ):
+        self.count, self.is_live, self.interval, self.fail_after = (
+            count,
+            is_live,
+            interval,
+            fail_after,
+        )
         self.description = "scripted"
         self.fps = 100.0
         self.index = 0
@@ -204,13 +218,26 @@ def test_log_refuses_to_overwrite(tmp_path: Path) -> None:
 def snapshot(people: int) -> Snapshot:
     probs = (0.05, 0.0, 0.05, 0.7, 0.1, 0.0, 0.1)
     return Snapshot(
-        source="demo", method="threshold 0.20 · 7 labels · 3 s", input_fps=30.0,
-        processed_fps=29.5, latency_p50_ms=7.0, latency_p95_ms=12.4, dropped=3,
-        uptime_seconds=3725, log_path="/tmp/logs/session-1.jsonl", records=42,
+        source="demo",
+        method="threshold 0.20 · 7 labels · 3 s",
+        input_fps=30.0,
+        processed_fps=29.5,
+        latency_p50_ms=7.0,
+        latency_p95_ms=12.4,
+        dropped=3,
+        uptime_seconds=3725,
+        log_path="/tmp/logs/session-1.jsonl",
+        records=42,
         people=tuple(
-            PersonView(track=i + 1, label="happy" if i == 0 else None,
-                       counts={"happy": 12, "neutral": 30} if i == 0 else {},
-                       probs=probs, valence=0.61, arousal=0.05, in_view=i != 1)
+            PersonView(
+                track=i + 1,
+                label="happy" if i == 0 else None,
+                counts={"happy": 12, "neutral": 30} if i == 0 else {},
+                probs=probs,
+                valence=0.61,
+                arousal=0.05,
+                in_view=i != 1,
+            )
             for i in range(people)
         ),
     )

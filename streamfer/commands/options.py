@@ -17,7 +17,9 @@ def add_config_options(parser: argparse.ArgumentParser) -> None:
         type=Path,
         help="settings file (default: ./config.toml, else the one in the streamfer checkout)",
     )
-    parser.add_argument("--traceback", action="store_true", help="show the full traceback of an error")
+    parser.add_argument(
+        "--traceback", action="store_true", help="show the full traceback of an error"
+    )
 
 
 def add_method_options(parser: argparse.ArgumentParser) -> None:
@@ -43,7 +45,10 @@ def add_method_options(parser: argparse.ArgumentParser) -> None:
         "--window", type=float, metavar="SECONDS", help="length of the sliding window (default 3)"
     )
     group.add_argument(
-        "--interval", type=float, metavar="SECONDS", help="how often a verdict is logged (default 1)"
+        "--interval",
+        type=float,
+        metavar="SECONDS",
+        help="how often a verdict is logged (default 1)",
     )
     group.add_argument(
         "--threads", type=int, metavar="N", help="threads for the emotion model (default 1)"
