@@ -113,14 +113,14 @@ def rule_predictions(counts: npt.ArrayLike, thresholds: npt.ArrayLike) -> IntArr
     c_best = np.take_along_axis(c, best_other[:, None], axis=1)[:, 0]
     top1 = np.argmax(c, axis=1)
     passes = (c_best > 0) & (c_best >= t * n - RULE_EPS)
-    pred = np.where(passes, best_other, top1)
+    pred: IntArray = np.where(passes, best_other, top1).astype(np.int64)
     pred[:, n == 0] = NO_LABEL
-    return pred.astype(np.int64)
+    return pred
 
 
 def mean_prob_predictions(mean_probs: npt.ArrayLike, n_frames: npt.ArrayLike) -> IntArray:
     """Argmax of each clip's mean probability; NO_LABEL where the clip has no frames."""
-    pred = np.argmax(np.asarray(mean_probs), axis=1).astype(np.int64)
+    pred: IntArray = np.argmax(np.asarray(mean_probs), axis=1).astype(np.int64)
     pred[np.asarray(n_frames) == 0] = NO_LABEL
     return pred
 
