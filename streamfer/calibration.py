@@ -245,16 +245,22 @@ class LabelSetResult:
 
     ``n_folds`` is 0 for a fixed evaluation (no cross-validation). ``sweep_accuracy`` and
     ``sweep_macro_f1`` are the rule's scores on all clips at each of ``THRESHOLDS``.
+    ``truth``: each clip's true label in this label set.
     """
 
     label_set: str
     names: tuple[str, ...]
+    truth: IntArray
     n_clips: int
     n_empty: int
     n_folds: int
     methods: dict[str, MethodResult]
     sweep_accuracy: FloatArray
     sweep_macro_f1: FloatArray
+
+    def pooled_accuracy(self, method: str) -> float:
+        """Share of all clips a method got right (held-out predictions when cross-validated)."""
+        return float(accuracy(self.methods[method].predictions, self.truth))
 
     def as_dict(self) -> dict[str, Any]:
         """Plain data for the JSON report."""
@@ -337,6 +343,7 @@ def cross_validate(table: ClipTable, label_set: str, k: int = 5, seed: int = 0) 
     return LabelSetResult(
         label_set=label_set,
         names=label_names(label_set),
+        truth=truth,
         n_clips=len(table),
         n_empty=int((table.counts.sum(axis=1) == 0).sum()),
         n_folds=n_folds,
@@ -362,6 +369,7 @@ def evaluate_fixed(table: ClipTable, label_set: str, threshold: float) -> LabelS
     return LabelSetResult(
         label_set=label_set,
         names=label_names(label_set),
+        truth=truth,
         n_clips=len(table),
         n_empty=int((table.counts.sum(axis=1) == 0).sum()),
         n_folds=0,
