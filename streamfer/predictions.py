@@ -33,7 +33,7 @@ from streamfer.config import Config
 from streamfer.datasets import Clip
 from streamfer.detect import MediaPipeFaceDetector
 from streamfer.errors import OutputError, SourceError
-from streamfer.models import sha256_of
+from streamfer.models import read_model
 from streamfer.pipeline import FramePipeline
 
 CACHE_VERSION = 1
@@ -130,8 +130,8 @@ def settings_digest(config: Config) -> str:
     detector, tracker = config.detector, config.tracker
     settings = {
         "version": CACHE_VERSION,
-        "detector_model": sha256_of(config.resolve(detector.model)),
-        "classifier_model": sha256_of(config.resolve(config.classifier.model)),
+        "detector_model": _model_sha256(config.resolve(detector.model), "face detector"),
+        "classifier_model": _model_sha256(config.resolve(config.classifier.model), "emotion"),
         "min_confidence": detector.min_confidence,
         "crop_margin": detector.crop_margin,
         "align_eyes": detector.align_eyes,
@@ -140,6 +140,11 @@ def settings_digest(config: Config) -> str:
         "max_missed_frames": tracker.max_missed_frames,
     }
     return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()
+
+
+def _model_sha256(path: Path, what: str) -> str:
+    """sha256 of a model file; ModelError when it is missing or not a TFLite file."""
+    return hashlib.sha256(read_model(path, what)).hexdigest()
 
 
 def clip_files(clip: Clip) -> list[Path]:
