@@ -63,6 +63,13 @@ class Dataset:
     ignored: tuple[Path, ...] = ()
 
     @property
+    def name(self) -> str:
+        """A short name for tables: the folder's name, or the manifest's with its folder."""
+        if self.source.is_dir():
+            return self.source.name
+        return f"{self.source.parent.name}/{self.source.name}"
+
+    @property
     def has_subjects(self) -> bool:
         return any(c.subject is not None for c in self.clips)
 

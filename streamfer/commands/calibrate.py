@@ -58,7 +58,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     calibrate = sub.add_parser(
         "calibrate",
         help="find the best threshold on labelled recordings (k-fold cross-validated)",
-        description="Run the pipeline on labelled clips, compare Top-1, the threshold rule "
+        description="Run the pipeline on labelled clips, compare Top-1, the threshold rule\n"
         "and mean_prob with k-fold cross-validation, and find the best threshold.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -87,7 +87,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     evaluate = sub.add_parser(
         "evaluate",
         help="score the configured threshold on labelled recordings (no search)",
-        description="Run the pipeline on labelled clips and score Top-1, the threshold rule "
+        description="Run the pipeline on labelled clips and score Top-1, the threshold rule\n"
         "at the configured threshold, and mean_prob, on all clips.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -262,23 +262,15 @@ def _summary_table(
 ) -> None:
     """The paper's table: dataset, threshold accuracy, optimal threshold, Top-1, difference."""
     table = Table(title=f"Representative emotion per clip: accuracy % ({caption})")
-    for column in (
-        "dataset",
-        "labels",
-        "clips",
-        "threshold",
-        "optimal",
-        "Top-1",
-        "diff",
-        "mean_prob",
-    ):
+    chosen = "optimal" if any(r.n_folds for r in results.values()) else "used"
+    for column in ("dataset", "labels", "clips", "threshold", chosen, "Top-1", "diff", "mean_prob"):
         table.add_column(column, justify="left" if column == "dataset" else "right")
     for label_set, result in results.items():
         rule, top1, mean = (result.methods[m] for m in ("threshold", "top1", "mean_prob"))
         spread = f"±{_pct(float(np.std(rule.fold_accuracy)))}" if result.n_folds else ""
         assert rule.threshold is not None
         table.add_row(
-            dataset.source.name if dataset.source.is_dir() else dataset.source.stem,
+            dataset.name,
             label_set,
             str(result.n_clips),
             _pct(rule.accuracy) + spread,
@@ -388,7 +380,7 @@ def _outputs(
                 args.report_json.with_suffix(".png") if args.report_json else Path(args.plot_name)
             )
         n = results["7"].n_clips
-        plot_sweep(results, plot, f"streamfer {command}: {dataset.source.name} ({n} clips)")
+        plot_sweep(results, plot, f"streamfer {command}: {dataset.name} ({n} clips)")
         console.print(f"plot: {plot}")
     print(
         f"streamfer: {command}: Part A {report['part_a']['seconds']:.1f} s, "
