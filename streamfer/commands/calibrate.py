@@ -264,7 +264,10 @@ def _summary_table(
     table = Table(title=f"Representative emotion per clip: accuracy % ({caption})")
     chosen = "optimal" if any(r.n_folds for r in results.values()) else "used"
     for column in ("dataset", "labels", "clips", "threshold", chosen, "Top-1", "diff", "mean_prob"):
-        table.add_column(column, justify="left" if column == "dataset" else "right")
+        if column == "dataset":
+            table.add_column(column, overflow="fold")
+        else:
+            table.add_column(column, justify="right", no_wrap=True)
     for label_set, result in results.items():
         rule, top1, mean = (result.methods[m] for m in ("threshold", "top1", "mean_prob"))
         spread = f"±{_pct(float(np.std(rule.fold_accuracy)))}" if result.n_folds else ""
