@@ -46,3 +46,9 @@ class OutputError(StreamferError):
     """A log or report that cannot be written (permissions, full disk)."""
 
     exit_code = 5
+
+
+class DataError(StreamferError):
+    """A labelled data set (calibrate, evaluate) that is missing, empty or malformed."""
+
+    exit_code = 6

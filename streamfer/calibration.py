@@ -1,0 +1,383 @@
+"""Part B of calibration: score the representative-emotion rules on per-clip predictions.
+
+Pure numpy, no I/O, deterministic for a given seed. The input is one table per clip of the
+model's per-frame probabilities (frames with a face only; shape ``(n_frames, 7)``, EMOTIONS
+order) and the clip's true label. Each clip gets one label per method, over all its frames
+(the paper applies the rule to the whole clip):
+
+- ``top1``: the most frequent per-frame label (the rule at threshold 1.0);
+- ``threshold``: the rule of ``streamfer.aggregate.representative_index`` at a threshold
+  (share 0-1 of the clip's frames), exactly, vectorised over clips and thresholds;
+- ``mean_prob``: the argmax of the clip's mean probability. In the broad setting the
+  probability of a broad label is the sum of its emotions' probabilities.
+
+Ties go to the label that comes first in label order (neutral is last), as in the rule.
+A clip with no classified frame (no face found) gets no label: it counts as a miss for every
+method, so all methods are scored on the same clips.
+
+Metrics: accuracy; macro-F1 = the mean F1 over the classes that occur in the true labels of
+the clips scored (a predicted class that never occurs there lowers recall of the true class,
+it is not averaged as a class of its own); PN accuracy (Yin et al.) = agreement after mapping
+truth and prediction to negative / positive / neutral.
+
+Cross-validation (``cross_validate``): clips are split into folds, stratified by label and
+grouped by subject (see ``stratified_group_folds``). On each fold the threshold is chosen on
+the other folds by accuracy (ties: the larger threshold, the one closer to Top-1) and scored
+on the held-out fold; Top-1 and mean_prob have nothing to fit and are scored on the same
+held-out folds. Accuracy and macro-F1 are reported as the mean and standard deviation
+(ddof=0) over folds; per-class F1, PN accuracy and confusion matrices pool every clip's
+held-out prediction. The threshold to use is chosen by the same rule on all clips.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from streamfer.aggregate import _EPS as RULE_EPS
+from streamfer.labels import BROAD_OF_EMOTION, EMOTIONS, label_names
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+
+#: The paper's sweep: 0.05 to 1.00 in steps of 0.05.
+THRESHOLDS: FloatArray = np.round(np.arange(1, 21) * 0.05, 2)
+METHOD_NAMES = ("top1", "threshold", "mean_prob")
+NO_LABEL = -1
+
+
+@dataclass(frozen=True)
+class ClipTable:
+    """Per-clip summaries of the frame predictions, in the 7-emotion space.
+
+    ``counts``: (n_clips, 7) per-frame argmax labels counted over each clip.
+    ``mean_probs``: (n_clips, 7) mean probability over each clip's frames (zeros if none).
+    ``truth``: (n_clips,) true label, index into EMOTIONS.
+    ``groups``: (n_clips,) subject of each clip; clips of one subject stay in one fold.
+    """
+
+    counts: IntArray
+    mean_probs: FloatArray
+    truth: IntArray
+    groups: npt.NDArray[Any]
+
+    @classmethod
+    def from_probs(
+        cls,
+        probs: Sequence[npt.ArrayLike],
+        truth: Sequence[int],
+        groups: Sequence[object] | None = None,
+    ) -> ClipTable:
+        """Summarise each clip's (n_frames, 7) probability table; ``groups`` None = one a clip."""
+        n = len(probs)
+        if len(truth) != n or (groups is not None and len(groups) != n):
+            raise ValueError("probs, truth and groups must have one entry per clip")
+        counts = np.zeros((n, len(EMOTIONS)), dtype=np.int64)
+        mean_probs = np.zeros((n, len(EMOTIONS)), dtype=np.float64)
+        for i, p in enumerate(probs):
+            table = np.asarray(p, dtype=np.float64).reshape(-1, len(EMOTIONS))
+            if len(table):
+                counts[i] = np.bincount(np.argmax(table, axis=1), minlength=len(EMOTIONS))
+                mean_probs[i] = table.mean(axis=0)
+        group_array = np.arange(n) if groups is None else np.asarray(groups, dtype=object)
+        return cls(counts, mean_probs, np.asarray(truth, dtype=np.int64), group_array)
+
+    def __len__(self) -> int:
+        return len(self.truth)
+
+    def in_label_set(self, label_set: str) -> tuple[IntArray, FloatArray, IntArray]:
+        """(counts, mean_probs, truth) in the label set ``"7"`` or ``"3"`` (broad)."""
+        if label_set == "7":
+            return self.counts, self.mean_probs, self.truth
+        k = len(label_names("3"))
+        to_broad = np.zeros((len(EMOTIONS), k))
+        to_broad[np.arange(len(EMOTIONS)), BROAD_OF_EMOTION] = 1.0
+        counts = (self.counts @ to_broad.astype(np.int64)).astype(np.int64)
+        return counts, self.mean_probs @ to_broad, BROAD_OF_EMOTION[self.truth]
+
+
+def rule_predictions(counts: npt.ArrayLike, thresholds: npt.ArrayLike) -> IntArray:
+    """``representative_index`` for every clip and threshold: (n_thresholds, n_clips).
+
+    ``counts`` is (n_clips, k) with neutral last; a clip with no frames gets NO_LABEL.
+    """
+    c = np.asarray(counts, dtype=np.int64)
+    t = np.asarray(thresholds, dtype=np.float64).reshape(-1, 1)
+    n = c.sum(axis=1)
+    neutral = c.shape[1] - 1
+    best_other = np.argmax(c[:, :neutral], axis=1)  # the first of equal maxima
+    c_best = np.take_along_axis(c, best_other[:, None], axis=1)[:, 0]
+    top1 = np.argmax(c, axis=1)
+    passes = (c_best > 0) & (c_best >= t * n - RULE_EPS)
+    pred: IntArray = np.where(passes, best_other, top1).astype(np.int64)
+    pred[:, n == 0] = NO_LABEL
+    return pred
+
+
+def mean_prob_predictions(mean_probs: npt.ArrayLike, n_frames: npt.ArrayLike) -> IntArray:
+    """Argmax of each clip's mean probability; NO_LABEL where the clip has no frames."""
+    pred: IntArray = np.argmax(np.asarray(mean_probs), axis=1).astype(np.int64)
+    pred[np.asarray(n_frames) == 0] = NO_LABEL
+    return pred
+
+
+def f1_per_class(pred: npt.ArrayLike, truth: npt.ArrayLike, k: int) -> FloatArray:
+    """F1 of each of ``k`` classes along the last axis of ``pred`` (..., n_clips).
+
+    NaN for a class that is neither true nor predicted anywhere.
+    """
+    p = np.asarray(pred)
+    y = np.asarray(truth)
+    classes = np.arange(k)
+    is_pred = p[..., None] == classes  # (..., n, k)
+    is_true = y[:, None] == classes  # (n, k)
+    tp = (is_pred & is_true).sum(axis=-2)
+    denom = is_pred.sum(axis=-2) + is_true.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(denom > 0, 2.0 * tp / denom, np.nan)
+
+
+def macro_f1(pred: npt.ArrayLike, truth: npt.ArrayLike, k: int) -> FloatArray:
+    """Mean F1 over the classes present in ``truth``, along the last axis of ``pred``."""
+    present = np.bincount(np.asarray(truth), minlength=k) > 0
+    return np.asarray(f1_per_class(pred, truth, k)[..., present].mean(axis=-1))
+
+
+def accuracy(pred: npt.ArrayLike, truth: npt.ArrayLike) -> FloatArray:
+    """Share of clips whose prediction equals the truth, along the last axis of ``pred``."""
+    return np.asarray((np.asarray(pred) == np.asarray(truth)).mean(axis=-1))
+
+
+def pn_accuracy(pred: npt.ArrayLike, truth: npt.ArrayLike, label_set: str) -> float:
+    """Agreement on negative / positive / neutral (Yin et al.); NO_LABEL is a miss."""
+    p = np.asarray(pred)
+    y = np.asarray(truth)
+    if label_set == "7":
+        p = np.where(p >= 0, BROAD_OF_EMOTION[np.maximum(p, 0)], NO_LABEL)
+        y = BROAD_OF_EMOTION[y]
+    return float(accuracy(p, y))
+
+
+def confusion(pred: npt.ArrayLike, truth: npt.ArrayLike, k: int) -> IntArray:
+    """(k, k + 1) counts: rows true label, columns predicted label, last column no label."""
+    p = np.where(np.asarray(pred) >= 0, pred, k)
+    out = np.zeros((k, k + 1), dtype=np.int64)
+    np.add.at(out, (np.asarray(truth), p), 1)
+    return out
+
+
+def choose_threshold(scores: npt.ArrayLike) -> int:
+    """Index of the best score over THRESHOLDS; ties go to the larger threshold."""
+    s = np.asarray(scores)
+    return int(len(s) - 1 - np.argmax(s[::-1]))
+
+
+def stratified_group_folds(
+    truth: npt.ArrayLike, groups: npt.ArrayLike, k: int, seed: int
+) -> tuple[IntArray, int]:
+    """Fold number of each clip and the number of folds, ``min(k, number of groups)``.
+
+    All clips of a group (subject) go to one fold. Groups are taken in a seeded random order,
+    larger groups first; each goes to the fold that needs its labels most: an empty fold
+    first, then the smallest sum over the group's clips of (clips of that label already in
+    the fold / clips of that label overall), then the fold with fewer clips, then the lower
+    fold number. With one clip a group this deals each label's clips round the folds.
+    """
+    y = np.asarray(truth, dtype=np.int64)
+    _, group_of_clip = np.unique(np.asarray(groups, dtype=str), return_inverse=True)
+    n_groups = int(group_of_clip.max()) + 1 if len(y) else 0
+    n_folds = min(k, n_groups)
+    if n_folds < 2:
+        raise ValueError(f"cross-validation needs at least 2 subjects or clips, got {n_groups}")
+    n_classes = int(y.max()) + 1
+    per_group = np.zeros((n_groups, n_classes), dtype=np.int64)
+    np.add.at(per_group, (group_of_clip, y), 1)
+    weight = 1.0 / np.maximum(per_group.sum(axis=0), 1)
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(n_groups)
+    order = order[np.argsort(-per_group[order].sum(axis=1), kind="stable")]
+    fold_counts = np.zeros((n_folds, n_classes), dtype=np.int64)
+    fold_of_group = np.zeros(n_groups, dtype=np.int64)
+    for g in order:
+        need = fold_counts @ (per_group[g] * weight)
+        sizes = fold_counts.sum(axis=1)
+        best = np.lexsort((np.arange(n_folds), sizes, need, sizes > 0))[0]
+        fold_of_group[g] = best
+        fold_counts[best] += per_group[g]
+    return fold_of_group[group_of_clip], n_folds
+
+
+@dataclass
+class MethodResult:
+    """One method's scores on one label set.
+
+    ``fold_accuracy`` / ``fold_macro_f1``: per held-out fold (one entry for a fixed
+    evaluation over all clips). ``predictions``: each clip's held-out label (NO_LABEL if none).
+    ``threshold``: the threshold used (threshold method; chosen on all clips when
+    cross-validated); ``fold_thresholds``: the one chosen for each fold's training clips.
+    """
+
+    fold_accuracy: list[float]
+    fold_macro_f1: list[float]
+    predictions: IntArray
+    pn_accuracy: float
+    f1: FloatArray
+    confusion: IntArray
+    threshold: float | None = None
+    fold_thresholds: list[float] = field(default_factory=list)
+
+    @property
+    def accuracy(self) -> float:
+        return float(np.mean(self.fold_accuracy))
+
+    @property
+    def macro_f1(self) -> float:
+        return float(np.mean(self.fold_macro_f1))
+
+
+@dataclass
+class LabelSetResult:
+    """Every method's scores on one label set, and the full threshold sweep on all clips.
+
+    ``n_folds`` is 0 for a fixed evaluation (no cross-validation). ``sweep_accuracy`` and
+    ``sweep_macro_f1`` are the rule's scores on all clips at each of ``THRESHOLDS``.
+    ``truth``: each clip's true label in this label set.
+    """
+
+    label_set: str
+    names: tuple[str, ...]
+    truth: IntArray
+    n_clips: int
+    n_empty: int
+    n_folds: int
+    methods: dict[str, MethodResult]
+    sweep_accuracy: FloatArray
+    sweep_macro_f1: FloatArray
+
+    def pooled_accuracy(self, method: str) -> float:
+        """Share of all clips a method got right (held-out predictions when cross-validated)."""
+        return float(accuracy(self.methods[method].predictions, self.truth))
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain data for the JSON report."""
+        out: dict[str, Any] = {
+            "labels": list(self.names),
+            "n_clips": self.n_clips,
+            "n_clips_without_face": self.n_empty,
+            "cv_folds": self.n_folds or None,
+            "sweep": {
+                "thresholds": THRESHOLDS.tolist(),
+                "accuracy": self.sweep_accuracy.tolist(),
+                "macro_f1": self.sweep_macro_f1.tolist(),
+            },
+        }
+        for name, m in self.methods.items():
+            entry: dict[str, Any] = {
+                "accuracy": m.accuracy,
+                "accuracy_std": float(np.std(m.fold_accuracy)),
+                "macro_f1": m.macro_f1,
+                "macro_f1_std": float(np.std(m.fold_macro_f1)),
+                "fold_accuracy": m.fold_accuracy,
+                "fold_macro_f1": m.fold_macro_f1,
+                "pn_accuracy": m.pn_accuracy,
+                "f1_per_class": {
+                    n: (None if np.isnan(v) else float(v)) for n, v in zip(self.names, m.f1)
+                },
+                "confusion": {
+                    "rows_true": list(self.names),
+                    "columns_predicted": [*self.names, "no_face"],
+                    "counts": m.confusion.tolist(),
+                },
+            }
+            if m.threshold is not None:
+                entry["threshold"] = m.threshold
+                entry["fold_thresholds"] = m.fold_thresholds
+            out[name] = entry
+        return out
+
+
+def _predict_all(
+    table: ClipTable, label_set: str
+) -> tuple[IntArray, IntArray, IntArray, IntArray, int]:
+    """(rule predictions over THRESHOLDS, top1, mean_prob, truth, k) in a label set."""
+    counts, mean_probs, truth = table.in_label_set(label_set)
+    sweep = rule_predictions(counts, THRESHOLDS)
+    top1 = rule_predictions(counts, [1.0])[0]
+    mean_prob = mean_prob_predictions(mean_probs, counts.sum(axis=1))
+    return sweep, top1, mean_prob, truth, counts.shape[1]
+
+
+def _method(
+    pred: IntArray, truth: IntArray, folds: IntArray, n_folds: int, k: int, label_set: str
+) -> MethodResult:
+    parts = [folds == f for f in range(max(n_folds, 1))]
+    return MethodResult(
+        fold_accuracy=[float(accuracy(pred[m], truth[m])) for m in parts],
+        fold_macro_f1=[float(macro_f1(pred[m], truth[m], k)) for m in parts],
+        predictions=pred,
+        pn_accuracy=pn_accuracy(pred, truth, label_set),
+        f1=f1_per_class(pred, truth, k),
+        confusion=confusion(pred, truth, k),
+    )
+
+
+def cross_validate(table: ClipTable, label_set: str, k: int = 5, seed: int = 0) -> LabelSetResult:
+    """Top-1, the threshold rule (threshold fitted per fold) and mean_prob, k-fold."""
+    sweep, top1, mean_prob, truth, n_classes = _predict_all(table, label_set)
+    folds, n_folds = stratified_group_folds(table.truth, table.groups, k, seed)
+    held_out = np.empty_like(truth)
+    fold_thresholds: list[float] = []
+    for f in range(n_folds):
+        test = folds == f
+        best = choose_threshold(accuracy(sweep[:, ~test], truth[~test]))
+        fold_thresholds.append(float(THRESHOLDS[best]))
+        held_out[test] = sweep[best, test]
+    sweep_accuracy = accuracy(sweep, truth)
+    rule = _method(held_out, truth, folds, n_folds, n_classes, label_set)
+    rule.threshold = float(THRESHOLDS[choose_threshold(sweep_accuracy)])
+    rule.fold_thresholds = fold_thresholds
+    return LabelSetResult(
+        label_set=label_set,
+        names=label_names(label_set),
+        truth=truth,
+        n_clips=len(table),
+        n_empty=int((table.counts.sum(axis=1) == 0).sum()),
+        n_folds=n_folds,
+        methods={
+            "top1": _method(top1, truth, folds, n_folds, n_classes, label_set),
+            "threshold": rule,
+            "mean_prob": _method(mean_prob, truth, folds, n_folds, n_classes, label_set),
+        },
+        sweep_accuracy=sweep_accuracy,
+        sweep_macro_f1=macro_f1(sweep, truth, n_classes),
+    )
+
+
+def evaluate_fixed(table: ClipTable, label_set: str, threshold: float) -> LabelSetResult:
+    """The three methods on all clips at a fixed threshold: no search, no cross-validation."""
+    sweep, top1, mean_prob, truth, n_classes = _predict_all(table, label_set)
+    counts, _, _ = table.in_label_set(label_set)
+    everything = np.zeros(len(truth), dtype=np.int64)
+    rule = _method(
+        rule_predictions(counts, [threshold])[0], truth, everything, 0, n_classes, label_set
+    )
+    rule.threshold = threshold
+    return LabelSetResult(
+        label_set=label_set,
+        names=label_names(label_set),
+        truth=truth,
+        n_clips=len(table),
+        n_empty=int((table.counts.sum(axis=1) == 0).sum()),
+        n_folds=0,
+        methods={
+            "top1": _method(top1, truth, everything, 0, n_classes, label_set),
+            "threshold": rule,
+            "mean_prob": _method(mean_prob, truth, everything, 0, n_classes, label_set),
+        },
+        sweep_accuracy=accuracy(sweep, truth),
+        sweep_macro_f1=macro_f1(sweep, truth, n_classes),
+    )
