@@ -285,7 +285,8 @@ class LabelSetResult:
                 "fold_macro_f1": m.fold_macro_f1,
                 "pn_accuracy": m.pn_accuracy,
                 "f1_per_class": {
-                    n: (None if np.isnan(v) else float(v)) for n, v in zip(self.names, m.f1)
+                    n: (None if np.isnan(v) else float(v))
+                    for n, v in zip(self.names, m.f1, strict=True)
                 },
                 "confusion": {
                     "rows_true": list(self.names),

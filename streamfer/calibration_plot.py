@@ -23,7 +23,7 @@ def plot_sweep(results: dict[str, LabelSetResult], path: Path, title: str) -> No
     figure = Figure(figsize=(9.0, 3.8), dpi=100)
     FigureCanvasAgg(figure)
     axes = figure.subplots(1, len(results), sharey=True, squeeze=False)[0]
-    for ax, (label_set, result) in zip(axes, results.items()):
+    for ax, (label_set, result) in zip(axes, results.items(), strict=True):
         ax.plot(
             THRESHOLDS,
             result.sweep_accuracy,

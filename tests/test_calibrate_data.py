@@ -167,7 +167,7 @@ def test_write_config_changes_two_values_and_keeps_the_rest(tmp_path: Path) -> N
     before = path.read_text().splitlines()
     write_aggregator(path, 0.15, "3")
     after = path.read_text().splitlines()
-    changed = [(a, b) for a, b in zip(before, after) if a != b]
+    changed = [(a, b) for a, b in zip(before, after, strict=True) if a != b]
     assert len(before) == len(after)
     assert changed == [
         ("threshold = 0.20", "threshold = 0.15"),

@@ -142,7 +142,9 @@ def test_single_class_folds_and_single_class_data() -> None:
     for method in result.methods.values():
         assert np.isfinite(method.fold_accuracy).all()
         assert np.isfinite(method.fold_macro_f1).all()
-    only_happy = ClipTable.from_probs([c for c, t in zip(clips, truth) if t == H], [H] * 40, None)
+    only_happy = ClipTable.from_probs(
+        [c for c, t in zip(clips, truth, strict=True) if t == H], [H] * 40, None
+    )
     happy = cross_validate(only_happy, "7", k=5, seed=0)
     assert happy.methods["threshold"].macro_f1 == pytest.approx(1.0)  # F1 of happy alone
     assert happy.methods["top1"].macro_f1 == pytest.approx(0.0)
@@ -155,7 +157,7 @@ def test_single_subject_fold_thresholds_are_from_the_other_subject() -> None:
     rule = result.methods["threshold"]
     folds, _ = stratified_group_folds(truth, subjects, 5, 0)
     for f, threshold in enumerate(rule.fold_thresholds):
-        train_labels = {t for t, g in zip(truth, folds) if g != f}
+        train_labels = {t for t, g in zip(truth, folds, strict=True) if g != f}
         if train_labels == {N}:
             assert threshold == pytest.approx(1.0)  # every threshold above 0.05 ties: largest
         else:

@@ -235,7 +235,7 @@ def _part_a(
         console.print(f"  [yellow]skipped[/] {clip.path}: {reason}")
     if len(part_a.failures) > 10:
         console.print(f"  ... and {len(part_a.failures) - 10} more (see --report-json)")
-    used = [(c, p) for c, p in zip(clips, part_a.predictions) if p is not None]
+    used = [(c, p) for c, p in zip(clips, part_a.predictions, strict=True) if p is not None]
     if len(used) < 2:
         raise DataError(
             f"only {len(used)} of {len(clips)} clips in {args.data} could be read",
