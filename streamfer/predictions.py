@@ -130,8 +130,8 @@ def settings_digest(config: Config) -> str:
     detector, tracker = config.detector, config.tracker
     settings = {
         "version": CACHE_VERSION,
-        "detector_model": _model_sha256(config.resolve(detector.model), "face detector"),
-        "classifier_model": _model_sha256(config.resolve(config.classifier.model), "emotion"),
+        "detector_model": _model_sha256(config.resolve_model(detector.model), "face detector"),
+        "classifier_model": _model_sha256(config.resolve_model(config.classifier.model), "emotion"),
         "min_confidence": detector.min_confidence,
         "crop_margin": detector.crop_margin,
         "align_eyes": detector.align_eyes,
@@ -253,9 +253,9 @@ def predict_clips(
 
 def _load_models(config: Config) -> tuple[MediaPipeFaceDetector, TFLiteEmotionClassifier]:
     detector = MediaPipeFaceDetector(
-        config.resolve(config.detector.model), config.detector.min_confidence
+        config.resolve_model(config.detector.model), config.detector.min_confidence
     )
     classifier = TFLiteEmotionClassifier(
-        config.resolve(config.classifier.model), config.classifier.num_threads
+        config.resolve_model(config.classifier.model), config.classifier.num_threads
     )
     return detector, classifier

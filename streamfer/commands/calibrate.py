@@ -339,8 +339,8 @@ def _report(
         "streamfer_version": __version__,
         "data": str(args.data),
         "models": {
-            "detector": describe(config.resolve(config.detector.model)),
-            "classifier": describe(config.resolve(config.classifier.model)),
+            "detector": describe(config.resolve_model(config.detector.model)),
+            "classifier": describe(config.resolve_model(config.classifier.model)),
         },
         "clips": {
             "listed": len(dataset.clips),
