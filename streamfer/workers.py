@@ -38,7 +38,9 @@ def _worker_main(
 ) -> None:
     """Analyse the tasks that arrive on ``tasks`` until it closes; report on ``results``."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    stop = threading.Event()
+    stopping = threading.Event()
+    # each file gets its own stop event (Capture.close sets it); "stop" sets the current one
+    current = [threading.Event()]
     inbox: queue.Queue[Task | None] = queue.Queue()
 
     def listen() -> None:
@@ -48,16 +50,19 @@ def _worker_main(
             except (EOFError, OSError):
                 break
             if message == "stop":
-                stop.set()
+                stopping.set()
+                current[0].set()
             else:
                 inbox.put(message)  # type: ignore[arg-type]
-        stop.set()
+        stopping.set()
+        current[0].set()
         inbox.put(None)
 
     threading.Thread(target=listen, daemon=True).start()
     while (task := inbox.get()) is not None:
-        if stop.is_set():
-            results.send(("done", Outcome(task.index, "interrupted", 0, "stopped", 0.0)))
+        current[0] = file_stop = threading.Event()
+        if stopping.is_set():
+            results.send(("done", Outcome(task.index, "interrupted", 0, "not started: stopped", 0.0)))
             continue
         results.send(("start", task.index, os.getpid()))
         last = [0.0]
@@ -68,7 +73,7 @@ def _worker_main(
                 last[0] = now
                 results.send(("progress", index, frames))
 
-        outcome = analyze_file(task, stop, progress)
+        outcome = analyze_file(task, file_stop, progress)
         results.send(("progress", task.index, outcome.frames))
         results.send(("done", outcome))
     results.close()
