@@ -25,7 +25,8 @@ from typing import Any
 
 from streamfer.capture import Capture, FrameFolderReader, FrameReader, open_video_file
 from streamfer.config import Config
-from streamfer.errors import OutputError, StreamferError
+from streamfer.errors import StreamferError
+from streamfer.files import write_atomic
 from streamfer.inputs import Input
 from streamfer.log import SessionLog
 from streamfer.models import describe
@@ -192,14 +193,3 @@ class Manifest:
 
     def save(self) -> None:
         write_atomic(self.path, json.dumps({"version": 1, "entries": self.entries}, indent=1))
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to a temporary file beside ``path`` and rename it over ``path``."""
-    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        temp.write_text(text, encoding="utf-8")
-        os.replace(temp, path)
-    except OSError as exc:
-        temp.unlink(missing_ok=True)
-        raise OutputError(f"cannot write {path}: {exc.strerror}", "pick a writable --out") from None

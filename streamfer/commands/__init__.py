@@ -5,6 +5,7 @@ from __future__ import annotations
 from types import ModuleType
 
 from streamfer.commands import analyze as _analyze
+from streamfer.commands import report as _report
 from streamfer.commands import run as _run
 
-COMMANDS: list[ModuleType] = [_run, _analyze]
+COMMANDS: list[ModuleType] = [_run, _analyze, _report]

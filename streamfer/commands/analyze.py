@@ -20,10 +20,11 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from streamfer.analysis import Manifest, Outcome, Task, settings_hash, write_atomic
+from streamfer.analysis import Manifest, Outcome, Task, settings_hash
 from streamfer.commands.options import add_config_options, add_method_options, load_config
 from streamfer.config import Config
 from streamfer.errors import ConfigError, OutputError, SourceError
+from streamfer.files import write_atomic
 from streamfer.inputs import Input, content_hash, find_inputs, frame_count
 from streamfer.log import read_log
 from streamfer.models import read_model
