@@ -175,6 +175,7 @@ def _run_tasks(
         "all", total=total or None, files=f"0/{len(tasks)} files", frames_total=total or "?", fps=""
     )
     per_file: dict[int, TaskID] = {}
+    file_started: dict[int, float] = {}
     done_frames: dict[int, int] = {}
     started = time.monotonic()
 
@@ -193,13 +194,17 @@ def _run_tasks(
         assert isinstance(index, int)
         if kind == "start":
             n = expected[index]
+            file_started[index] = time.monotonic()
             per_file[index] = progress.add_task(
                 "  " + items[index].input.name, total=n, files="", frames_total=n or "?", fps=""
             )
         elif kind == "progress" and isinstance(message[2], int):
             done_frames[index] = message[2]
             if index in per_file:
-                progress.update(per_file[index], completed=message[2])
+                seconds = max(time.monotonic() - file_started[index], 1e-9)
+                progress.update(
+                    per_file[index], completed=message[2], fps=f"{message[2] / seconds:.0f} fps"
+                )
         update_overall()
 
     stop = threading.Event()
