@@ -1,7 +1,8 @@
 """Throughput of ``streamfer analyze`` with 1 and 2 workers, against the single-process pipeline.
 
 Builds COPIES copies of a 640x480 one-face clip (the one-face part of the demo clip, Grace
-Hopper's portrait, looped to SECONDS at 30 fps, mp4v), then measures, each REPEATS times (median reported):
+Hopper's portrait, looped to SECONDS at 30 fps, mp4v), then measures, each REPEATS times
+(median reported):
 
 - decode only: OpenCV reading one copy, frames per second;
 - single-process pipeline: ``FramePipeline`` driven by ``pipeline.run`` over one copy in this

@@ -181,7 +181,9 @@ class Manifest:
             and log_is_complete(log_path)
         )
 
-    def record(self, name: str, item: Input, content: str | None, settings: str, status: str) -> None:
+    def record(
+        self, name: str, item: Input, content: str | None, settings: str, status: str
+    ) -> None:
         """Note an input's outcome and save the manifest atomically."""
         self.entries[name] = {
             "input": str(item.path),

@@ -109,11 +109,12 @@ def find_inputs(arguments: list[str], out_dir: Path | None = None) -> list[Input
 
 
 def content_hash(item: Input) -> str | None:
-    """sha256 of a file's bytes, or of a frame folder's image names and bytes; None if unreadable."""
+    """sha256 of a file's bytes, or of a frame folder's image names and bytes (None: unreadable)."""
     digest = hashlib.sha256()
     try:
         if item.is_folder:
-            for image in sorted(p for p in item.path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES):
+            images = (p for p in item.path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+            for image in sorted(images):
                 digest.update(image.name.encode() + b"\0")
                 digest.update(image.read_bytes())
         else:

@@ -101,7 +101,8 @@ def _shares(verdicts: list[Verdict], labels: tuple[str, ...]) -> tuple[dict[str,
     shares = {name: 0.0 for name in labels}
     for v in verdicts:
         shares[v.label] = shares.get(v.label, 0.0) + (v.span / total if total > 0 else 0.0)
-    overall = max(shares, key=lambda k: (round(shares[k], 9), -labels.index(k) if k in labels else -99))
+    order = {name: i for i, name in enumerate(labels)}
+    overall = max(shares, key=lambda k: (round(shares[k], 9), -order.get(k, 99)))
     return shares, (overall if total > 0 else "")
 
 
@@ -137,7 +138,12 @@ def session_stats(contents: LogContents) -> SessionStats:
         track = int(record["track"])
         stats = tracks.setdefault(track, TrackStats(track))
         stats.verdicts.append(
-            Verdict(float(record["t"]), str(record["label"]), record.get("valence"), record.get("arousal"))
+            Verdict(
+                float(record["t"]),
+                str(record["label"]),
+                record.get("valence"),
+                record.get("arousal"),
+            )
         )
     every: list[Verdict] = []
     for stats in tracks.values():
@@ -198,11 +204,12 @@ def summary_rows(
         all_v = np.concatenate([t.valence for t in stats.tracks.values()])
         all_a = np.concatenate([t.arousal for t in stats.tracks.values()])
         valences, arousals = [float(all_v.mean())], [float(all_a.mean())]
+    verdict_seconds = sum(v.span for t in stats.tracks.values() for v in t.verdicts)
     rows = [
         {
             **common,
             "track": "all",
-            "track_seconds": _fmt(sum(v.span for t in stats.tracks.values() for v in t.verdicts), 2),
+            "track_seconds": _fmt(verdict_seconds, 2),
             "overall_emotion": stats.overall,
             "changes": str(sum(t.changes for t in stats.tracks.values())),
             "mean_valence": _fmt(float(np.mean(valences)) if valences else None),
@@ -235,7 +242,8 @@ def summary_csv(rows: list[dict[str, str]]) -> str:
     order = {f"share_{name}": i for i, name in enumerate(names)}
     share_columns.sort(key=lambda k: order.get(k, 99))
     out = io.StringIO()
-    writer = csv.DictWriter(out, [*SUMMARY_COLUMNS, *share_columns], restval="", lineterminator="\n")
+    columns = [*SUMMARY_COLUMNS, *share_columns]
+    writer = csv.DictWriter(out, columns, restval="", lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
     return out.getvalue()

@@ -62,7 +62,8 @@ def _worker_main(
     while (task := inbox.get()) is not None:
         current[0] = file_stop = threading.Event()
         if stopping.is_set():
-            results.send(("done", Outcome(task.index, "interrupted", 0, "not started: stopped", 0.0)))
+            outcome = Outcome(task.index, "interrupted", 0, "not started: stopped", 0.0)
+            results.send(("done", outcome))
             continue
         results.send(("start", task.index, os.getpid()))
         last = [0.0]
@@ -103,7 +104,10 @@ class Pool:
         task_read, task_write = self._context.Pipe(duplex=False)
         result_read, result_write = self._context.Pipe(duplex=False)
         process = self._context.Process(
-            target=_worker_main, args=(task_read, result_write), name="streamfer-worker", daemon=True
+            target=_worker_main,
+            args=(task_read, result_write),
+            name="streamfer-worker",
+            daemon=True,
         )
         process.start()
         task_read.close()

@@ -18,7 +18,9 @@ from streamfer.log import read_log
 
 
 @pytest.fixture(scope="module")
-def batch(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess[str]]:
+def batch(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[Path, subprocess.CompletedProcess[str]]:
     """One analyze run over: a one-face clip, a two-face clip, a frame folder, a corrupt and
     an empty file (the latter two among the good ones)."""
     base = tmp_path_factory.mktemp("batch")
@@ -111,7 +113,9 @@ def test_analyze_gives_the_same_verdicts_as_run(batch):
     )
     assert run.returncode == 0, run.stderr
     (run_log,) = (base / "runlogs").glob("*.jsonl")
-    live = [(r["t"], r["track"], r["label"], r["counts"]) for r in read_log(run_log).of_type("emotion")]
+    live = [
+        (r["t"], r["track"], r["label"], r["counts"]) for r in read_log(run_log).of_type("emotion")
+    ]
     batch_log = read_log(base / "out" / "one.jsonl")
     analysed = [(r["t"], r["track"], r["label"], r["counts"]) for r in batch_log.of_type("emotion")]
     assert live and live == analysed

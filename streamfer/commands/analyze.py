@@ -35,6 +35,7 @@ from streamfer.workers import Message, Pool
 SUMMARY_NAME = "summary.csv"
 EXIT_FAILED = 1
 EXIT_INTERRUPTED = 130
+REUSED_NOTE = "reused: analysed before with the same content and settings"
 
 EPILOG = """\
 examples:
@@ -59,7 +60,10 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
-        "paths", nargs="+", metavar="PATH", help="video files, folders (searched recursively), globs"
+        "paths",
+        nargs="+",
+        metavar="PATH",
+        help="video files, folders (searched recursively), globs",
     )
     parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder")
     parser.add_argument(
@@ -116,8 +120,12 @@ def handle(args: argparse.Namespace, console: Console) -> int:
     for index, item in enumerate(items):
         name = item.input.name
         if not args.force and manifest.is_done(name, item.log_path, item.content, settings):
-            item.rows = _rows(item, "ok", "reused: analysed before with the same content and settings")
-            console.print(f"skipped {escape(name)}: up to date (--force redoes it)", highlight=False, soft_wrap=True)
+            item.rows = _rows(item, "ok", REUSED_NOTE)
+            console.print(
+                f"skipped {escape(name)}: up to date (--force redoes it)",
+                highlight=False,
+                soft_wrap=True,
+            )
         else:
             tasks.append(Task(index, item.input, item.log_path, config))
     outcomes = _run_tasks(tasks, items, config, min(args.workers, max(len(tasks), 1)), console)
@@ -238,5 +246,7 @@ def _print_outcome(console: Console, item: _Item, outcome: Outcome) -> None:
     else:
         colour = "red" if outcome.status == "failed" else "yellow"
         console.print(
-            f"[{colour}]{outcome.status}[/] {name}: {escape(outcome.reason)}", highlight=False, soft_wrap=True
+            f"[{colour}]{outcome.status}[/] {name}: {escape(outcome.reason)}",
+            highlight=False,
+            soft_wrap=True,
         )
