@@ -174,6 +174,35 @@ class Session:
         self.log.write("marker", self.last_t, note=note)
         self.message = f"marker added at {self.last_t:.1f} s" + (f": {note}" if note else "")
 
+    def end(self, capture: Capture, processed: int, reason: str) -> SessionSummary:
+        """Write the ``session_end`` record and close the log (a full disk is not fatal here)."""
+        elapsed = max(self.clock() - self.started, 1e-9)
+        summary = SessionSummary(
+            log_path=self.log.path,
+            frames_read=capture.stats.read,
+            frames_processed=processed,
+            dropped=capture.stats.dropped,
+            mean_fps=processed / elapsed,
+            reason=reason,
+            records=self.log.records + 1,
+        )
+        p50, p95 = self.latency.percentile(50), self.latency.percentile(95)
+        with suppress(StreamferError):  # a full or lost disk: what was written stays readable
+            self.log.write(
+                "session_end",
+                self.last_t,
+                frames_read=summary.frames_read,
+                frames_processed=summary.frames_processed,
+                frames_dropped=summary.dropped,
+                mean_fps=round(summary.mean_fps, 2),
+                wall_seconds=round(elapsed, 3),
+                latency_p50_ms=None if p50 is None else round(p50 * 1000, 2),
+                latency_p95_ms=None if p95 is None else round(p95 * 1000, 2),
+                reason=reason,
+            )
+        self.log.close()
+        return summary
+
     def snapshot(self) -> Snapshot:
         now = self.clock()
         capture = self.capture
@@ -199,6 +228,14 @@ class Session:
             people=people,
             message=self.message,
         )
+
+
+def model_info(config: Config) -> dict[str, Any]:
+    """Name and sha256 of the detector and classifier files, for the ``session_start`` record."""
+    return {
+        "detector": describe(config.resolve_model(config.detector.model)),
+        "classifier": describe(config.resolve_model(config.classifier.model)),
+    }
 
 
 @contextmanager
@@ -245,13 +282,7 @@ def run_session(
     processed, reason = 0, "error"
     keys: KeyReader | None = None
     try:
-        session.start(
-            {
-                "detector": describe(config.resolve_model(config.detector.model)),
-                "classifier": describe(config.resolve_model(config.classifier.model)),
-            },
-            reader,
-        )
+        session.start(model_info(config), reader)
         with stop_on_signals(stop) as signalled:
             if options.keyboard:
 
@@ -292,31 +323,7 @@ def run_session(
             keys.close()
         capture.close()
         pipeline.close()
-        elapsed = max(session.clock() - session.started, 1e-9)
-        summary = SessionSummary(
-            log_path=log.path,
-            frames_read=capture.stats.read,
-            frames_processed=processed,
-            dropped=capture.stats.dropped,
-            mean_fps=processed / elapsed,
-            reason=reason,
-            records=log.records + 1,
-        )
-        p50, p95 = session.latency.percentile(50), session.latency.percentile(95)
-        with suppress(StreamferError):  # a full or lost disk: what was written stays readable
-            log.write(
-                "session_end",
-                session.last_t,
-                frames_read=summary.frames_read,
-                frames_processed=summary.frames_processed,
-                frames_dropped=summary.dropped,
-                mean_fps=round(summary.mean_fps, 2),
-                wall_seconds=round(elapsed, 3),
-                latency_p50_ms=None if p50 is None else round(p50 * 1000, 2),
-                latency_p95_ms=None if p95 is None else round(p95 * 1000, 2),
-                reason=reason,
-            )
-        log.close()
+        summary = session.end(capture, processed, reason)
     return summary
 
 

@@ -1,11 +1,16 @@
-"""Short clips built from a real face (matplotlib's public-domain Grace Hopper portrait).
+"""Test helpers: the CLI in a subprocess, and clips built from a real face.
 
-The frames come from ``streamfer.demo.demo_frame`` at chosen moments of the demo's
-timeline: 0-5 s one face, 7-13 s two faces, 16-18 s no face.
+The frames come from ``streamfer.demo.demo_frame`` (matplotlib's public-domain Grace Hopper
+portrait) at chosen moments of the demo's timeline: 0-5 s one face, 7-13 s two faces,
+16-18 s no face.
 """
 
 from __future__ import annotations
 
+import csv
+import os
+import subprocess
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -13,9 +18,48 @@ import cv2
 
 from streamfer import demo
 
+ROOT = Path(__file__).resolve().parent.parent
 ONE_FACE = 0.0
 TWO_FACES = 8.0
 NO_FACE = 16.2
+
+
+def cli_env() -> dict[str, str]:
+    """The environment for a CLI subprocess that runs this checkout's code."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    env["COLUMNS"] = "200"
+    return env
+
+
+def cli_command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "streamfer", *args]
+
+
+def streamfer(*args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m streamfer ARGS`` to the end and return its output."""
+    return subprocess.run(
+        cli_command(*args), cwd=cwd, env=cli_env(), capture_output=True, text=True, timeout=timeout
+    )
+
+
+def write_frame_folder(folder: Path, frames: int) -> None:
+    """JPEG frames of the demo clip (Grace Hopper's portrait, moving) as a frame sequence."""
+    folder.mkdir(parents=True)
+    for i in range(frames):
+        cv2.imwrite(str(folder / f"frame{i:04d}.jpg"), demo.demo_frame(i / demo.FPS))
+
+
+def summary(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def row(rows: list[dict[str, str]], input_name: str, track: str = "all") -> dict[str, str]:
+    """The summary row of the input whose path ends with ``input_name``, for ``track``."""
+    found = [r for r in rows if Path(r["input"]).name == input_name and r["track"] == track]
+    assert len(found) == 1, f"{input_name} track {track}: {found}"
+    return found[0]
 
 
 def write_clip(

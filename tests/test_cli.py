@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -11,28 +10,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from clips import NO_FACE, ONE_FACE, TWO_FACES, write_clip
+from clips import NO_FACE, ONE_FACE, TWO_FACES, streamfer, write_clip
+from clips import cli_env as _env
 
 from streamfer.log import read_log
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def streamfer(*args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "streamfer", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=_env(),
-    )
-
-
-def _env() -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
-    return env
 
 
 def only_log(folder: Path) -> Path:

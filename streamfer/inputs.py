@@ -1,0 +1,156 @@
+"""Finding the recordings ``streamfer analyze`` is given, naming their outputs, hashing them.
+
+An argument may be a video file, a frame-sequence folder (a folder holding image files, read
+in name order), a folder searched recursively, or a glob (``sessions/**/*.mp4``). Inside a
+searched folder every video file is an input, and every folder that directly holds image
+files is one frame-sequence input. A named path that does not exist is kept as an input
+that will fail, so the summary shows it.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+
+from streamfer.quiet import quiet_stderr
+
+VIDEO_SUFFIXES = frozenset(
+    {
+        ".mp4",
+        ".mov",
+        ".avi",
+        ".mkv",
+        ".webm",
+        ".m4v",
+        ".mpg",
+        ".mpeg",
+        ".wmv",
+        ".flv",
+        ".3gp",
+        ".ts",
+        ".mts",
+        ".m2ts",
+        ".ogv",
+    }
+)
+IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"})
+_GLOB_CHARS = re.compile(r"[*?\[]")
+
+
+@dataclass(frozen=True)
+class Input:
+    """One recording: a video file or a frame folder. ``name`` is its output's file stem."""
+
+    path: Path
+    is_folder: bool
+    name: str
+
+
+def _holds_images(folder: Path) -> bool:
+    try:
+        return any(p.suffix.lower() in IMAGE_SUFFIXES and p.is_file() for p in folder.iterdir())
+    except OSError:
+        return False
+
+
+def _search(folder: Path, skip: Path | None) -> list[tuple[Path, bool, Path]]:
+    """Videos and frame folders under ``folder``, as (path, is_folder, path relative to it)."""
+    folder = folder.resolve()
+    found: list[tuple[Path, bool, Path]] = []
+    if _holds_images(folder):
+        found.append((folder, True, Path(folder.name)))
+    for path in sorted(folder.rglob("*")):
+        if any(part.startswith(".") for part in path.relative_to(folder).parts):
+            continue
+        if skip is not None and (path == skip or skip in path.parents):
+            continue
+        if path.is_file() and path.suffix.lower() in VIDEO_SUFFIXES:
+            found.append((path, False, path.relative_to(folder)))
+        elif path.is_dir() and _holds_images(path):
+            found.append((path, True, path.relative_to(folder)))
+    return found
+
+
+def _stem(relative: Path, is_folder: bool) -> str:
+    parts = list(relative.parts)
+    if not is_folder:
+        parts[-1] = Path(parts[-1]).stem
+    return re.sub(r"[^\w.-]+", "_", "__".join(parts)).strip("_") or "input"
+
+
+def find_inputs(arguments: list[str], out_dir: Path | None = None) -> list[Input]:
+    """Expand files, folders and globs into inputs with unique output names, in argument order.
+
+    The name is the file's stem (for a searched folder: its path inside that folder, with
+    ``__`` for ``/``). Names that still collide get ``-`` and 6 hex digits of a hash of the
+    full path, so the same input keeps the same name from run to run.
+    """
+    skip = out_dir.resolve() if out_dir is not None else None
+    raw: list[tuple[Path, bool, Path]] = []
+    for argument in arguments:
+        path = Path(argument).expanduser()
+        if path.is_dir():
+            raw.extend(_search(path, skip))
+        elif path.exists() or not _GLOB_CHARS.search(argument):
+            raw.append((path, False, Path(path.name)))  # a missing file fails later, visibly
+        else:
+            for match in sorted(glob.glob(str(path), recursive=True)):
+                m = Path(match)
+                if m.is_dir():
+                    raw.extend(_search(m, skip))
+                elif m.suffix.lower() in VIDEO_SUFFIXES:
+                    raw.append((m, False, Path(m.name)))
+    seen: set[Path] = set()
+    unique: list[tuple[Path, bool, str]] = []
+    for path, is_folder, relative in raw:
+        key = path.resolve()
+        if key not in seen:
+            seen.add(key)
+            unique.append((key, is_folder, _stem(relative, is_folder)))
+    counts: dict[str, int] = {}
+    for _, _, stem in unique:
+        counts[stem] = counts.get(stem, 0) + 1
+    inputs = []
+    for path, is_folder, stem in unique:
+        if counts[stem] > 1:
+            stem += "-" + hashlib.sha1(str(path).encode()).hexdigest()[:6]
+        inputs.append(Input(path, is_folder, stem))
+    return inputs
+
+
+def content_hash(item: Input) -> str | None:
+    """sha256 of a file's bytes, or of a frame folder's image names and bytes (None: unreadable)."""
+    digest = hashlib.sha256()
+    try:
+        if item.is_folder:
+            images = (p for p in item.path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+            for image in sorted(images):
+                digest.update(image.name.encode() + b"\0")
+                digest.update(image.read_bytes())
+        else:
+            with item.path.open("rb") as f:
+                for block in iter(lambda: f.read(1 << 20), b""):
+                    digest.update(block)
+    except OSError:
+        return None
+    return digest.hexdigest()
+
+
+def frame_count(item: Input) -> int | None:
+    """How many frames the input holds, as its container says (None when unknown)."""
+    if item.is_folder:
+        return sum(1 for p in item.path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    if not item.path.is_file() or item.path.stat().st_size == 0:
+        return None
+    with quiet_stderr():
+        capture = cv2.VideoCapture(str(item.path))
+    try:
+        count = int(capture.get(cv2.CAP_PROP_FRAME_COUNT) or 0) if capture.isOpened() else 0
+    finally:
+        capture.release()
+    return count if count > 0 else None

@@ -1,0 +1,154 @@
+"""A report of one or more session logs: PNG figures and one self-contained HTML page.
+
+``build_report(logs, out_dir)`` reads each log (a cut last line is tolerated and reported),
+draws ``<log>-overview.png`` and ``<log>-track<N>.png`` for each log, and writes
+``report.html`` with the summary table (the same columns as analyze's ``summary.csv``), the
+markers and every figure embedded as a base64 data URI, so the page can be mailed alone.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from streamfer.errors import OutputError
+from streamfer.figures import overview_figure, track_figure
+from streamfer.files import write_atomic
+from streamfer.log import read_log
+from streamfer.sessionstats import SessionStats, session_stats, summary_rows
+
+HTML_NAME = "report.html"
+
+
+@dataclass
+class LogReport:
+    """One log's figures and figures' files."""
+
+    stats: SessionStats
+    status: str
+    notes: list[str]
+    images: list[Path] = field(default_factory=list)
+    rows: list[dict[str, str]] = field(default_factory=list)
+
+
+def log_status(stats: SessionStats) -> tuple[str, list[str]]:
+    """A one-word status of the log and the warnings to show about it."""
+    notes = []
+    if stats.truncated_line is not None:
+        notes.append(
+            f"the last line ({stats.truncated_line}) was cut off (crash or kill); "
+            "the records before it are shown"
+        )
+    if stats.bad_lines:
+        notes.append(f"unreadable lines skipped: {', '.join(map(str, stats.bad_lines[:10]))}")
+    if stats.end_reason is None:
+        return "incomplete", [*notes, "no session_end record: the session did not end cleanly"]
+    if stats.end_reason != "end_of_source":
+        notes.append(f"the session ended by {stats.end_reason}")
+    return ("complete" if stats.complete else "ended"), notes
+
+
+def build_report(logs: list[Path], out_dir: Path) -> list[LogReport]:
+    """Draw the figures and write report.html for ``logs`` into ``out_dir``."""
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot create the report folder {out_dir}: {exc.strerror}") from None
+    reports = []
+    stems: set[str] = set()
+    for number, log in enumerate(logs, start=1):
+        stats = session_stats(read_log(log))
+        status, notes = log_status(stats)
+        report = LogReport(stats, status, notes)
+        report.rows = summary_rows(stats.source, log.name, status, "; ".join(notes), stats)
+        stem = log.stem if log.stem not in stems else f"{log.stem}-{number}"
+        stems.add(stem)
+        if stats.tracks or stats.frames:
+            report.images.append(out_dir / f"{stem}-overview.png")
+            overview_figure(stats, report.images[-1])
+        for track in stats.tracks.values():
+            report.images.append(out_dir / f"{stem}-track{track.track}.png")
+            track_figure(stats, track, report.images[-1])
+        reports.append(report)
+    write_atomic(out_dir / HTML_NAME, render_html(reports))
+    return reports
+
+
+_STYLE = """
+body{font-family:system-ui,sans-serif;margin:1.5em auto;max-width:1100px;color:#222}
+table{border-collapse:collapse;font-size:13px;margin:0.5em 0 1em}
+th,td{border:1px solid #ccc;padding:3px 7px;text-align:left}th{background:#f0f0f0}
+.warn{background:#fff3cd;border:1px solid #e0c060;padding:6px 10px;margin:0.5em 0}
+img{max-width:100%;border:1px solid #ddd;margin:0.4em 0}
+"""
+_COLUMNS = (
+    ("log", "log"),
+    ("track", "track"),
+    ("status", "status"),
+    ("duration_s", "duration (s)"),
+    ("frames", "frames"),
+    ("faces_seen", "faces seen"),
+    ("track_seconds", "verdict time (s)"),
+    ("overall_emotion", "overall emotion"),
+    ("changes", "changes"),
+    ("mean_valence", "mean valence"),
+    ("mean_arousal", "mean arousal"),
+)
+
+
+def _shares_text(row: dict[str, str]) -> str:
+    shares = [(k[6:], float(v)) for k, v in row.items() if k.startswith("share_") and v]
+    return ", ".join(
+        f"{name} {value:.0%}" for name, value in sorted(shares, key=lambda s: -s[1]) if value > 0
+    )
+
+
+def _table(reports: list[LogReport]) -> str:
+    head = "".join(f"<th>{title}</th>" for _, title in _COLUMNS) + "<th>time shares</th>"
+    body = []
+    for report in reports:
+        for row in report.rows:
+            label = row["track"] if row["track"] == "all" else f"track {row['track']}"
+            cells = [
+                html.escape(label if key == "track" else row.get(key, "")) for key, _ in _COLUMNS
+            ]
+            cells.append(html.escape(_shares_text(row)))
+            body.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+    return f"<table><tr>{head}</tr>{''.join(body)}</table>"
+
+
+def _section(report: LogReport) -> str:
+    stats = report.stats
+    parts = [
+        f"<h2 id='{html.escape(stats.path.stem)}'>{html.escape(stats.path.name)}</h2>",
+        f"<p>source: {html.escape(stats.source or '?')}; {stats.duration:.1f} s; "
+        f"status: {report.status}; tracks: "
+        + (", ".join(f"track {t}" for t in stats.tracks) or "none")
+        + "</p>",
+    ]
+    parts += [f"<div class='warn'>{html.escape(note)}</div>" for note in report.notes]
+    if stats.markers:
+        rows = "".join(
+            f"<tr><td>{t:.1f}</td><td>{html.escape(note)}</td></tr>" for t, note in stats.markers
+        )
+        parts.append(f"<table><tr><th>marker at (s)</th><th>note</th></tr>{rows}</table>")
+    for image in report.images:
+        data = base64.b64encode(image.read_bytes()).decode("ascii")
+        parts.append(
+            f"<div><img alt='{html.escape(image.stem)}' src='data:image/png;base64,{data}'></div>"
+        )
+    return "\n".join(parts)
+
+
+def render_html(reports: list[LogReport]) -> str:
+    """The whole report as one HTML page with the figures inline."""
+    sections = "\n".join(_section(r) for r in reports)
+    return (
+        "<!DOCTYPE html><html><head><meta charset='utf-8'><title>streamfer report</title>"
+        f"<style>{_STYLE}</style></head><body><h1>streamfer report</h1>"
+        f"<p>{len(reports)} session log{'s' * (len(reports) != 1)}. Time shares: each verdict "
+        "counts until the track's next one, at most one emit interval.</p>"
+        f"{_table(reports)}\n{sections}</body></html>\n"
+    )

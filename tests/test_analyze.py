@@ -1,0 +1,230 @@
+"""``streamfer analyze`` for real: CLI subprocesses over clips made from real face stills."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from clips import cli_command, cli_env, row, streamfer, summary, write_frame_folder
+
+from streamfer.demo import write_demo_clip
+from streamfer.inputs import find_inputs
+from streamfer.log import read_log
+
+
+@pytest.fixture(scope="module")
+def batch(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    """One analyze run over: a one-face clip, a two-face clip, a frame folder, a corrupt and
+    an empty file (the latter two among the good ones)."""
+    base = tmp_path_factory.mktemp("batch")
+    clips = base / "clips"
+    (clips / "nested").mkdir(parents=True)
+    write_demo_clip(str(clips / "one.mp4"), 3.0)  # Grace Hopper, one face
+    write_demo_clip(str(clips / "nested" / "two.mp4"), 8.0)  # a second face joins at 6 s
+    write_frame_folder(clips / "frames", 30)
+    (clips / "bad.mp4").write_bytes(os.urandom(40_000))
+    (clips / "empty.mp4").write_bytes(b"")
+    result = streamfer("analyze", "clips", "--out", "out", "--workers", "2", cwd=base)
+    return base, result
+
+
+def test_analyze_logs_every_good_input_and_records_the_bad_ones(batch):
+    base, result = batch
+    assert result.returncode == 1, result.stdout + result.stderr  # something failed
+    out = base / "out"
+    rows = summary(out / "summary.csv")
+    assert row(rows, "bad.mp4")["status"] == "failed"
+    assert "not a video" in row(rows, "bad.mp4")["note"]
+    assert row(rows, "empty.mp4")["status"] == "failed"
+    assert "empty" in row(rows, "empty.mp4")["note"]
+    for name, frames in (("one.mp4", 90), ("two.mp4", 240), ("frames", 30)):
+        r = row(rows, name)
+        assert r["status"] == "ok", r
+        assert int(r["frames"]) == frames
+        assert r["overall_emotion"], r
+        log = read_log(out / r["log"])
+        assert log.complete and log.truncated_line is None
+        assert log.records[-1]["reason"] == "end_of_source"
+        start = log.records[0]
+        assert start["type"] == "session_start" and start["config"]["log"]["frames"] is True
+        assert log.of_type("frame") and log.of_type("emotion")
+    assert row(rows, "two.mp4")["log"] == "nested__two.jsonl"
+    shares = [float(v) for k, v in row(rows, "one.mp4", "1").items() if k.startswith("share_")]
+    assert len(shares) == 7 and sum(shares) == pytest.approx(1.0, abs=0.01)
+    assert "ok one" in result.stdout and "failed bad" in result.stdout
+
+
+def test_two_faces_get_two_tracks_and_group_records(batch):
+    base, _ = batch
+    rows = summary(base / "out" / "summary.csv")
+    assert int(row(rows, "two.mp4")["faces_seen"]) >= 2
+    log = read_log(base / "out" / "nested__two.jsonl")
+    group = [r for r in log.of_type("emotion") if r["track"] == "group"]
+    assert group, "two people in view give group consensus records"
+    for record in group:
+        assert len(record["tracks"]) >= 2
+        assert sum(record["shares"].values()) == pytest.approx(1.0, abs=1e-3)
+        assert record["t"] >= 6.0  # the second face arrives at 6 s
+    tracks = {r["track"] for r in log.of_type("emotion") if r["track"] != "group"}
+    assert len(tracks) >= 2
+
+
+def test_a_second_run_skips_what_is_done_and_force_redoes_it(batch):
+    base, _ = batch
+    out = base / "out"
+    before = {p.name: p.read_bytes() for p in out.glob("*.jsonl")}
+    again = streamfer("analyze", "clips", "--out", "out", "--workers", "2", cwd=base)
+    assert again.returncode == 1  # the bad inputs are tried again, and fail again
+    for name in ("one", "nested__two", "frames"):
+        assert f"skipped {name}: up to date" in again.stdout
+    assert "failed bad" in again.stdout
+    assert {p.name: p.read_bytes() for p in out.glob("*.jsonl")} == before
+    rows = summary(out / "summary.csv")
+    assert row(rows, "one.mp4")["status"] == "ok"
+    assert row(rows, "one.mp4")["note"].startswith("reused")
+    assert row(rows, "two.mp4", "1")["overall_emotion"]  # per-track rows come from the old log
+
+    forced = streamfer("analyze", "clips/one.mp4", "--out", "out", "--force", cwd=base)
+    assert forced.returncode == 0, forced.stderr
+    assert "ok one:" in forced.stdout and "skipped one" not in forced.stdout
+    assert row(summary(out / "summary.csv"), "one.mp4")["note"] == ""
+
+
+def test_other_settings_redo_the_analysis(batch):
+    base, _ = batch
+    result = streamfer("analyze", "clips/one.mp4", "--out", "out", "--no-frames", cwd=base)
+    assert result.returncode == 0, result.stderr
+    assert "ok one:" in result.stdout  # --no-frames changes the output: not skipped
+    log = read_log(base / "out" / "one.jsonl")
+    assert log.complete and not log.of_type("frame") and log.of_type("emotion")
+
+
+def test_analyze_gives_the_same_verdicts_as_run(batch):
+    base, _ = batch
+    run = streamfer(
+        "run", "--source", "clips/one.mp4", "--no-dashboard", "--log-dir", "runlogs", cwd=base
+    )
+    assert run.returncode == 0, run.stderr
+    (run_log,) = (base / "runlogs").glob("*.jsonl")
+    live = [
+        (r["t"], r["track"], r["label"], r["counts"]) for r in read_log(run_log).of_type("emotion")
+    ]
+    batch_log = read_log(base / "out" / "one.jsonl")
+    analysed = [(r["t"], r["track"], r["label"], r["counts"]) for r in batch_log.of_type("emotion")]
+    assert live and live == analysed
+
+
+def _workers_of(pid: int) -> list[int]:
+    """Worker processes started by ``pid`` (not multiprocessing's resource tracker)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ")
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        if ppid == pid and b"spawn_main" in cmdline:
+            found.append(int(entry.name))
+    return found
+
+
+def _wait_for(condition: Callable[[], bool], seconds: float = 60.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+def _lines(path: Path) -> int:
+    return path.read_bytes().count(b"\n") if path.exists() else 0
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="finds the worker through /proc (Linux)")
+def test_a_killed_worker_fails_its_file_and_the_others_go_on(tmp_path):
+    clips = tmp_path / "clips"
+    clips.mkdir()
+    for name, seconds in (("a", 8.0), ("b", 2.0), ("c", 2.0)):
+        write_demo_clip(str(clips / f"{name}.mp4"), seconds)
+    cli = subprocess.Popen(
+        cli_command("analyze", "clips", "--out", "out", "--workers", "1"),
+        cwd=tmp_path,
+        env=cli_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        _wait_for(lambda: _lines(tmp_path / "out" / "a.jsonl") > 20)  # mid-file
+        (worker,) = _workers_of(cli.pid)
+        os.kill(worker, signal.SIGKILL)
+        stdout, stderr = cli.communicate(timeout=120)
+    finally:
+        cli.kill()
+    assert cli.returncode == 1, stdout + stderr
+    assert f"failed a: worker process {worker} was killed by SIGKILL" in stdout
+    rows = summary(tmp_path / "out" / "summary.csv")
+    assert row(rows, "a.mp4")["status"] == "failed"
+    assert "SIGKILL" in row(rows, "a.mp4")["note"]
+    assert [row(rows, f"{n}.mp4")["status"] for n in "bc"] == ["ok", "ok"]
+    assert not read_log(tmp_path / "out" / "a.jsonl").complete
+    rerun = streamfer("analyze", "clips", "--out", "out", cwd=tmp_path)
+    assert "ok a:" in rerun.stdout and "skipped b" in rerun.stdout and rerun.returncode == 0
+
+
+def test_ctrl_c_ends_files_cleanly_and_marks_them_interrupted(tmp_path):
+    clips = tmp_path / "clips"
+    clips.mkdir()
+    for name, seconds in (("a", 8.0), ("b", 2.0)):
+        write_demo_clip(str(clips / f"{name}.mp4"), seconds)
+    cli = subprocess.Popen(
+        cli_command("analyze", "clips", "--out", "out", "--workers", "1"),
+        cwd=tmp_path,
+        env=cli_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        _wait_for(lambda: _lines(tmp_path / "out" / "a.jsonl") > 20)
+        os.killpg(cli.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
+        stdout, stderr = cli.communicate(timeout=60)
+    finally:
+        cli.kill()
+    assert cli.returncode == 130, stdout + stderr
+    log = read_log(tmp_path / "out" / "a.jsonl")
+    assert log.records[-1]["type"] == "session_end" and log.records[-1]["reason"] == "stopped"
+    rows = summary(tmp_path / "out" / "summary.csv")
+    assert row(rows, "a.mp4")["status"] == "interrupted"
+    assert row(rows, "b.mp4")["status"] == "interrupted"
+    assert not (tmp_path / "out" / "b.jsonl").exists()
+
+
+def test_inputs_are_found_in_folders_and_globs_with_unique_stable_names(tmp_path):
+    for folder in ("x", "y", "y/deep"):
+        (tmp_path / folder).mkdir(parents=True, exist_ok=True)
+    for path in ("x/s1.mp4", "y/s1.mp4", "y/deep/s2.MOV", "y/notes.txt", "z.mp4"):
+        (tmp_path / path).write_bytes(b"\0")
+    write_frame_folder(tmp_path / "y" / "deep" / "seq", 2)
+    found = find_inputs([str(tmp_path / "x"), str(tmp_path / "y"), str(tmp_path / "*.mp4")])
+    names = {i.path.relative_to(tmp_path).as_posix(): i.name for i in found}
+    assert set(names) == {"x/s1.mp4", "y/s1.mp4", "y/deep/s2.MOV", "y/deep/seq", "z.mp4"}
+    assert len(set(names.values())) == len(names)
+    assert names["y/deep/s2.MOV"] == "deep__s2" and names["y/deep/seq"] == "deep__seq"
+    assert names["x/s1.mp4"].startswith("s1-") and names["y/s1.mp4"].startswith("s1-")
+    again = find_inputs([str(tmp_path / "y"), str(tmp_path / "x")])
+    assert {i.name for i in again if i.path.name == "s1.mp4"} == {
+        names["x/s1.mp4"],
+        names["y/s1.mp4"],
+    }
+    assert [i.is_folder for i in found if i.path.name == "seq"] == [True]

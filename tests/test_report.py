@@ -1,0 +1,119 @@
+"""``streamfer report`` from real logs: one ``analyze`` wrote, one ``run`` wrote with markers
+typed on a (pseudo) terminal, one cut off mid-line, one without frame records."""
+
+from __future__ import annotations
+
+import os
+import pty
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from clips import cli_command, cli_env, streamfer
+
+from streamfer.demo import write_demo_clip
+from streamfer.log import read_log
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="module")
+def logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """analyze's output for a two-face clip (with frames) and a one-face clip (without)."""
+    base = tmp_path_factory.mktemp("report")
+    (base / "clips").mkdir()
+    write_demo_clip(str(base / "clips" / "two.mp4"), 8.0)
+    result = streamfer("analyze", "clips", "--out", "logs", cwd=base)
+    assert result.returncode == 0, result.stdout + result.stderr
+    write_demo_clip(str(base / "clips" / "plain.mp4"), 3.0)
+    result = streamfer("analyze", "clips/plain.mp4", "--out", "logs", "--no-frames", cwd=base)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return base
+
+
+def _pngs(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in folder.glob("*.png")}
+
+
+def test_report_of_a_folder_of_analyze_logs(logs: Path) -> None:
+    result = streamfer("report", "logs", "--out", "rep", cwd=logs)
+    assert result.returncode == 0, result.stderr
+    pngs = _pngs(logs / "rep")
+    tracks = {
+        log.stem: sorted({r["track"] for r in read_log(log).of_type("emotion")} - {"group"})
+        for log in (logs / "logs").glob("*.jsonl")
+    }
+    assert len(tracks["two"]) >= 2 and tracks["plain"] == [1]
+    html = (logs / "rep" / "report.html").read_text(encoding="utf-8")
+    for stem, numbers in tracks.items():
+        assert f"{stem}-overview.png" in pngs
+        for n in numbers:
+            assert pngs[f"{stem}-track{n}.png"].startswith(PNG_MAGIC)
+            assert f"track {n}" in html
+    assert html.count("data:image/png;base64,") == len(pngs)  # self-contained
+    assert "two.jsonl" in html and "plain.jsonl" in html
+    assert "two.jsonl" in result.stdout and "group verdicts" in result.stdout
+
+
+def test_report_of_a_log_whose_last_line_was_cut(logs: Path, tmp_path: Path) -> None:
+    text = (logs / "logs" / "two.jsonl").read_text(encoding="utf-8")
+    cut = tmp_path / "crashed.jsonl"
+    cut.write_text(text[: len(text) - 60], encoding="utf-8")  # half of session_end is lost
+    lines = text.count("\n")
+    result = streamfer("report", str(cut), "--out", str(tmp_path / "rep"), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert f"the last line ({lines}) was cut off" in " ".join(result.stdout.split())
+    html = (tmp_path / "rep" / "report.html").read_text(encoding="utf-8")
+    assert "was cut off" in html and "no session_end record" in html
+    assert (tmp_path / "rep" / "crashed-track1.png").read_bytes().startswith(PNG_MAGIC)
+
+
+def _lines(folder: Path) -> int:
+    return sum(p.read_bytes().count(b"\n") for p in folder.glob("*.jsonl"))
+
+
+def test_markers_typed_during_run_reach_the_log_and_the_report(tmp_path: Path) -> None:
+    write_demo_clip(str(tmp_path / "clip.mp4"), 4.0)
+    controller, terminal = pty.openpty()
+    run = subprocess.Popen(
+        cli_command(
+            "run", "--source", "clip.mp4", "--realtime", "--log-dir", "logs", "--no-dashboard"
+        ),
+        cwd=tmp_path,
+        env=cli_env(),
+        stdin=terminal,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    os.close(terminal)
+    try:
+        deadline = time.monotonic() + 60
+        while _lines(tmp_path / "logs") < 2:  # session_start, then the first verdict (0.17 s)
+            assert time.monotonic() < deadline and run.poll() is None, "run did not start"
+            time.sleep(0.05)
+        os.write(controller, b"m")
+        os.write(controller, b"child looks away\r")
+        time.sleep(0.5)
+        os.write(controller, b"m\r")  # a marker without a note
+        _, stderr = run.communicate(timeout=60)
+    finally:
+        run.kill()
+        os.close(controller)
+    assert run.returncode == 0, stderr
+    (log_path,) = (tmp_path / "logs").glob("*.jsonl")
+    markers = read_log(log_path).of_type("marker")
+    assert [m["note"] for m in markers] == ["child looks away", ""]
+    assert 0.0 < markers[0]["t"] <= markers[1]["t"] < 4.0
+    result = streamfer("report", str(log_path), "--out", "rep", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "marker at" in result.stdout and "child looks away" in result.stdout
+    html = (tmp_path / "rep" / "report.html").read_text(encoding="utf-8")
+    assert "child looks away" in html
+    assert (tmp_path / "rep" / f"{log_path.stem}-track1.png").is_file()
+
+
+def test_report_says_what_is_wrong_with_its_arguments(tmp_path: Path) -> None:
+    result = streamfer("report", "missing.jsonl", "--out", "rep", cwd=tmp_path)
+    assert result.returncode == 3
+    assert "missing.jsonl does not exist" in result.stderr
