@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 
 import cv2
+from machine import cpu_name
 
 from streamfer import demo
 from streamfer.capture import Capture, open_video_file
@@ -86,16 +87,6 @@ def analyze_seconds(clips: Path, out: Path, workers: int) -> float:
     return time.perf_counter() - start
 
 
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--copies", type=int, default=6)
@@ -109,7 +100,7 @@ def main() -> None:
         for i in range(1, args.copies):
             (clips / f"clip{i}.mp4").write_bytes((clips / "clip0.mp4").read_bytes())
         total = frames * args.copies
-        print(f"machine: {cpu_model()}, {os.cpu_count()} cores; python {platform.python_version()}")
+        print(f"machine: {cpu_name()}, {os.cpu_count()} cores; python {platform.python_version()}")
         print("load average before: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
         print(f"clips: {args.copies} x {frames} frames, 640x480, one face; {total} frames")
         one = clips / "clip0.mp4"

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from machine import cpu_name
 
 from streamfer import demo
 from streamfer.capture import Capture, open_video_file
@@ -111,16 +112,6 @@ def full_pipeline(path: Path, config: Config, realtime: bool, log_dir: Path) -> 
 
 def median_of(runs: list[dict[str, float]]) -> dict[str, float]:
     return {key: statistics.median(r[key] for r in runs) for key in runs[0]}
-
-
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def bench(

@@ -341,21 +341,7 @@ def cross_validate(table: ClipTable, label_set: str, k: int = 5, seed: int = 0) 
     rule = _method(held_out, truth, folds, n_folds, n_classes, label_set)
     rule.threshold = float(THRESHOLDS[choose_threshold(sweep_accuracy)])
     rule.fold_thresholds = fold_thresholds
-    return LabelSetResult(
-        label_set=label_set,
-        names=label_names(label_set),
-        truth=truth,
-        n_clips=len(table),
-        n_empty=int((table.counts.sum(axis=1) == 0).sum()),
-        n_folds=n_folds,
-        methods={
-            "top1": _method(top1, truth, folds, n_folds, n_classes, label_set),
-            "threshold": rule,
-            "mean_prob": _method(mean_prob, truth, folds, n_folds, n_classes, label_set),
-        },
-        sweep_accuracy=sweep_accuracy,
-        sweep_macro_f1=macro_f1(sweep, truth, n_classes),
-    )
+    return _result(table, label_set, truth, folds, n_folds, rule, top1, mean_prob, sweep)
 
 
 def evaluate_fixed(table: ClipTable, label_set: str, threshold: float) -> LabelSetResult:
@@ -367,17 +353,33 @@ def evaluate_fixed(table: ClipTable, label_set: str, threshold: float) -> LabelS
         rule_predictions(counts, [threshold])[0], truth, everything, 0, n_classes, label_set
     )
     rule.threshold = threshold
+    return _result(table, label_set, truth, everything, 0, rule, top1, mean_prob, sweep)
+
+
+def _result(
+    table: ClipTable,
+    label_set: str,
+    truth: IntArray,
+    folds: IntArray,
+    n_folds: int,
+    rule: MethodResult,
+    top1: IntArray,
+    mean_prob: IntArray,
+    sweep: IntArray,
+) -> LabelSetResult:
+    """Put the three methods' results for one label set together (n_folds 0: no CV)."""
+    n_classes = len(label_names(label_set))
     return LabelSetResult(
         label_set=label_set,
         names=label_names(label_set),
         truth=truth,
         n_clips=len(table),
         n_empty=int((table.counts.sum(axis=1) == 0).sum()),
-        n_folds=0,
+        n_folds=n_folds,
         methods={
-            "top1": _method(top1, truth, everything, 0, n_classes, label_set),
+            "top1": _method(top1, truth, folds, n_folds, n_classes, label_set),
             "threshold": rule,
-            "mean_prob": _method(mean_prob, truth, everything, 0, n_classes, label_set),
+            "mean_prob": _method(mean_prob, truth, folds, n_folds, n_classes, label_set),
         },
         sweep_accuracy=accuracy(sweep, truth),
         sweep_macro_f1=macro_f1(sweep, truth, n_classes),
