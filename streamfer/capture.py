@@ -103,7 +103,7 @@ class DemoReader:
 
     def __init__(self, loop: bool = False) -> None:
         demo.grace_hopper()  # fail now, not on the capture thread, if it cannot be read
-        self.description = "demo (generated, Grace Hopper)"
+        self.description = "demo (Grace Hopper portrait)"
         self.is_live = False
         self.fps = demo.FPS
         self.loop = loop

@@ -78,14 +78,15 @@ def render_header(s: Snapshot) -> RenderableType:
     grid = Table.grid(padding=(0, 2), expand=True)
     grid.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
     grid.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
-    grid.add_row(f"[b]source[/] {s.source}", f"[b]up[/] {_uptime(s.uptime_seconds)}")
+    grid.add_row(
+        f"[b]source[/] {s.source}",
+        f"[b]up[/] {_uptime(s.uptime_seconds)} · {s.records} records logged",
+    )
     grid.add_row(
         f"[b]fps[/] in {s.input_fps:.1f} · done {s.processed_fps:.1f}  [b]dropped[/] {s.dropped}",
         f"[b]latency[/] p50 {_fmt_ms(s.latency_p50_ms)} · p95 {_fmt_ms(s.latency_p95_ms)} ms",
     )
-    grid.add_row(
-        f"[b]log[/] {Path(s.log_path).name} ({s.records} records)", f"[b]rule[/] {s.method}"
-    )
+    grid.add_row(f"[b]log[/] {Path(s.log_path).name}", f"[b]rule[/] {s.method}")
     return Panel(grid, title="streamfer", title_align="left", padding=(0, 1))
 
 

@@ -256,7 +256,7 @@ def test_dashboard_two_people_fit_80x24() -> None:
     assert "HAPPY" in text and "WAITING" in text
     assert "person 1" in text and "person 2" in text and "out of view" in text
     assert "1:02:05" in text and "p95 12" in text and "dropped 3" in text
-    assert "session-1.jsonl (42 records)" in text
+    assert "session-1.jsonl" in text and "42 records logged" in text
     assert "70%" in text and "valence +0.61" in text
 
 
