@@ -83,7 +83,7 @@ def analyze_file(task: Task, stop: threading.Event, on_progress: Callable[[int],
         return Outcome(task.index, "failed", 0, str(exc), time.monotonic() - started)
     pipeline: FramePipeline | None = None
     capture = Capture(reader, realtime=False, queue_size=config.source.queue_size, stop=stop)
-    processed, reason = 0, "error"
+    reason = "error"
     try:
         session = Session(config, SessionLog(task.log_path), reader.description)
     except StreamferError as exc:
@@ -101,7 +101,7 @@ def analyze_file(task: Task, stop: threading.Event, on_progress: Callable[[int],
         pipeline = FramePipeline(config)
         session.start(model_info(config), reader)
         capture.start()
-        processed, reason = run(capture, pipeline, on_step, stop)
+        _, reason = run(capture, pipeline, on_step, stop)
     except StreamferError as exc:
         reason = f"error: {exc.one_line()}"
     except Exception as exc:  # a bug or a library fault: keep it in the log, go on
@@ -110,14 +110,15 @@ def analyze_file(task: Task, stop: threading.Event, on_progress: Callable[[int],
         capture.close()
         if pipeline is not None:
             pipeline.close()
-        session.end(capture, processed, reason)
+        session.end(capture, reason)
     if reason == COMPLETE_REASON:
         status = "ok"
     elif reason == "stopped":
         status = "interrupted"
     else:
         status = "failed"
-    return Outcome(task.index, status, processed, reason, time.monotonic() - started)
+    frames = session.frames_processed
+    return Outcome(task.index, status, frames, reason, time.monotonic() - started)
 
 
 def settings_hash(config: Config) -> str:

@@ -21,14 +21,14 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import cv2
 import numpy as np
 
 from streamfer import demo
 from streamfer.core import Frame, Image
-from streamfer.errors import SourceError
+from streamfer.errors import SourceError, StreamferError
 from streamfer.quiet import quiet_stderr
 from streamfer.stats import RateMeter
 
@@ -49,12 +49,24 @@ class FrameReader(Protocol):
 
 
 class OpenCVReader:
-    """Camera, video file or stream through ``cv2.VideoCapture``."""
+    """Camera, video file or stream through ``cv2.VideoCapture``.
 
-    def __init__(self, capture: cv2.VideoCapture, description: str, is_live: bool) -> None:
+    A file ends at its first unreadable frame. A live source (camera, stream) may fail a read
+    now and then (a frame that does not decode, a network hiccup): reads are retried, and
+    only ``lost_after_seconds`` without any frame raise SourceError (unplugged, stream gone).
+    """
+
+    def __init__(
+        self,
+        capture: cv2.VideoCapture,
+        description: str,
+        is_live: bool,
+        lost_after_seconds: float = 5.0,
+    ) -> None:
         self._capture = capture
         self.description = description
         self.is_live = is_live
+        self.lost_after_seconds = lost_after_seconds
         fps = float(capture.get(cv2.CAP_PROP_FPS) or 0.0)
         self.fps = fps if 1.0 <= fps <= 1000.0 else 30.0
         frame_count = float(capture.get(cv2.CAP_PROP_FRAME_COUNT) or 0.0)
@@ -62,11 +74,27 @@ class OpenCVReader:
 
     def read(self) -> Image | None:
         ok, image = self._capture.read()
+        if self.is_live and (not ok or image is None):
+            ok, image = self._retry()
         if not ok or image is None:
             return None
         if image.ndim == 2:
             image = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
         return np.asarray(image, dtype=np.uint8)
+
+    def _retry(self) -> tuple[bool, Any]:
+        deadline = time.monotonic() + self.lost_after_seconds
+        while time.monotonic() < deadline:
+            time.sleep(0.005)
+            with quiet_stderr(replay=False):  # FFmpeg's complaint about each bad packet
+                ok, image = self._capture.read()
+            if ok and image is not None:
+                return True, image
+        raise SourceError(
+            f"no frame from {self.description} for {self.lost_after_seconds:g} s",
+            "check the cable or the network; for a stream, that it is still sending "
+            "(H.264 and MJPEG decode best)",
+        )
 
     def close(self) -> None:
         self._capture.release()
@@ -164,7 +192,16 @@ def _open_stream(url: str, timeout: float) -> OpenCVReader:
             f"cannot reach stream {url}",
             "check the address, the network and that the camera is streaming",
         )
-    return OpenCVReader(capture, url, is_live=True)
+    reader = OpenCVReader(capture, url, is_live=True, lost_after_seconds=timeout)
+    try:
+        reader.read()  # fail now, with a clear message, if nothing decodes
+    except SourceError:
+        reader.close()
+        raise SourceError(
+            f"stream {url} sends nothing OpenCV can decode",
+            "check that it is sending; H.264 and MJPEG decode best",
+        ) from None
+    return reader
 
 
 def open_video_file(path: Path) -> OpenCVReader:
@@ -308,6 +345,8 @@ class Capture:
             self.stats.delivered += 1
             yield item
         if self.error is not None:
+            if isinstance(self.error, StreamferError):
+                raise self.error
             if isinstance(self.error, Exception):
                 raise SourceError(
                     f"reading {self.reader.description} failed: {self.error}"

@@ -69,6 +69,7 @@ class Session:
         self.clock = clock
         self.started = clock()
         self.processed = RateMeter()
+        self.frames_processed = 0
         self.latency = LatencyMeter()
         self.people: dict[int, PersonView] = {}
         self.last_t = 0.0
@@ -145,6 +146,7 @@ class Session:
         now = self.clock()
         self.latency.add(now - frame.captured)
         self.processed.tick(now)
+        self.frames_processed += 1
         self._update_people(step)
 
     def _update_people(self, step: StepResult) -> None:
@@ -174,15 +176,15 @@ class Session:
         self.log.write("marker", self.last_t, note=note)
         self.message = f"marker added at {self.last_t:.1f} s" + (f": {note}" if note else "")
 
-    def end(self, capture: Capture, processed: int, reason: str) -> SessionSummary:
+    def end(self, capture: Capture, reason: str) -> SessionSummary:
         """Write the ``session_end`` record and close the log (a full disk is not fatal here)."""
         elapsed = max(self.clock() - self.started, 1e-9)
         summary = SessionSummary(
             log_path=self.log.path,
             frames_read=capture.stats.read,
-            frames_processed=processed,
+            frames_processed=self.frames_processed,
             dropped=capture.stats.dropped,
-            mean_fps=processed / elapsed,
+            mean_fps=self.frames_processed / elapsed,
             reason=reason,
             records=self.log.records + 1,
         )
@@ -279,7 +281,7 @@ def run_session(
         reader, realtime=options.realtime, queue_size=config.source.queue_size, stop=stop
     )
     session.capture = capture
-    processed, reason = 0, "error"
+    reason = "error"
     keys: KeyReader | None = None
     try:
         session.start(model_info(config), reader)
@@ -303,13 +305,9 @@ def run_session(
                     refresh_per_second=config.dashboard.refresh_hz,
                     transient=False,
                 ):
-                    processed, reason = run(
-                        capture, pipeline, session.on_step, stop, options.max_frames
-                    )
+                    _, reason = run(capture, pipeline, session.on_step, stop, options.max_frames)
             else:
-                processed, reason = _run_headless(
-                    session, capture, pipeline, stop, options, console
-                )
+                reason = _run_headless(session, capture, pipeline, stop, options, console)
             if reason == "stopped":
                 reason = signalled.get("reason", "stopped")
     except StreamferError as exc:
@@ -323,7 +321,7 @@ def run_session(
             keys.close()
         capture.close()
         pipeline.close()
-        summary = session.end(capture, processed, reason)
+        summary = session.end(capture, reason)
     return summary
 
 
@@ -334,7 +332,7 @@ def _run_headless(
     stop: threading.Event,
     options: RunOptions,
     console: Console,
-) -> tuple[int, str]:
+) -> str:
     """Run without a dashboard, printing a status line every few seconds."""
     interval = session.config.dashboard.status_interval_seconds
     next_status = [session.clock() + interval]
@@ -346,6 +344,6 @@ def _run_headless(
             next_status[0] = now + interval
             console.print(status_line(session.snapshot()), highlight=False, soft_wrap=True)
 
-    result = run(capture, pipeline, on_step, stop, options.max_frames)
+    _, reason = run(capture, pipeline, on_step, stop, options.max_frames)
     console.print(status_line(session.snapshot()), highlight=False, soft_wrap=True)
-    return result
+    return reason

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -295,3 +297,57 @@ def test_help_teaches() -> None:
         "pandas.read_json",
     ):
         assert words in result.stdout
+
+
+@pytest.fixture
+def tcp_stream(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """A real H.264 stream over TCP from ffmpeg, at its own frame rate: 2 s of one face."""
+    ffmpeg = shutil.which("ffmpeg")
+    if ffmpeg is None:
+        pytest.skip("needs ffmpeg to serve a network stream (.ci/run installs it)")
+    clip = tmp_path / "stream.mp4"
+    write_clip(clip, [(ONE_FACE, 60)])
+    with socket.socket() as probe:  # a free port on loopback
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"tcp://127.0.0.1:{port}"
+    server = subprocess.Popen(
+        [
+            ffmpeg,
+            "-loglevel",
+            "error",
+            "-re",
+            "-i",
+            str(clip),
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-tune",
+            "zerolatency",
+            "-f",
+            "mpegts",
+            f"{url}?listen=1",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    time.sleep(0.5)  # let ffmpeg listen
+    yield url
+    server.kill()
+    server.wait()
+
+
+def test_network_stream_then_its_loss(tmp_path: Path, tcp_stream: str) -> None:
+    """A live stream is read as it comes; when it stops sending, the session ends with a clear error."""
+    result = streamfer(
+        "run", "--source", tcp_stream, "--no-dashboard", "--log-dir", "logs", cwd=tmp_path
+    )
+    assert result.returncode == 3
+    assert f"no frame from {tcp_stream} for 10 s" in one_line_error(result)
+    contents = read_log(only_log(tmp_path / "logs"))
+    start, end = contents.records[0], contents.records[-1]
+    assert start["live"] is True and start["source"] == tcp_stream
+    assert end["type"] == "session_end" and end["reason"].startswith("error: no frame from")
+    assert end["frames_processed"] > 20
+    assert {r["track"] for r in contents.of_type("emotion")} == {1}
