@@ -12,6 +12,7 @@ import errno
 import json
 import os
 import socket
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -44,6 +45,7 @@ class SessionLog:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.records = 0
+        self._lock = threading.Lock()  # markers arrive from the keyboard thread
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._file: IO[str] | None = path.open("x", encoding="utf-8")
@@ -60,8 +62,9 @@ class SessionLog:
         record = {"type": record_type, "ts": now_iso(), "t": round(t, 4), **fields}
         line = json.dumps(record, separators=(",", ":"), default=_jsonable) + "\n"
         try:
-            self._file.write(line)
-            self._file.flush()
+            with self._lock:
+                self._file.write(line)
+                self._file.flush()
         except OSError as exc:
             if exc.errno == errno.ENOSPC:
                 raise OutputError(

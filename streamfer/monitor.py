@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -169,7 +169,7 @@ class Session:
             # keep people the tracker still holds (grace period), shown as out of view
             for track, old in self.people.items():
                 if track not in seen and track in step.live_tracks:
-                    people[track] = PersonView(**{**old.__dict__, "in_view": False})
+                    people[track] = replace(old, in_view=False)
             self.people = dict(sorted(people.items()))
 
     def add_marker(self, note: str) -> None:
