@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from streamfer.capture import Capture, FrameFolderReader, FrameReader, open_video_file
+from streamfer.capture import Capture, open_recording
 from streamfer.config import Config
 from streamfer.errors import StreamferError
 from streamfer.files import write_atomic
@@ -59,11 +59,6 @@ class Outcome:
     wall_seconds: float
 
 
-def open_input(item: Input) -> FrameReader:
-    """A reader for a video file or a frame folder (SourceError when it cannot be read)."""
-    return FrameFolderReader(item.path) if item.is_folder else open_video_file(item.path)
-
-
 def analyze_file(task: Task, stop: threading.Event, on_progress: Callable[[int], None]) -> Outcome:
     """Run the pipeline over every frame of ``task.input`` into a fresh log.
 
@@ -76,7 +71,7 @@ def analyze_file(task: Task, stop: threading.Event, on_progress: Callable[[int],
     try:
         task.log_path.unlink(missing_ok=True)
         with quiet_stderr():  # FFmpeg's own complaints about a corrupt file; ours follows
-            reader = open_input(task.input)
+            reader = open_recording(task.input.path)
     except StreamferError as exc:
         return Outcome(task.index, "failed", 0, exc.one_line(), time.monotonic() - started)
     except OSError as exc:

@@ -33,7 +33,32 @@ from streamfer.quiet import quiet_stderr
 from streamfer.stats import RateMeter
 
 _URL = re.compile(r"^(rtsp|rtsps|rtmp|http|https|tcp|udp)://", re.IGNORECASE)
-_IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
+#: File endings taken as videos when folders are searched, and as frames of a frame folder.
+VIDEO_SUFFIXES = frozenset(
+    [
+        ".mp4",
+        ".mov",
+        ".avi",
+        ".mkv",
+        ".webm",
+        ".m4v",
+        ".mpg",
+        ".mpeg",
+        ".wmv",
+        ".flv",
+        ".3gp",
+        ".ts",
+        ".mts",
+        ".m2ts",
+        ".ogv",
+    ]
+)
+IMAGE_SUFFIXES = frozenset([".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"])
+
+
+def image_files(folder: Path) -> list[Path]:
+    """The image files of a frame folder, in name order (the clip's frame order)."""
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
 
 
 class FrameReader(Protocol):
@@ -104,7 +129,7 @@ class FrameFolderReader:
     """A folder of image files read in name order as one clip (a frame sequence)."""
 
     def __init__(self, folder: Path, fps: float = 30.0) -> None:
-        self.files = sorted(p for p in folder.iterdir() if p.suffix.lower() in _IMAGE_SUFFIXES)
+        self.files = image_files(folder)
         if not self.files:
             raise SourceError(f"folder {folder} holds no image files", "give a video or frames")
         self.description = str(folder)
@@ -158,10 +183,12 @@ def open_reader(spec: str, open_timeout_seconds: float = 10.0) -> FrameReader:
         return _open_camera(int(spec))
     if _URL.match(spec):
         return _open_stream(spec, open_timeout_seconds)
-    path = Path(spec).expanduser()
-    if path.is_dir():
-        return FrameFolderReader(path)
-    return open_video_file(path)
+    return open_recording(Path(spec).expanduser())
+
+
+def open_recording(path: Path) -> FrameReader:
+    """A recorded clip: a folder of frames or a video file (SourceError when unreadable)."""
+    return FrameFolderReader(path) if path.is_dir() else open_video_file(path)
 
 
 def _open_camera(index: int) -> OpenCVReader:

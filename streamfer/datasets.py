@@ -20,12 +20,9 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from streamfer.capture import VIDEO_SUFFIXES
 from streamfer.errors import DataError
 from streamfer.labels import EMOTIONS, normalise_label
-
-VIDEO_SUFFIXES = frozenset(
-    {".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".mpg", ".mpeg", ".wmv", ".flv", ".3gp"}
-)
 
 _LAYOUT_HINT = (
     "give a folder with one sub-folder per label (videos or frame folders inside), "

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
+from streamfer.capture import image_files
 from streamfer.errors import OutputError
 
 
@@ -17,3 +19,20 @@ def write_atomic(path: Path, text: str) -> None:
     except OSError as exc:
         temp.unlink(missing_ok=True)
         raise OutputError(f"cannot write {path}: {exc.strerror}", "pick a writable --out") from None
+
+
+def recording_sha256(path: Path, salt: str = "") -> str:
+    """sha256 of a recording's content: a video's bytes, or a frame folder's images in order.
+
+    Names are left out, so a renamed or moved recording keeps its hash; each file's size goes
+    in before its bytes to delimit the files. ``salt`` (settings, say) is hashed first.
+    Raises OSError when the recording cannot be read.
+    """
+    digest = hashlib.sha256(salt.encode())
+    files = image_files(path) if path.is_dir() else [path]
+    for file in files:
+        digest.update(file.stat().st_size.to_bytes(8, "little"))
+        with file.open("rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()

@@ -17,28 +17,10 @@ from pathlib import Path
 
 import cv2
 
+from streamfer.capture import VIDEO_SUFFIXES, image_files
+from streamfer.files import recording_sha256
 from streamfer.quiet import quiet_stderr
 
-VIDEO_SUFFIXES = frozenset(
-    {
-        ".mp4",
-        ".mov",
-        ".avi",
-        ".mkv",
-        ".webm",
-        ".m4v",
-        ".mpg",
-        ".mpeg",
-        ".wmv",
-        ".flv",
-        ".3gp",
-        ".ts",
-        ".mts",
-        ".m2ts",
-        ".ogv",
-    }
-)
-IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"})
 _GLOB_CHARS = re.compile(r"[*?\[]")
 
 
@@ -53,7 +35,7 @@ class Input:
 
 def _holds_images(folder: Path) -> bool:
     try:
-        return any(p.suffix.lower() in IMAGE_SUFFIXES and p.is_file() for p in folder.iterdir())
+        return bool(image_files(folder))
     except OSError:
         return False
 
@@ -124,27 +106,17 @@ def find_inputs(arguments: list[str], out_dir: Path | None = None) -> list[Input
 
 
 def content_hash(item: Input) -> str | None:
-    """sha256 of a file's bytes, or of a frame folder's image names and bytes (None: unreadable)."""
-    digest = hashlib.sha256()
+    """sha256 of the input's content (see ``recording_sha256``), None when unreadable."""
     try:
-        if item.is_folder:
-            images = (p for p in item.path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-            for image in sorted(images):
-                digest.update(image.name.encode() + b"\0")
-                digest.update(image.read_bytes())
-        else:
-            with item.path.open("rb") as f:
-                for block in iter(lambda: f.read(1 << 20), b""):
-                    digest.update(block)
+        return recording_sha256(item.path)
     except OSError:
         return None
-    return digest.hexdigest()
 
 
 def frame_count(item: Input) -> int | None:
     """How many frames the input holds, as its container says (None when unknown)."""
     if item.is_folder:
-        return sum(1 for p in item.path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        return len(image_files(item.path))
     if not item.path.is_file() or item.path.stat().st_size == 0:
         return None
     with quiet_stderr():

@@ -27,12 +27,13 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
-from streamfer.capture import Capture, FrameFolderReader, FrameReader, open_video_file
+from streamfer.capture import Capture, open_recording
 from streamfer.classify import TFLiteEmotionClassifier
 from streamfer.config import Config
 from streamfer.datasets import Clip
 from streamfer.detect import MediaPipeFaceDetector
 from streamfer.errors import OutputError, SourceError
+from streamfer.files import recording_sha256
 from streamfer.models import read_model
 from streamfer.pipeline import FramePipeline
 
@@ -147,28 +148,11 @@ def _model_sha256(path: Path, what: str) -> str:
     return hashlib.sha256(read_model(path, what)).hexdigest()
 
 
-def clip_files(clip: Clip) -> list[Path]:
-    """The files that make up a clip: the video, or the frame folder's images in order."""
-    if clip.path.is_dir():
-        return FrameFolderReader(clip.path).files
-    if not clip.path.is_file():
-        raise FileNotFoundError(f"{clip.path} does not exist")
-    return [clip.path]
-
-
 def clip_key(clip: Clip, settings: str) -> str:
     """The cache key of a clip: its content's sha256 combined with ``settings_digest``."""
-    digest = hashlib.sha256(settings.encode())
-    for path in clip_files(clip):
-        digest.update(path.stat().st_size.to_bytes(8, "little"))  # delimits the files
-        with path.open("rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                digest.update(block)
-    return digest.hexdigest()
-
-
-def _open(clip: Clip) -> FrameReader:
-    return FrameFolderReader(clip.path) if clip.path.is_dir() else open_video_file(clip.path)
+    if not clip.path.exists():
+        raise FileNotFoundError(f"{clip.path} does not exist")
+    return recording_sha256(clip.path, salt=settings)
 
 
 def predict_clip(
@@ -184,7 +168,7 @@ def predict_clip(
     clip cost about 40 ms a clip and gave identical probabilities (measured on 204 clips).
     The detector keeps its VIDEO-mode timestamps increasing across clips by itself.
     """
-    reader = _open(clip)
+    reader = open_recording(clip.path)
     progress.clip_started(clip, getattr(reader, "frame_count", None))
     pipeline = FramePipeline(config, detector=detector, classifier=classifier)
     capture = Capture(reader, realtime=False, queue_size=config.source.queue_size).start()
