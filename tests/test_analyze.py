@@ -149,12 +149,15 @@ def _lines(path: Path) -> int:
     return path.read_bytes().count(b"\n") if path.exists() else 0
 
 
-@pytest.mark.skipif(not Path("/proc").is_dir(), reason="finds the worker through /proc (Linux)")
-def test_a_killed_worker_fails_its_file_and_the_others_go_on(tmp_path):
+def _analyze_while_a_is_halfway(tmp_path: Path, seconds: dict[str, float]) -> subprocess.Popen[str]:
+    """Start ``analyze`` on one worker over demo clips; return once a.mp4 is being analysed.
+
+    The CLI gets its own session (process group), as a command started from a terminal has.
+    """
     clips = tmp_path / "clips"
     clips.mkdir()
-    for name, seconds in (("a", 8.0), ("b", 2.0), ("c", 2.0)):
-        write_demo_clip(str(clips / f"{name}.mp4"), seconds)
+    for name, length in seconds.items():
+        write_demo_clip(str(clips / f"{name}.mp4"), length)
     cli = subprocess.Popen(
         cli_command("analyze", "clips", "--out", "out", "--workers", "1"),
         cwd=tmp_path,
@@ -162,9 +165,20 @@ def test_a_killed_worker_fails_its_file_and_the_others_go_on(tmp_path):
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        start_new_session=True,
     )
     try:
         _wait_for(lambda: _lines(tmp_path / "out" / "a.jsonl") > 20)  # mid-file
+    except BaseException:
+        cli.kill()
+        raise
+    return cli
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="finds the worker through /proc (Linux)")
+def test_a_killed_worker_fails_its_file_and_the_others_go_on(tmp_path):
+    cli = _analyze_while_a_is_halfway(tmp_path, {"a": 8.0, "b": 2.0, "c": 2.0})
+    try:
         (worker,) = _workers_of(cli.pid)
         os.kill(worker, signal.SIGKILL)
         stdout, stderr = cli.communicate(timeout=120)
@@ -182,21 +196,8 @@ def test_a_killed_worker_fails_its_file_and_the_others_go_on(tmp_path):
 
 
 def test_ctrl_c_ends_files_cleanly_and_marks_them_interrupted(tmp_path):
-    clips = tmp_path / "clips"
-    clips.mkdir()
-    for name, seconds in (("a", 8.0), ("b", 2.0)):
-        write_demo_clip(str(clips / f"{name}.mp4"), seconds)
-    cli = subprocess.Popen(
-        cli_command("analyze", "clips", "--out", "out", "--workers", "1"),
-        cwd=tmp_path,
-        env=cli_env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
+    cli = _analyze_while_a_is_halfway(tmp_path, {"a": 8.0, "b": 2.0})
     try:
-        _wait_for(lambda: _lines(tmp_path / "out" / "a.jsonl") > 20)
         os.killpg(cli.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
         stdout, stderr = cli.communicate(timeout=60)
     finally:
