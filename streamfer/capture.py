@@ -266,7 +266,7 @@ _END = object()
 class Capture:
     """Reads a FrameReader on its own thread; iterate over it to get Frames.
 
-    ``latest_only`` keeps just the newest frame (live sources, real-time playback); otherwise a
+    Live sources and real-time playback keep just the newest frame (``latest_only``); otherwise a
     queue of ``queue_size`` frames applies back-pressure and nothing is lost. ``realtime``
     paces a file at its own frame rate. ``clock`` is injectable for tests.
     """
@@ -276,14 +276,13 @@ class Capture:
         reader: FrameReader,
         *,
         realtime: bool = False,
-        latest_only: bool | None = None,
         queue_size: int = 8,
         stop: threading.Event | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.reader = reader
         self.realtime = realtime or reader.is_live
-        self.latest_only = self.realtime if latest_only is None else latest_only
+        self.latest_only = self.realtime
         self.stop = stop or threading.Event()
         self.stats = CaptureStats()
         self.input_rate = RateMeter()

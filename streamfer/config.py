@@ -21,7 +21,6 @@ else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_MODELS_DIR = PACKAGE_ROOT / "models"
 
 
 @dataclass(frozen=True)

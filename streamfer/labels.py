@@ -13,11 +13,9 @@ import numpy.typing as npt
 
 EMOTIONS: Final = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
 BROAD: Final = ("negative", "positive", "neutral")
-NEUTRAL_INDEX: Final = 6
 
 #: For each of the 7 emotions, its index in BROAD.
 BROAD_OF_EMOTION: Final = np.array([0, 0, 0, 1, 0, 1, 2], dtype=np.int64)
-BROAD_OF_NAME: Final = {EMOTIONS[i]: BROAD[int(b)] for i, b in enumerate(BROAD_OF_EMOTION)}
 
 #: Valence and arousal of each emotion on the circumplex, from Yin et al., Table 2
 #: (anger, disgust, fear, joy, sadness, surprise, neutral), in EMOTIONS order.
@@ -40,13 +38,6 @@ LABEL_SETS: Final = {"7": EMOTIONS, "3": BROAD}
 def label_names(label_set: str) -> tuple[str, ...]:
     """The label names of a label set, ``"7"`` or ``"3"``; the neutral label is last."""
     return LABEL_SETS[label_set]
-
-
-def to_label_set(emotion_indices: npt.NDArray[np.int64], label_set: str) -> npt.NDArray[np.int64]:
-    """Map indices into EMOTIONS to indices into the names of ``label_set``."""
-    if label_set == "7":
-        return emotion_indices
-    return BROAD_OF_EMOTION[emotion_indices]
 
 
 def valence_arousal(probs: npt.ArrayLike) -> tuple[float, float]:

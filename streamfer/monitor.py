@@ -39,7 +39,6 @@ class RunOptions:
     dashboard: bool = True
     max_frames: int | None = None
     realtime: bool = False
-    keyboard: bool = True
 
 
 @dataclass(frozen=True)
@@ -286,17 +285,16 @@ def run_session(
     try:
         session.start(model_info(config), reader)
         with stop_on_signals(stop) as signalled:
-            if options.keyboard:
 
-                def quit_by_key() -> None:
-                    signalled.setdefault("reason", "user_quit")
-                    stop.set()
+            def quit_by_key() -> None:
+                signalled.setdefault("reason", "user_quit")
+                stop.set()
 
-                keys = KeyReader(
-                    on_quit=quit_by_key,
-                    on_marker=session.add_marker,
-                    on_prompt=lambda text: setattr(session, "message", text),
-                ).start()
+            keys = KeyReader(  # reads keys only when stdin is a terminal
+                on_quit=quit_by_key,
+                on_marker=session.add_marker,
+                on_prompt=lambda text: setattr(session, "message", text),
+            ).start()
             capture.start()
             if options.dashboard:
                 with Live(

@@ -90,7 +90,6 @@ def handle(args: argparse.Namespace, console: Console) -> int:
         dashboard=dashboard,
         max_frames=args.max_frames,
         realtime=realtime,
-        keyboard=True,
     )
     summary = run_session(config, reader, log, options, console, pipeline=pipeline)
     print(
