@@ -1,0 +1,107 @@
+"""The built wheel, installed into a fresh venv, runs the demo from an empty folder.
+
+A packaging test: it builds the wheel with pip (hatchling, in an isolated build environment),
+makes a venv without system site-packages, installs the wheel with its dependencies (the pip
+cache makes that take seconds when warm) and runs ``streamfer run --source demo`` from an empty
+folder, where no ``config.toml`` and no ``models/`` are at hand. About a minute with a warm pip
+cache; deselect with ``-m "not packaging"``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+pytestmark = pytest.mark.packaging
+
+
+def _run(args: list[str], cwd: Path, env: dict[str, str], timeout: float) -> str:
+    done = subprocess.run(
+        args, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )
+    assert done.returncode == 0, f"{' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
+    return done.stdout
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+    """(the fresh venv's bin folder, an environment without this checkout on any path)."""
+    work = tmp_path_factory.mktemp("wheel")
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    env["HOME"] = str(work / "home")  # no user config folder from the developer's machine
+    env["XDG_CONFIG_HOME"] = str(work / "home" / ".config")
+    env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
+    dist = work / "dist"
+    _run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dist), str(ROOT)],
+        cwd=work,
+        env=env,
+        timeout=300,
+    )
+    wheel = next(dist.glob("streamfer-*.whl"))
+    target = work / "venv"
+    venv.create(target, with_pip=True, system_site_packages=False)
+    bin_dir = target / "bin"
+    _run([str(bin_dir / "python"), "-m", "pip", "install", "-q", str(wheel)], work, env, 600)
+    env["PATH"] = str(bin_dir) + os.pathsep + env.get("PATH", "")
+    return bin_dir, env
+
+
+def test_wheel_carries_models_config_and_portrait(installed: tuple[Path, dict[str, str]]) -> None:
+    bin_dir, env = installed
+    code = (
+        "import importlib.util, streamfer.assets as a; "
+        "print(a.ASSETS); "
+        "print(sorted(p.name for p in (a.ASSETS / 'models').glob('*.tflite'))); "
+        "print((a.ASSETS / 'config.toml').is_file(), a.DEMO_PORTRAIT.is_file()); "
+        "print(importlib.util.find_spec('mediapipe'), importlib.util.find_spec('matplotlib'))"
+    )
+    out = _run([str(bin_dir / "python"), "-c", code], cwd=bin_dir, env=env, timeout=60).splitlines()
+    assert "site-packages" in out[0]
+    assert out[1] == str(
+        [
+            "blazeface_full_range_sparse.tflite",
+            "blazeface_short_range.tflite",
+            "emotion_mini_xception_f32.tflite",
+        ]
+    )
+    assert out[2] == "True True"
+    assert out[3] == "None None", "the default install must pull in neither mediapipe nor matplotlib"
+
+
+def test_demo_runs_from_an_empty_folder(
+    installed: tuple[Path, dict[str, str]], tmp_path: Path
+) -> None:
+    bin_dir, env = installed
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    _run(
+        [
+            str(bin_dir / "streamfer"),
+            "run",
+            "--source",
+            "demo",
+            "--no-dashboard",
+            "--no-realtime",
+            "--max-frames",
+            "150",
+        ],
+        cwd=empty,
+        env=env,
+        timeout=120,
+    )
+    logs = list((empty / "logs").glob("*.jsonl"))
+    assert len(logs) == 1, f"expected one log under {empty / 'logs'}: {list(empty.rglob('*'))}"
+    records = [json.loads(line) for line in logs[0].read_text().splitlines()]
+    kinds = [r["type"] for r in records]
+    assert kinds[0] == "session_start" and kinds[-1] == "session_end"
+    assert "emotion" in kinds
+    assert records[-1]["frames_processed"] == 150
