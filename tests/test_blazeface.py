@@ -165,6 +165,7 @@ def test_a_model_that_is_not_blazeface_is_a_clear_error() -> None:
 
 
 @pytest.mark.needs_shared_data
+@pytest.mark.mediapipe
 def test_parity_with_mediapipe_tasks(shared_data: Callable[..., Path]) -> None:
     pytest.importorskip("mediapipe", reason="needs the mediapipe extra")
     data = shared_data("london_faces").parent
