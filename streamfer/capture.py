@@ -1,6 +1,7 @@
 """Frame sources and the capture thread.
 
-A source is a camera index, a video file, a stream URL (rtsp/http/https/tcp/udp) or ``demo``.
+A source is a camera index, a video file, a stream URL (rtsp/http/https/tcp/udp), ``demo``, or
+``picamera``/``picamera:N`` (a Raspberry Pi camera through Picamera2, ``sources/picamera.py``).
 ``Capture`` reads it on its own thread:
 
 - live sources (cameras, streams) and files played with ``realtime``: only the newest frame
@@ -30,6 +31,7 @@ from streamfer import demo
 from streamfer.core import Frame, Image
 from streamfer.errors import SourceError, StreamferError
 from streamfer.quiet import quiet_stderr
+from streamfer.sources.picamera import is_picamera, open_picamera
 from streamfer.stats import RateMeter
 
 _URL = re.compile(r"^(rtsp|rtsps|rtmp|http|https|tcp|udp)://", re.IGNORECASE)
@@ -179,6 +181,8 @@ def open_reader(spec: str, open_timeout_seconds: float = 10.0) -> FrameReader:
     spec = spec.strip()
     if spec == "demo":
         return DemoReader()
+    if is_picamera(spec):
+        return open_picamera(spec)
     if spec.isdigit():
         return _open_camera(int(spec))
     if _URL.match(spec):

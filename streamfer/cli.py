@@ -1,4 +1,9 @@
-"""The ``streamfer`` command: parses arguments and turns errors into one line and an exit code."""
+"""The ``streamfer`` command: parses arguments and turns errors into one line and an exit code.
+
+Start-up is kept light: parsing imports only argparse and the parsers; a command's modules
+(OpenCV, numpy, LiteRT, rich's console) load when it runs, so ``streamfer --help`` answers at
+once. Ctrl-C at any point, start-up included, ends with one line and exit code 130.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +13,8 @@ import sys
 import traceback
 from collections.abc import Sequence
 
-from rich.console import Console
-
 from streamfer import __version__
-from streamfer.commands import COMMANDS
+from streamfer.commands.parsers import ADD_PARSERS
 from streamfer.errors import StreamferError
 
 DESCRIPTION = """\
@@ -31,19 +34,21 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"streamfer {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for module in COMMANDS:
-        module.add_parser(sub)
+    for add_parser in ADD_PARSERS:
+        add_parser(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    console = Console(stderr=False)
     try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        from rich.console import Console
+
+        console = Console(stderr=False)
         return int(args.handler(args, console))
     except StreamferError as exc:
-        if getattr(args, "traceback", False):
+        if "--traceback" in (sys.argv[1:] if argv is None else argv):
             traceback.print_exc()
         print(f"streamfer: error: {exc.one_line()}", file=sys.stderr)
         return exc.exit_code

@@ -12,7 +12,9 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from streamfer import assets
 from streamfer.aggregate import METHODS, AggregatorSettings
+from streamfer.config_paths import ConfigSource, find_config
 from streamfer.errors import ConfigError
 
 if sys.version_info >= (3, 11):
@@ -20,11 +22,9 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
-PACKAGE_ROOT = Path(__file__).resolve().parent.parent
-
-
 @dataclass(frozen=True)
 class DetectorSettings:
+    backend: str = "litert"
     model: str = "models/blazeface_short_range.tflite"
     min_confidence: float = 0.5
     crop_margin: float = 0.25
@@ -74,23 +74,24 @@ class Config:
     aggregator: AggregatorSettings = field(default_factory=AggregatorSettings)
     log: LogSettings = field(default_factory=LogSettings)
     dashboard: DashboardSettings = field(default_factory=DashboardSettings)
-    base_dir: Path = PACKAGE_ROOT
+    #: the folder relative paths are taken from (None: the current folder at the time of use)
+    base_dir: Path | None = None
 
     def resolve(self, path: str) -> Path:
-        """A path from the config, relative paths taken from the config file's folder."""
+        """A path from the config; relative ones are taken from ``base_dir`` (ConfigSource)."""
         p = Path(path).expanduser()
-        return p if p.is_absolute() else self.base_dir / p
+        if p.is_absolute():
+            return p
+        return (self.base_dir if self.base_dir is not None else Path.cwd()) / p
 
     def resolve_model(self, path: str) -> Path:
-        """A model path: from the config file's folder, else from the streamfer checkout.
-
-        So a config.toml kept elsewhere still finds the shipped models in ``models/``.
-        """
+        """A model path: relative to the config's folder if the file is there, else the copy
+        streamfer ships (inside the installed package, or ``models/`` in a checkout)."""
         near = self.resolve(path)
         if near.exists() or Path(path).is_absolute():
             return near
-        shipped = PACKAGE_ROOT / path
-        return shipped if shipped.exists() else near
+        shipped = assets.bundled(path)
+        return shipped if shipped is not None else near
 
     def as_dict(self) -> dict[str, dict[str, Any]]:
         """The settings as plain data, for the session_start log record."""
@@ -130,6 +131,7 @@ _SCHEMA: dict[str, dict[str, tuple[type, tuple[Check, str]]]] = {
         "queue_size": (int, _positive("integer")),
     },
     "detector": {
+        "backend": (str, _one_of("litert", "mediapipe")),
         "model": (str, _any_text()),
         "min_confidence": (float, _between(0.0, 1.0)),
         "crop_margin": (float, _between(0.0, 1.0)),
@@ -215,8 +217,11 @@ def from_mapping(data: dict[str, Any], base_dir: Path, origin: str = "config") -
     return Config(**sections, base_dir=base_dir)
 
 
-def load(path: Path | None) -> Config:
-    """Read ``path`` (or the built-in defaults when None) into a validated Config."""
+def load(path: Path | None, base_dir: Path | None = None) -> Config:
+    """Read ``path`` (or the built-in defaults when None) into a validated Config.
+
+    Relative paths in it are taken from ``base_dir``, by default the file's own folder.
+    """
     if path is None:
         return Config()
     try:
@@ -229,7 +234,13 @@ def load(path: Path | None) -> Config:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-    return from_mapping(data, path.resolve().parent, origin=str(path))
+    base = base_dir if base_dir is not None else path.resolve().parent
+    return from_mapping(data, base, origin=str(path))
+
+
+def load_source(source: ConfigSource) -> Config:
+    """The Config of a file found by ``config_paths.find_config``; relative paths as it says."""
+    return load(source.path, source.relative_base)
 
 
 def with_overrides(
@@ -252,8 +263,5 @@ def with_overrides(
 
 
 def find_default_config() -> Path | None:
-    """``./config.toml`` if present, else the one beside the package (a source checkout)."""
-    for candidate in (Path.cwd() / "config.toml", PACKAGE_ROOT / "config.toml"):
-        if candidate.is_file():
-            return candidate
-    return None
+    """The config file read when no ``--config`` is given (see ``config_paths``)."""
+    return find_config(None).path

@@ -1,7 +1,8 @@
 """A demo clip made of real faces, for machines with no camera.
 
-The faces are Grace Hopper's public-domain portrait that matplotlib ships
-(``matplotlib.cbook.get_sample_data("grace_hopper.jpg")``). The clip is composed frame by frame:
+The faces are Grace Hopper's public-domain portrait (US Navy photograph), shipped inside the
+package as ``streamfer/assets/grace_hopper.jpg`` (the same file matplotlib ships as sample
+data; streamfer no longer needs matplotlib for it). The clip is composed frame by frame:
 one face panning and zooming slowly, a second (mirrored, smaller) face joining for a while, and
 a stretch with no face at all, so every part of the dashboard has something to show.
 """
@@ -14,6 +15,7 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
+from streamfer.assets import DEMO_PORTRAIT
 from streamfer.core import Image
 from streamfer.errors import SourceError
 
@@ -26,17 +28,9 @@ NO_FACE = (16.0, 18.0)  # seconds with no face in view
 @lru_cache(maxsize=1)
 def grace_hopper() -> Image:
     """The portrait as a BGR array (600x512)."""
-    try:
-        from matplotlib import cbook
-
-        path = cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)
-    except Exception as exc:  # matplotlib comes with mediapipe; say so if it is missing
-        raise SourceError(
-            f"the demo clip needs matplotlib's sample portrait ({exc})", "pip install matplotlib"
-        ) from None
-    image = cv2.imread(str(path))
+    image = cv2.imread(str(DEMO_PORTRAIT))
     if image is None:
-        raise SourceError(f"cannot read the demo portrait at {path}", "reinstall matplotlib")
+        raise SourceError(f"cannot read the demo portrait at {DEMO_PORTRAIT}", "reinstall streamfer")
     return np.asarray(image, dtype=np.uint8)
 
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import base64
 import html
+import importlib.util
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from streamfer.errors import OutputError
-from streamfer.figures import overview_figure, track_figure
 from streamfer.files import write_atomic
 from streamfer.log import read_log
 from streamfer.sessionstats import SessionStats, session_stats, summary_rows
@@ -52,6 +52,13 @@ def log_status(stats: SessionStats) -> tuple[str, list[str]]:
 
 def build_report(logs: list[Path], out_dir: Path) -> list[LogReport]:
     """Draw the figures and write report.html for ``logs`` into ``out_dir``."""
+    if importlib.util.find_spec("matplotlib") is None:
+        raise OutputError(
+            "the report's figures need matplotlib, which is not installed",
+            'pip install "streamfer[plots]"',
+        )
+    from streamfer.figures import overview_figure, track_figure  # matplotlib: only here
+
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

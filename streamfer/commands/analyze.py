@@ -21,7 +21,7 @@ from rich.progress import (
 )
 
 from streamfer.analysis import Manifest, Outcome, Task, settings_hash
-from streamfer.commands.options import add_config_options, add_method_options, load_config
+from streamfer.commands.options import load_config
 from streamfer.config import Config
 from streamfer.errors import ConfigError, OutputError, SourceError
 from streamfer.files import write_atomic
@@ -36,54 +36,6 @@ SUMMARY_NAME = "summary.csv"
 EXIT_FAILED = 1
 EXIT_INTERRUPTED = 130
 REUSED_NOTE = "reused: analysed before with the same content and settings"
-
-EPILOG = """\
-examples:
-  streamfer analyze sessions/ --out results/           every video and frame folder, recursively
-  streamfer analyze 'clinic/**/*.mp4' a.mov --out results/ --workers 2
-  streamfer analyze sessions/ --out results/ --force  redo inputs analysed before
-
-For each input: results/<name>.jsonl (the same records as `run`, with per-frame faces
-unless --no-frames), and one results/summary.csv for the run. A second run skips inputs
-whose complete log exists for the same content and settings (results/manifest.json).
-Exit code: 0 all went well, 1 some input failed, 130 interrupted.
-Then: streamfer report results/ --out report/
-"""
-
-
-def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = sub.add_parser(
-        "analyze",
-        help="analyse recorded videos and frame folders in bulk into logs and a summary",
-        description="Analyse recordings with the same pipeline as `run`, several files at once.",
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument(
-        "paths",
-        nargs="+",
-        metavar="PATH",
-        help="video files, folders (searched recursively), globs",
-    )
-    parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder")
-    parser.add_argument(
-        "--workers",
-        type=int,
-        metavar="N",
-        default=os.cpu_count() or 1,
-        help="processes, each analysing its own files (default: the number of cores, %(default)s)",
-    )
-    parser.add_argument("--force", action="store_true", help="redo inputs analysed before")
-    parser.add_argument(
-        "--no-frames",
-        action="store_true",
-        help="log only verdicts, not every frame's faces (smaller logs; the report then "
-        "draws no probabilities)",
-    )
-    add_method_options(parser)
-    add_config_options(parser)
-    parser.set_defaults(handler=handle)
-
 
 @dataclass
 class _Item:

@@ -9,6 +9,7 @@ config; ``evaluate`` scores the configured threshold on all clips.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import sys
 import time
@@ -22,105 +23,18 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from streamfer import __version__
-from streamfer import config as config_module
+from streamfer import assets
 from streamfer.calibration import ClipTable, LabelSetResult, cross_validate, evaluate_fixed
 from streamfer.calibration_plot import plot_sweep
-from streamfer.commands.options import add_config_options, load_config
+from streamfer.commands.options import load_config
+from streamfer.commands.parsers import IN_USE, LABEL_SETS, SET_NAMES
 from streamfer.config import Config
+from streamfer.config_paths import find_config, prepare_user_config, user_config_file, write_target
 from streamfer.config_write import write_aggregator
 from streamfer.datasets import Clip, Dataset, load_dataset
 from streamfer.errors import ConfigError, DataError, OutputError
 from streamfer.models import describe
-from streamfer.predictions import DEFAULT_CACHE_DIR, PartAResult, PredictionCache, predict_clips
-
-LABEL_SETS = ("7", "3")
-_SET_NAMES = {"7": "7 emotions", "3": "3 broad"}
-_IN_USE = Path("<config in use>")
-
-DATA_HELP = (
-    "a folder with one sub-folder per label (happy/, sad/, ...) holding videos or "
-    "frame folders, or a CSV manifest with columns path,label[,subject]"
-)
-EPILOG = """\
-examples:
-  streamfer calibrate clips/                          search the threshold, 5-fold CV
-  streamfer calibrate clips.csv --write-config        ... and store it in the config in use
-  streamfer calibrate clips/ --labels 3 --write-config my.toml --report-json cal.json
-  streamfer evaluate clips/ --threshold 0.15          score a fixed threshold, no search
-
-Labels are normalised (Happiness, joy -> happy; calm -> neutral); labels the model cannot
-output (contempt, pride, ...) are left out and counted. Per-frame predictions are cached in
---cache, so a second run over the same clips decodes nothing.
-"""
-
-
-def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    calibrate = sub.add_parser(
-        "calibrate",
-        help="find the best threshold on labelled recordings (k-fold cross-validated)",
-        description="Run the pipeline on labelled clips, compare Top-1, the threshold rule\n"
-        "and mean_prob with k-fold cross-validation, and find the best threshold.",
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    _add_common(calibrate, "calibration.png")
-    calibrate.add_argument("--folds", type=int, default=5, metavar="K", help="folds (default 5)")
-    calibrate.add_argument("--seed", type=int, default=0, help="seed of the fold split (default 0)")
-    calibrate.add_argument(
-        "--labels",
-        choices=LABEL_SETS,
-        default="7",
-        dest="write_labels",
-        help="which label set's threshold --write-config stores, with that label set (default 7)",
-    )
-    calibrate.add_argument(
-        "--write-config",
-        nargs="?",
-        const=_IN_USE,
-        type=Path,
-        metavar="FILE",
-        help="store the chosen threshold and label set in [aggregator] of FILE "
-        "(default: the config in use), keeping its comments and layout",
-    )
-    calibrate.set_defaults(handler=handle_calibrate)
-
-    evaluate = sub.add_parser(
-        "evaluate",
-        help="score the configured threshold on labelled recordings (no search)",
-        description="Run the pipeline on labelled clips and score Top-1, the threshold rule\n"
-        "at the configured threshold, and mean_prob, on all clips.",
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    _add_common(evaluate, "evaluation.png")
-    group = evaluate.add_argument_group("representative emotion (override config.toml)")
-    group.add_argument("--method", choices=["threshold", "top1"], help="the method to mark")
-    group.add_argument("--threshold", type=float, metavar="F", help="the threshold (0-1] to score")
-    group.add_argument("--labels", choices=LABEL_SETS, dest="label_set", help="label set to mark")
-    evaluate.set_defaults(handler=handle_evaluate)
-
-
-def _add_common(parser: argparse.ArgumentParser, plot_name: str) -> None:
-    parser.add_argument("data", type=Path, metavar="DATA", help=DATA_HELP)
-    parser.add_argument(
-        "--cache",
-        type=Path,
-        default=DEFAULT_CACHE_DIR,
-        metavar="DIR",
-        help=f"per-frame prediction cache (default ./{DEFAULT_CACHE_DIR})",
-    )
-    parser.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
-    parser.add_argument("--report-json", type=Path, metavar="FILE", help="write a JSON report")
-    parser.add_argument(
-        "--plot",
-        type=Path,
-        metavar="FILE",
-        help=f"accuracy-against-threshold PNG (default: beside --report-json, else ./{plot_name})",
-    )
-    parser.add_argument("--no-plot", action="store_true", help="do not draw the plot")
-    parser.set_defaults(plot_name=plot_name)
-    add_config_options(parser)
-
+from streamfer.predictions import PartAResult, PredictionCache, predict_clips
 
 def handle_calibrate(args: argparse.Namespace, console: Console) -> int:
     if args.folds < 2:
@@ -171,7 +85,7 @@ def handle_evaluate(args: argparse.Namespace, console: Console) -> int:
         dataset,
         results,
         f"all clips, threshold {settings.effective_threshold:.2f}; configured: "
-        f"{settings.method}, {_SET_NAMES[settings.label_set]}",
+        f"{settings.method}, {SET_NAMES[settings.label_set]}",
     )
     for label_set in LABEL_SETS:
         _detail_tables(console, results[label_set])
@@ -289,9 +203,9 @@ def _detail_tables(console: Console, result: LabelSetResult) -> None:
     """Per method: accuracy, macro-F1, PN accuracy, F1 per class; then confusion matrices."""
     present = [i for i in range(len(result.names)) if (result.truth == i).any()]
     title = (
-        f"{_SET_NAMES[result.label_set]}: scores (± sd over folds)"
+        f"{SET_NAMES[result.label_set]}: scores (± sd over folds)"
         if result.n_folds
-        else (f"{_SET_NAMES[result.label_set]}: scores")
+        else (f"{SET_NAMES[result.label_set]}: scores")
     )
     table = Table(title=title, title_justify="left")
     table.add_column("method")
@@ -321,7 +235,7 @@ def _detail_tables(console: Console, result: LabelSetResult) -> None:
             cm.add_row(result.names[i], *(str(matrix[i, j]) for j in columns))
         matrices.append(cm)
     which = "held-out predictions" if result.n_folds else "all clips"
-    console.print(f"{_SET_NAMES[result.label_set]}: confusion matrices ({which})")
+    console.print(f"{SET_NAMES[result.label_set]}: confusion matrices ({which})")
     console.print(Columns(matrices, padding=(0, 4)))
 
 
@@ -376,7 +290,11 @@ def _outputs(
         except OSError as exc:
             raise OutputError(f"cannot write {args.report_json}: {exc.strerror}") from None
         console.print(f"report: {args.report_json}")
-    if not args.no_plot:
+    if not args.no_plot and importlib.util.find_spec("matplotlib") is None:
+        console.print(
+            '[yellow]no plot: matplotlib is not installed (pip install "streamfer[plots]")[/]'
+        )
+    elif not args.no_plot:
         plot = args.plot
         if plot is None:
             plot = (
@@ -393,12 +311,18 @@ def _outputs(
 
 
 def _config_path(requested: Path, config_flag: Path | None) -> Path:
+    """The file ``--write-config`` changes: the one named, else the one in use, unless that is
+    a file streamfer ships (then the user's own config file, made from the defaults)."""
     path = requested
-    if requested == _IN_USE:
-        found = config_flag if config_flag is not None else config_module.find_default_config()
-        if found is None:
-            raise ConfigError("no config file in use to write to", "pass --write-config FILE")
-        path = found
+    if requested == IN_USE:
+        path = write_target(find_config(config_flag))
+        if path == user_config_file():
+            prepare_user_config(path)
+    elif assets.is_bundled(path):
+        raise ConfigError(
+            f"--write-config: {path} is the config streamfer ships",
+            f"write to your own copy instead: --write-config {user_config_file()}",
+        )
     if not path.is_file():
         raise ConfigError(
             f"--write-config: {path} does not exist",

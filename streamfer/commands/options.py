@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from streamfer import config as config_module
-from streamfer.config import Config
+if TYPE_CHECKING:
+    from streamfer.config import Config
 
 
 def add_config_options(parser: argparse.ArgumentParser) -> None:
@@ -15,7 +15,8 @@ def add_config_options(parser: argparse.ArgumentParser) -> None:
         "--config",
         metavar="FILE",
         type=Path,
-        help="settings file (default: ./config.toml, else the one in the streamfer checkout)",
+        help="settings file (default: ./config.toml, else ~/.config/streamfer/config.toml, "
+        "else streamfer's shipped defaults)",
     )
     parser.add_argument(
         "--traceback", action="store_true", help="show the full traceback of an error"
@@ -53,12 +54,20 @@ def add_method_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--threads", type=int, metavar="N", help="threads for the emotion model (default 1)"
     )
+    group.add_argument(
+        "--detector",
+        choices=["litert", "mediapipe"],
+        help="face detector backend: litert (default, BlazeFace on LiteRT) or mediapipe "
+        "(MediaPipe Tasks; needs the mediapipe extra)",
+    )
 
 
 def load_config(args: argparse.Namespace, extra: dict[str, Any] | None = None) -> Config:
     """The config file named by ``--config`` (or the default one) with the flags applied."""
-    path = args.config if args.config is not None else config_module.find_default_config()
-    config = config_module.load(path)
+    from streamfer import config as config_module  # numpy and the rest: only when a command runs
+    from streamfer.config_paths import find_config
+
+    config = config_module.load_source(find_config(args.config))
     overrides: dict[str, Any] = {
         "aggregator.method": getattr(args, "method", None),
         "aggregator.threshold": getattr(args, "threshold", None),
@@ -66,6 +75,7 @@ def load_config(args: argparse.Namespace, extra: dict[str, Any] | None = None) -
         "aggregator.window_seconds": getattr(args, "window", None),
         "aggregator.emit_interval_seconds": getattr(args, "interval", None),
         "classifier.num_threads": getattr(args, "threads", None),
+        "detector.backend": getattr(args, "detector", None),
     }
     overrides.update(extra or {})
     return config_module.with_overrides(config, overrides, _FLAGS)
@@ -76,4 +86,5 @@ _FLAGS = {
     "aggregator.window_seconds": "--window",
     "aggregator.emit_interval_seconds": "--interval",
     "classifier.num_threads": "--threads",
+    "detector.backend": "--detector",
 }

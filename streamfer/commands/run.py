@@ -10,59 +10,10 @@ from pathlib import Path
 from rich.console import Console
 
 from streamfer.capture import open_reader
-from streamfer.commands.options import add_config_options, add_method_options, load_config
+from streamfer.commands.options import load_config
 from streamfer.log import SessionLog, dated_log_path
 from streamfer.monitor import RunOptions, run_session
 from streamfer.pipeline import FramePipeline
-
-EPILOG = """\
-examples:
-  streamfer run --source demo                 generated clip of real faces, no camera needed
-  streamfer run                               the default camera (index 0)
-  streamfer run --source 1 --threshold 0.15   another camera, a lower threshold
-  streamfer run --source session.mp4 --realtime --log-frames
-  streamfer run --source rtsp://10.0.0.5/stream --no-dashboard
-
-keys while it runs: q quits; m adds a marker (type a note, Enter).
-The log is one JSON object a line; read it with pandas.read_json(path, lines=True).
-"""
-
-
-def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = sub.add_parser(
-        "run",
-        help="monitor a camera, video file or stream live",
-        description="Watch faces live and show each person's representative emotion.",
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument(
-        "--source",
-        metavar="SRC",
-        help="camera index (default 0), video file, frame folder, stream URL, or 'demo'",
-    )
-    parser.add_argument(
-        "--realtime",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="play files at their own frame rate, as a camera would (newest frame wins); "
-        "--no-realtime processes every frame as fast as possible (the default for files; "
-        "the demo plays in real time unless told otherwise)",
-    )
-    parser.add_argument("--log-dir", type=Path, metavar="DIR", help="where the JSONL log goes")
-    parser.add_argument(
-        "--log-frames", action="store_true", default=None, help="also log every frame's faces"
-    )
-    parser.add_argument("--max-frames", type=int, metavar="N", help="stop after N frames")
-    parser.add_argument(
-        "--no-dashboard",
-        action="store_true",
-        help="headless: print a one-line status every few seconds instead of the dashboard",
-    )
-    add_method_options(parser)
-    add_config_options(parser)
-    parser.set_defaults(handler=handle)
-
 
 def handle(args: argparse.Namespace, console: Console) -> int:
     config = load_config(
