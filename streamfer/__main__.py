@@ -1,3 +1,3 @@
-from streamfer.cli import main
+from streamfer.entry import main
 
 raise SystemExit(main())

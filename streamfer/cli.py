@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import traceback
 from collections.abc import Sequence
 
 from streamfer import __version__
@@ -49,6 +48,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.handler(args, console))
     except StreamferError as exc:
         if "--traceback" in (sys.argv[1:] if argv is None else argv):
+            import traceback
+
             traceback.print_exc()
         print(f"streamfer: error: {exc.one_line()}", file=sys.stderr)
         return exc.exit_code

@@ -1,7 +1,7 @@
 """Test helpers: the CLI in a subprocess, and clips built from a real face.
 
-The frames come from ``streamfer.demo.demo_frame`` (matplotlib's public-domain Grace Hopper
-portrait) at chosen moments of the demo's timeline: 0-5 s one face, 7-13 s two faces,
+The frames come from ``streamfer.demo.demo_frame`` (Grace Hopper's public-domain portrait,
+shipped in ``streamfer/assets``) at chosen moments of the demo's timeline: 0-5 s one face, 7-13 s two faces,
 16-18 s no face.
 """
 

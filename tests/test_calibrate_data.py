@@ -8,11 +8,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from matplotlib import cbook
 
 from streamfer import config as config_module
 from streamfer.config_write import set_values, write_aggregator
 from streamfer.datasets import load_dataset
+from streamfer.demo import grace_hopper
 from streamfer.errors import ConfigError, DataError
 from streamfer.predictions import PredictionCache, predict_clips
 
@@ -103,7 +103,7 @@ def test_unusable_data_is_one_clear_error(tmp_path: Path, setup: object, message
 
 def grace_clip(folder: Path, frames: int = 6, face: bool = True) -> Path:
     """A frame folder of the Grace Hopper portrait moving a little (or a blank wall)."""
-    portrait = cv2.imread(str(cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)))
+    portrait = grace_hopper()
     folder.mkdir(parents=True)
     for i in range(frames):
         size = (256 + 4 * i, 300 + 4 * i)

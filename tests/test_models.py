@@ -19,7 +19,7 @@ from streamfer.classify import TFLiteEmotionClassifier
 from streamfer.config import Config
 from streamfer.core import Frame
 from streamfer.demo import grace_hopper
-from streamfer.detect import MediaPipeFaceDetector
+from streamfer.vision.blazeface import BlazeFaceDetector
 from streamfer.errors import ModelError
 from streamfer.labels import EMOTIONS
 from streamfer.models import KNOWN_SHA256, sha256_of
@@ -54,7 +54,7 @@ def test_grace_hopper_one_face_level_eyes_neutral() -> None:
 
 
 def test_detector_finds_nothing_in_an_empty_frame() -> None:
-    with MediaPipeFaceDetector(CONFIG.resolve_model(CONFIG.detector.model)) as detector:
+    with BlazeFaceDetector(CONFIG.resolve_model(CONFIG.detector.model)) as detector:
         assert detector.detect(np.full((240, 320, 3), 90, np.uint8), 0.0) == []
 
 
@@ -65,7 +65,7 @@ def test_corrupt_model_is_a_clear_error(tmp_path: Path, content: bytes) -> None:
     with pytest.raises(ModelError, match="not a TFLite file"):
         TFLiteEmotionClassifier(bad)
     with pytest.raises(ModelError, match="not a TFLite file"):
-        MediaPipeFaceDetector(bad)
+        BlazeFaceDetector(bad)
     with pytest.raises(ModelError, match="not found"):
         TFLiteEmotionClassifier(tmp_path / "missing.tflite")
 
@@ -91,7 +91,7 @@ def test_london_smiling_and_neutral_rates(shared_data: Callable[..., Path]) -> N
     for folder, expected in (("smiling", "happy"), ("neutral", "neutral")):
         hits = total = 0
         for path in sorted((root / folder).glob("*.jpg")):
-            pipeline = FramePipeline(CONFIG)  # one still per stream: VIDEO mode wants a fresh one
+            pipeline = FramePipeline(CONFIG)  # a fresh tracker for each still
             try:
                 faces = pipeline.process(Frame(0, 0.0, cv2.imread(str(path)), 0.0)).frame.faces
             finally:
