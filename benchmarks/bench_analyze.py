@@ -10,7 +10,8 @@ Hopper's portrait, looped to SECONDS at 30 fps, mp4v), then measures, each REPEA
 - ``streamfer analyze`` as a real subprocess with ``--workers 1`` and ``--workers 2`` over all
   copies, wall time from start to exit (worker start-up and log writing included).
 
-Usage:  PYTHONPATH=. python benchmarks/bench_analyze.py [--copies 6] [--seconds 20] [--repeats 3]
+Usage:  python benchmarks/bench_analyze.py [--copies 6] [--seconds 20] [--repeats 3]
+(against the installed streamfer: ``pip install -e .`` or the wheel; no PYTHONPATH needed)
 """
 
 from __future__ import annotations
@@ -33,7 +34,6 @@ from streamfer.capture import Capture, open_video_file
 from streamfer.config import Config
 from streamfer.pipeline import FramePipeline, run
 
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def write_one_face_clip(path: Path, seconds: float) -> int:
@@ -69,7 +69,7 @@ def pipeline_fps(clip: Path) -> float:
 
 
 def analyze_seconds(clips: Path, out: Path, workers: int) -> float:
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    env = dict(os.environ)
     command = [
         sys.executable,
         "-m",

@@ -3,12 +3,16 @@
     python benchmarks/bench_pipeline.py                      # generated 640x480 clips, 1 and 2 faces
     python benchmarks/bench_pipeline.py --video my.mp4       # your own clip
     python benchmarks/bench_pipeline.py --realtime           # also real-time playback: latency, drops
+    python benchmarks/bench_pipeline.py --memory             # also peak memory of `streamfer run`
+    python benchmarks/bench_pipeline.py --detector mediapipe # the MediaPipe Tasks backend (extra)
 
 Measured in one run on the same file: decode-only fps; decode + detection fps; the full
 pipeline as fast as possible (capture thread, detection, tracking, crops, emotion model,
 aggregator, JSONL log), with the time per stage; and with ``--realtime`` the end-to-end
 latency (frame read -> verdict logged) at the file's own frame rate, and dropped frames.
-Each figure is the median of ``--repeats`` runs.
+With ``--memory``, the peak resident memory of a real ``streamfer run`` process on the clip
+(real time, headless, as a kiosk runs it). Each figure is the median of ``--repeats`` runs.
+Runs against the installed streamfer (``pip install -e .`` or the wheel); no PYTHONPATH needed.
 """
 
 from __future__ import annotations
@@ -16,7 +20,9 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import resource
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -29,11 +35,11 @@ from machine import cpu_name
 
 from streamfer import demo
 from streamfer.capture import Capture, open_video_file
-from streamfer.config import Config
-from streamfer.detect import MediaPipeFaceDetector
+from streamfer.config import Config, with_overrides
 from streamfer.log import SessionLog
 from streamfer.monitor import Session
 from streamfer.pipeline import FramePipeline, StepResult, run
+from streamfer.vision.backends import make_detector
 
 
 def make_clip(path: Path, start: float, seconds: float) -> None:
@@ -60,7 +66,10 @@ def decode_only(path: Path) -> tuple[float, int]:
 
 def decode_and_detect(path: Path, config: Config) -> tuple[float, float]:
     capture = cv2.VideoCapture(str(path))
-    detector = MediaPipeFaceDetector(config.resolve_model(config.detector.model))
+    settings = config.detector
+    detector = make_detector(
+        settings.backend, config.resolve_model(settings.model), settings.min_confidence
+    )
     fps = capture.get(cv2.CAP_PROP_FPS) or 30.0
     count, faces, start = 0, 0, time.perf_counter()
     while True:
@@ -126,7 +135,8 @@ def bench(
     print(f"decode + detection       {statistics.median(d[0] for d in detect):8.0f} fps")
     print(
         f"full pipeline, fast      {fast['fps']:8.0f} fps "
-        f"({fast['fps'] / statistics.median(decode):.2f} of decode-only)"
+        f"({fast['fps'] / statistics.median(decode):.2f} of decode-only: "
+        f"{statistics.median(decode) / fast['fps']:.1f}x the cost of decoding alone)"
     )
     print(
         f"  per frame: detection {fast['detect_ms']:.2f} ms, crops + emotion model "
@@ -140,6 +150,20 @@ def bench(
         )
 
 
+def peak_memory_of_run(path: Path, log_dir: Path) -> float:
+    """Peak resident memory (MiB) of ``streamfer run`` on ``path`` in real time, headless."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    subprocess.run(
+        [sys.executable, "-m", "streamfer", "run", "--source", str(path), "--realtime",
+         "--no-dashboard", "--log-dir", str(log_dir)],
+        check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # KiB on Linux
+    if peak <= before:
+        print("  (peak memory not separable from an earlier, larger child)")
+    return peak / 1024.0
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -150,13 +174,18 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0, help="length of generated clips")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--realtime", action="store_true", help="also measure real-time playback")
+    parser.add_argument("--memory", action="store_true", help="also peak memory of streamfer run")
+    parser.add_argument("--detector", choices=["litert", "mediapipe"], help="detector backend")
+    parser.add_argument("--model", help="face detector model, e.g. models/blazeface_full_range_sparse.tflite")
     args = parser.parse_args()
-    config = Config()
+    config = with_overrides(Config(), {"detector.backend": args.detector, "detector.model": args.model})
+    cv2.setNumThreads(1)  # as FramePipeline sets it: decode-only is measured the same way
     print(
         f"machine: {cpu_name()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
         f"OpenCV {cv2.__version__}"
     )
     print(f"command: {' '.join([Path(sys.executable).name, *sys.argv])}")
+    print(f"detector: {config.detector.backend}, {config.detector.model}")
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         clips = [(p.name, p) for p in args.video or []]
@@ -167,6 +196,9 @@ def main() -> None:
                 clips.append((name, path))
         for name, path in clips:
             bench(name, path, config, args.repeats, args.realtime, folder)
+        if args.memory:
+            peak = peak_memory_of_run(clips[0][1], folder)
+            print(f"\npeak memory of `streamfer run` ({clips[0][0]}, real time): {peak:.0f} MiB")
 
 
 if __name__ == "__main__":
