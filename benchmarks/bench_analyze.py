@@ -35,7 +35,6 @@ from streamfer.config import Config
 from streamfer.pipeline import FramePipeline, run
 
 
-
 def write_one_face_clip(path: Path, seconds: float) -> int:
     """The demo's first 5.9 s (one face, moving), looped to ``seconds``; returns the frames."""
     writer = cv2.VideoWriter(

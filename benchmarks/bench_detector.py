@@ -36,7 +36,9 @@ def frames(count: int, start: float) -> list[np.ndarray]:
     return [demo.demo_frame(start + (i / demo.FPS) % 5.0) for i in range(count)]
 
 
-def per_frame_ms(work: Callable[[np.ndarray, int], object], images: list[np.ndarray], repeats: int) -> float:
+def per_frame_ms(
+    work: Callable[[np.ndarray, int], object], images: list[np.ndarray], repeats: int
+) -> float:
     runs = []
     for _ in range(repeats):
         t0 = time.perf_counter()
@@ -47,25 +49,32 @@ def per_frame_ms(work: Callable[[np.ndarray, int], object], images: list[np.ndar
 
 
 def litert_rows(images: list[np.ndarray], threads: int, repeats: int) -> list[tuple[str, float]]:
-    rows = []
-    config = Config()
+    rows: list[tuple[str, float]] = []
     for name, path in MODELS.items():
-        detector = BlazeFaceDetector(config.resolve_model(path), num_threads=threads)
-        size = detector.spec.input_size
-        detector.detect(images[0])  # first invoke sets XNNPACK up
-        tensors = [letterbox(image, size)[0] for image in images]
-        interpreter = detector._interpreter
-
-        def model_only(_: np.ndarray, i: int) -> None:
-            interpreter.set_tensor(detector._input, tensors[i])
-            interpreter.invoke()
-
-        total = per_frame_ms(lambda image, i: detector.detect(image), images, repeats)
-        pre = per_frame_ms(lambda image, i: letterbox(image, size), images, repeats)
-        model = per_frame_ms(model_only, images, repeats)
-        rows.append((f"LiteRT {name}, {threads} thread(s): detect", total))
-        rows.append((f"  letterbox {pre:.3f} + model {model:.3f} + decode/NMS", total - pre - model))
+        rows += _model_rows(name, path, images, threads, repeats)
     return rows
+
+
+def _model_rows(
+    name: str, path: str, images: list[np.ndarray], threads: int, repeats: int
+) -> list[tuple[str, float]]:
+    detector = BlazeFaceDetector(Config().resolve_model(path), num_threads=threads)
+    size = detector.spec.input_size
+    detector.detect(images[0])  # the first invoke sets XNNPACK up
+    tensors = [letterbox(image, size)[0] for image in images]
+    interpreter = detector._interpreter
+
+    def model_only(_: np.ndarray, i: int) -> None:
+        interpreter.set_tensor(detector._input, tensors[i])
+        interpreter.invoke()
+
+    total = per_frame_ms(lambda image, i: detector.detect(image), images, repeats)
+    pre = per_frame_ms(lambda image, i: letterbox(image, size), images, repeats)
+    model = per_frame_ms(model_only, images, repeats)
+    return [
+        (f"LiteRT {name}, {threads} thread(s): detect", total),
+        (f"  letterbox {pre:.3f} + model {model:.3f} + decode/NMS", total - pre - model),
+    ]
 
 
 def mediapipe_row(images: list[np.ndarray], repeats: int) -> tuple[str, float] | None:
@@ -81,11 +90,16 @@ def mediapipe_row(images: list[np.ndarray], repeats: int) -> tuple[str, float] |
             for i, image in enumerate(images):
                 detector.detect(image, i / demo.FPS)
             runs.append((time.perf_counter() - t0) * 1000 / len(images))
-    return ("MediaPipe Tasks short range (VIDEO mode, mp.Image copy included)", statistics.median(runs))
+    return (
+        "MediaPipe Tasks short range (VIDEO mode, mp.Image copy included)",
+        statistics.median(runs),
+    )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--frames", type=int, default=300)
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()

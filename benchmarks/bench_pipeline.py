@@ -154,9 +154,21 @@ def peak_memory_of_run(path: Path, log_dir: Path) -> float:
     """Peak resident memory (MiB) of ``streamfer run`` on ``path`` in real time, headless."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     subprocess.run(
-        [sys.executable, "-m", "streamfer", "run", "--source", str(path), "--realtime",
-         "--no-dashboard", "--log-dir", str(log_dir)],
-        check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "streamfer",
+            "run",
+            "--source",
+            str(path),
+            "--realtime",
+            "--no-dashboard",
+            "--log-dir",
+            str(log_dir),
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # KiB on Linux
     if peak <= before:
@@ -176,9 +188,13 @@ def main() -> None:
     parser.add_argument("--realtime", action="store_true", help="also measure real-time playback")
     parser.add_argument("--memory", action="store_true", help="also peak memory of streamfer run")
     parser.add_argument("--detector", choices=["litert", "mediapipe"], help="detector backend")
-    parser.add_argument("--model", help="face detector model, e.g. models/blazeface_full_range_sparse.tflite")
+    parser.add_argument(
+        "--model", help="face detector model, e.g. models/blazeface_full_range_sparse.tflite"
+    )
     args = parser.parse_args()
-    config = with_overrides(Config(), {"detector.backend": args.detector, "detector.model": args.model})
+    config = with_overrides(
+        Config(), {"detector.backend": args.detector, "detector.model": args.model}
+    )
     cv2.setNumThreads(1)  # as FramePipeline sets it: decode-only is measured the same way
     print(
         f"machine: {cpu_name()}, {os.cpu_count()} cores, Python {platform.python_version()}, "

@@ -24,13 +24,26 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from streamfer.core import Box, Detection
 from streamfer.config import Config
+from streamfer.core import Box, Detection
 from streamfer.vision.blazeface import BlazeFaceDetector
 
 DEFAULT_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
-CLIPS = ("single_face.mp4", "WolfgangLanger_Pexels.mp4", "face_noface.mov", "noface_face.mov", "no_face.mp4")
-STILLS = ("single_face.jpg", "multi_face.jpg", "0-f1-su-ph.jpg", "0-f15-hao-ph.jpg", "15-f13-anc-ph.jpg", "45-m7-di-ph.jpg")
+CLIPS = (
+    "single_face.mp4",
+    "WolfgangLanger_Pexels.mp4",
+    "face_noface.mov",
+    "noface_face.mov",
+    "no_face.mp4",
+)
+STILLS = (
+    "single_face.jpg",
+    "multi_face.jpg",
+    "0-f1-su-ph.jpg",
+    "0-f15-hao-ph.jpg",
+    "15-f13-anc-ph.jpg",
+    "45-m7-di-ph.jpg",
+)
 
 
 @dataclass
@@ -52,7 +65,11 @@ class Tally:
         self.mediapipe_faces += len(reference)
         self.streamfer_faces += len(ours)
         pairs = sorted(
-            ((r.box.iou(_clamp_origin(o.box)), i, j) for i, r in enumerate(reference) for j, o in enumerate(ours)),
+            (
+                (r.box.iou(_clamp_origin(o.box)), i, j)
+                for i, r in enumerate(reference)
+                for j, o in enumerate(ours)
+            ),
             reverse=True,
         )
         used_r: set[int] = set()
@@ -146,7 +163,9 @@ class TasksDetector:
         self._detector.close()
 
 
-def _compare(tally: Tally, reference: TasksDetector, ours: BlazeFaceDetector, image: np.ndarray, ms: int) -> None:
+def _compare(
+    tally: Tally, reference: TasksDetector, ours: BlazeFaceDetector, image: np.ndarray, ms: int
+) -> None:
     t0 = time.perf_counter()
     a = reference.detect(image, ms)
     t1 = time.perf_counter()
@@ -167,7 +186,13 @@ def run(data: Path, min_confidence: float = 0.5) -> dict[str, dict[str, float | 
         for path in sorted((data / "london_faces").glob("*/*.jpg")):
             _compare(tallies["london"], still, ours, cv2.imread(str(path)), 0)
         for name in STILLS:
-            _compare(tallies["pyfeat_stills"], still, ours, cv2.imread(str(data / "pyfeat_media" / name)), 0)
+            _compare(
+                tallies["pyfeat_stills"],
+                still,
+                ours,
+                cv2.imread(str(data / "pyfeat_media" / name)),
+                0,
+            )
     finally:
         still.close()
     for name in CLIPS:
@@ -180,7 +205,9 @@ def run(data: Path, min_confidence: float = 0.5) -> dict[str, dict[str, float | 
                 ok, frame = capture.read()
                 if not ok:
                     break
-                _compare(tallies["pyfeat_clips"], video, ours, frame, int(round(index * 1000 / fps)))
+                _compare(
+                    tallies["pyfeat_clips"], video, ours, frame, int(round(index * 1000 / fps))
+                )
                 index += 1
         finally:
             capture.release()
@@ -202,7 +229,9 @@ def run(data: Path, min_confidence: float = 0.5) -> dict[str, dict[str, float | 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="the shared data folder")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()

@@ -28,7 +28,9 @@ def macs(path: Path) -> dict[str, int]:
 
     interpreter: Any = Interpreter(model_path=str(path))
     interpreter.allocate_tensors()
-    shapes = {t["index"]: tuple(int(v) for v in t["shape"]) for t in interpreter.get_tensor_details()}
+    shapes = {
+        t["index"]: tuple(int(v) for v in t["shape"]) for t in interpreter.get_tensor_details()
+    }
     totals: dict[str, int] = {}
     for op in interpreter._get_ops_details():
         name = op["op_name"]

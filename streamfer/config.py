@@ -22,6 +22,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
+
 @dataclass(frozen=True)
 class DetectorSettings:
     backend: str = "litert"

@@ -30,7 +30,9 @@ def grace_hopper() -> Image:
     """The portrait as a BGR array (600x512)."""
     image = cv2.imread(str(DEMO_PORTRAIT))
     if image is None:
-        raise SourceError(f"cannot read the demo portrait at {DEMO_PORTRAIT}", "reinstall streamfer")
+        raise SourceError(
+            f"cannot read the demo portrait at {DEMO_PORTRAIT}", "reinstall streamfer"
+        )
     return np.asarray(image, dtype=np.uint8)
 
 

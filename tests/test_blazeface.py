@@ -182,9 +182,9 @@ def test_parity_with_mediapipe_tasks(shared_data: Callable[..., Path]) -> None:
         assert row["mediapipe_faces"] > 0, name
         assert row["recall_vs_mediapipe"] >= 0.99, (name, row)
         assert row["precision_vs_mediapipe"] >= 0.99, (name, row)
-        assert abs(row["streamfer_faces"] - row["mediapipe_faces"]) <= 0.01 * row[
-            "mediapipe_faces"
-        ], (name, row)
+        assert (
+            abs(row["streamfer_faces"] - row["mediapipe_faces"]) <= 0.01 * row["mediapipe_faces"]
+        ), (name, row)
         assert row["iou_min"] >= 0.9, (name, row)
         assert row["eye_error_max"] <= 0.02, (name, row)
     assert figures["london"]["mediapipe_faces"] == 204

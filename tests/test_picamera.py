@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 import types
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pytest
@@ -16,8 +16,8 @@ from streamfer.sources.picamera import PicameraReader, is_picamera, open_picamer
 class FakePicamera2:
     """Records what streamfer asks of Picamera2 and hands out numbered frames."""
 
-    instances: list[FakePicamera2] = []
-    cameras = 1
+    instances: ClassVar[list[FakePicamera2]] = []
+    cameras: ClassVar[int] = 1
 
     def __init__(self, camera_num: int = 0) -> None:
         if camera_num >= self.cameras:
@@ -65,7 +65,13 @@ def fake_picamera2(monkeypatch: pytest.MonkeyPatch) -> type[FakePicamera2]:
 
 @pytest.mark.parametrize(
     ("spec", "expected"),
-    [("picamera", True), ("picamera:1", True), (" picamera ", True), ("picam", False), ("0", False)],
+    [
+        ("picamera", True),
+        ("picamera:1", True),
+        (" picamera ", True),
+        ("picam", False),
+        ("0", False),
+    ],
 )
 def test_spec(spec: str, expected: bool) -> None:
     assert is_picamera(spec) is expected

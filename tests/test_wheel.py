@@ -74,7 +74,9 @@ def test_wheel_carries_models_config_and_portrait(installed: tuple[Path, dict[st
         ]
     )
     assert out[2] == "True True"
-    assert out[3] == "None None", "the default install must pull in neither mediapipe nor matplotlib"
+    assert out[3] == "None None", (
+        "the default install must pull in neither mediapipe nor matplotlib"
+    )
 
 
 def test_demo_runs_from_an_empty_folder(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import threading
 import time
 from dataclasses import dataclass
@@ -36,6 +35,7 @@ SUMMARY_NAME = "summary.csv"
 EXIT_FAILED = 1
 EXIT_INTERRUPTED = 130
 REUSED_NOTE = "reused: analysed before with the same content and settings"
+
 
 @dataclass
 class _Item:

@@ -22,8 +22,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from streamfer import __version__
-from streamfer import assets
+from streamfer import __version__, assets
 from streamfer.calibration import ClipTable, LabelSetResult, cross_validate, evaluate_fixed
 from streamfer.calibration_plot import plot_sweep
 from streamfer.commands.options import load_config
@@ -35,6 +34,7 @@ from streamfer.datasets import Clip, Dataset, load_dataset
 from streamfer.errors import ConfigError, DataError, OutputError
 from streamfer.models import describe
 from streamfer.predictions import PartAResult, PredictionCache, predict_clips
+
 
 def handle_calibrate(args: argparse.Namespace, console: Console) -> int:
     if args.folds < 2:

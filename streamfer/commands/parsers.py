@@ -81,7 +81,6 @@ def add_run(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.set_defaults(handler=_lazy("streamfer.commands.run", "handle"))
 
 
-
 ANALYZE_EPILOG = """\
 examples:
   streamfer analyze sessions/ --out results/           every video and frame folder, recursively
@@ -130,7 +129,6 @@ def add_analyze(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     parser.set_defaults(handler=_lazy("streamfer.commands.analyze", "handle"))
 
 
-
 REPORT_EPILOG = """\
 examples:
   streamfer report logs/session-20250101-120000.jsonl --out report/
@@ -154,7 +152,6 @@ def add_report(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="report folder")
     add_config_options(parser)
     parser.set_defaults(handler=_lazy("streamfer.commands.report", "handle"))
-
 
 
 LABEL_SETS = ("7", "3")

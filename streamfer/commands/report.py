@@ -12,6 +12,7 @@ from rich.table import Table
 from streamfer.errors import SourceError
 from streamfer.report import HTML_NAME, LogReport, build_report
 
+
 def find_logs(arguments: list[str]) -> list[Path]:
     """The ``.jsonl`` files named, and those in the folders named (searched recursively)."""
     logs: list[Path] = []

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import sys
 from contextlib import ExitStack
-from pathlib import Path
 
 from rich.console import Console
 
@@ -14,6 +13,7 @@ from streamfer.commands.options import load_config
 from streamfer.log import SessionLog, dated_log_path
 from streamfer.monitor import RunOptions, run_session
 from streamfer.pipeline import FramePipeline
+
 
 def handle(args: argparse.Namespace, console: Console) -> int:
     config = load_config(

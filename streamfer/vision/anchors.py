@@ -66,7 +66,9 @@ class BlazeFaceSpec:
     def __post_init__(self) -> None:
         count = len(ssd_anchor_centres(self))
         if count != self.num_boxes:
-            raise ValueError(f"{self.name}: anchors give {count} boxes, graph says {self.num_boxes}")
+            raise ValueError(
+                f"{self.name}: anchors give {count} boxes, graph says {self.num_boxes}"
+            )
 
 
 def ssd_anchor_centres(spec: BlazeFaceSpec) -> npt.NDArray[np.float32]:
@@ -107,7 +109,6 @@ FULL_RANGE = BlazeFaceSpec(
     min_score=0.6,
 )
 SPECS = {spec.input_size: spec for spec in (SHORT_RANGE, FULL_RANGE)}
-
 
 
 def decode(

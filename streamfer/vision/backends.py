@@ -24,7 +24,7 @@ OPENCV_DISTRIBUTIONS = (
 )
 MEDIAPIPE_INSTALL = (
     'pip install "streamfer[mediapipe]" && pip uninstall -y opencv-python-headless && '
-    'pip install --force-reinstall --no-deps opencv-contrib-python'
+    "pip install --force-reinstall --no-deps opencv-contrib-python"
 )
 #: shared libraries mediapipe 1.x loads, and the Debian/Ubuntu/Pi OS package that has each
 SYSTEM_LIBRARIES = {

@@ -132,7 +132,12 @@ def letterbox(image: Image, size: int) -> tuple[npt.NDArray[np.float32], float, 
 
 
 def _to_pixels(
-    row: npt.NDArray[np.float32], score: float, size: float, scale: float, pad_x: float, pad_y: float
+    row: npt.NDArray[np.float32],
+    score: float,
+    size: float,
+    scale: float,
+    pad_x: float,
+    pad_y: float,
 ) -> Detection:
     """A decoded row (corners and keypoints in 0..1 of the input) as a Detection in frame pixels.
 
