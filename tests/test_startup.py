@@ -55,5 +55,7 @@ def test_ctrl_c_during_start_up_ends_quietly(tmp_path: Path, delay: float) -> No
     process.send_signal(signal.SIGINT)
     _, err = process.communicate(timeout=60)
     assert "Traceback" not in err, err
-    # 130 when it was still starting; 0 when the session had begun and ended on the signal
-    assert process.returncode in (0, 130), err
+    # 130 (or death by SIGINT, as the shell expects of Ctrl-C) while it was still starting;
+    # 0 when the session had begun and ended cleanly on the signal
+    assert process.returncode in (0, 130, -signal.SIGINT), err
+    assert process.returncode == 0 or err.strip() == "streamfer: interrupted", err
