@@ -68,7 +68,10 @@ def decode_and_detect(path: Path, config: Config) -> tuple[float, float]:
     capture = cv2.VideoCapture(str(path))
     settings = config.detector
     detector = make_detector(
-        settings.backend, config.resolve_model(settings.model), settings.min_confidence
+        settings.backend,
+        config.resolve_model(settings.model),
+        settings.min_confidence,
+        settings.num_threads,
     )
     fps = capture.get(cv2.CAP_PROP_FPS) or 30.0
     count, faces, start = 0, 0, time.perf_counter()

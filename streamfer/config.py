@@ -31,6 +31,7 @@ class DetectorSettings:
     crop_margin: float = 0.25
     align_eyes: bool = True
     min_face_pixels: int = 24
+    num_threads: int = 1
 
 
 @dataclass(frozen=True)
@@ -138,6 +139,7 @@ _SCHEMA: dict[str, dict[str, tuple[type, tuple[Check, str]]]] = {
         "crop_margin": (float, _between(0.0, 1.0)),
         "align_eyes": (bool, ((lambda v: True), "true or false")),
         "min_face_pixels": (int, _positive("integer")),
+        "num_threads": (int, _between(1, 64)),
     },
     "classifier": {
         "model": (str, _any_text()),

@@ -61,6 +61,7 @@ class FramePipeline:
             config.detector.backend,
             config.resolve_model(config.detector.model),
             config.detector.min_confidence,
+            config.detector.num_threads,
         )
         try:
             self.classifier = classifier or TFLiteEmotionClassifier(

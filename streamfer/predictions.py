@@ -243,6 +243,7 @@ def _load_models(config: Config) -> tuple[FaceDetectorBackend, TFLiteEmotionClas
         config.detector.backend,
         config.resolve_model(config.detector.model),
         config.detector.min_confidence,
+        config.detector.num_threads,
     )
     classifier = TFLiteEmotionClassifier(
         config.resolve_model(config.classifier.model), config.classifier.num_threads

@@ -46,12 +46,17 @@ def installed_opencv() -> list[str]:
     return found
 
 
-def make_detector(backend: str, model_path: Path, min_confidence: float) -> Any:
-    """The face detector named ``backend``, built once (``detect(image, t)``, ``close()``)."""
+def make_detector(
+    backend: str, model_path: Path, min_confidence: float, num_threads: int = 1
+) -> Any:
+    """The face detector named ``backend``, built once (``detect(image, t)``, ``close()``).
+
+    ``num_threads``: LiteRT's CPU threads for the model (the mediapipe backend ignores it).
+    """
     if backend == "litert":
         from streamfer.vision.blazeface import BlazeFaceDetector
 
-        return BlazeFaceDetector(model_path, min_confidence)
+        return BlazeFaceDetector(model_path, min_confidence, num_threads)
     if backend == "mediapipe":
         return _mediapipe_detector(model_path, min_confidence)
     raise ConfigError(f"unknown detector backend {backend!r}", "use 'litert' or 'mediapipe'")
