@@ -27,13 +27,13 @@ import cv2
 import numpy as np
 from machine import cpu_name
 
-from streamfer import demo
-from streamfer.capture import Capture, open_video_file
 from streamfer.config import Config
-from streamfer.detect import MediaPipeFaceDetector
-from streamfer.log import SessionLog
-from streamfer.monitor import Session
 from streamfer.pipeline import FramePipeline, StepResult, run
+from streamfer.session.log import SessionLog
+from streamfer.session.monitor import Session
+from streamfer.sources import demo
+from streamfer.sources.capture import Capture, open_video_file
+from streamfer.vision.detect import MediaPipeFaceDetector
 
 
 def make_clip(path: Path, start: float, seconds: float) -> None:

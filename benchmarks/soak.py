@@ -20,11 +20,11 @@ from pathlib import Path
 
 from machine import cpu_name
 
-from streamfer.capture import Capture, DemoReader
 from streamfer.config import Config
-from streamfer.log import SessionLog
-from streamfer.monitor import Session
 from streamfer.pipeline import FramePipeline, StepResult, run
+from streamfer.session.log import SessionLog
+from streamfer.session.monitor import Session
+from streamfer.sources.capture import Capture, DemoReader
 
 
 def rss_mib() -> float:

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from streamfer.aggregate import METHODS, AggregatorSettings
 from streamfer.errors import ConfigError
+from streamfer.method.aggregate import METHODS, AggregatorSettings
 
 if sys.version_info >= (3, 11):
     import tomllib

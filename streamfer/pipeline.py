@@ -12,14 +12,14 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from streamfer.aggregate import RepresentativeEmotion, WindowAggregator
-from streamfer.align import face_crop
-from streamfer.classify import EmotionClassifierBackend, TFLiteEmotionClassifier
 from streamfer.config import Config
 from streamfer.core import FaceResult, Frame, FrameResult
-from streamfer.detect import FaceDetectorBackend, MediaPipeFaceDetector
 from streamfer.labels import valence_arousal
-from streamfer.track import IouTracker
+from streamfer.method.aggregate import RepresentativeEmotion, WindowAggregator
+from streamfer.vision.align import face_crop
+from streamfer.vision.classify import EmotionClassifierBackend, TFLiteEmotionClassifier
+from streamfer.vision.detect import FaceDetectorBackend, MediaPipeFaceDetector
+from streamfer.vision.track import IouTracker
 
 
 @dataclass(frozen=True)

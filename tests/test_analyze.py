@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from clips import cli_command, cli_env, row, streamfer, summary, write_frame_folder
 
-from streamfer.demo import write_demo_clip
-from streamfer.inputs import find_inputs
-from streamfer.log import read_log
+from streamfer.session.log import read_log
+from streamfer.sources.demo import write_demo_clip
+from streamfer.sources.inputs import find_inputs
 
 
 @pytest.fixture(scope="module")

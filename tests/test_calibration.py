@@ -6,8 +6,9 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from streamfer.aggregate import representative_index
-from streamfer.calibration import (
+from streamfer.labels import EMOTIONS
+from streamfer.method.aggregate import representative_index
+from streamfer.method.calibration import (
     NO_LABEL,
     THRESHOLDS,
     ClipTable,
@@ -21,7 +22,6 @@ from streamfer.calibration import (
     rule_predictions,
     stratified_group_folds,
 )
-from streamfer.labels import EMOTIONS
 
 A, D, F, H, S, U, N = range(7)
 

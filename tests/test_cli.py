@@ -15,7 +15,7 @@ import pytest
 from clips import NO_FACE, ONE_FACE, TWO_FACES, streamfer, write_clip
 from clips import cli_env as _env
 
-from streamfer.log import read_log
+from streamfer.session.log import read_log
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -12,13 +12,13 @@ import numpy as np
 import pytest
 from rich.console import Console
 
-from streamfer.align import face_crop, normalise
-from streamfer.capture import Capture
 from streamfer.core import Box, Detection
-from streamfer.dashboard import PersonView, Snapshot, render, status_line
 from streamfer.labels import CIRCUMPLEX, EMOTIONS, normalise_label, valence_arousal
-from streamfer.log import SessionLog, read_log
-from streamfer.track import IouTracker
+from streamfer.session.log import SessionLog, read_log
+from streamfer.sources.capture import Capture
+from streamfer.ui.dashboard import PersonView, Snapshot, render, status_line
+from streamfer.vision.align import face_crop, normalise
+from streamfer.vision.track import IouTracker
 
 # --- crops -------------------------------------------------------------------------------
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from clips import cli_command, cli_env, streamfer
 
-from streamfer.demo import write_demo_clip
-from streamfer.log import read_log
+from streamfer.session.log import read_log
+from streamfer.sources.demo import write_demo_clip
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

@@ -20,17 +20,17 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from streamfer.analysis import Manifest, Outcome, Task, settings_hash
+from streamfer.batch.analysis import Manifest, Outcome, Task, settings_hash
+from streamfer.batch.workers import Message, Pool
 from streamfer.commands.options import add_config_options, add_method_options, load_config
 from streamfer.config import Config
 from streamfer.errors import ConfigError, OutputError, SourceError
-from streamfer.files import write_atomic
-from streamfer.inputs import Input, content_hash, find_inputs, frame_count
-from streamfer.log import read_log
-from streamfer.models import read_model
-from streamfer.monitor import stop_on_signals
-from streamfer.sessionstats import session_stats, summary_csv, summary_rows
-from streamfer.workers import Message, Pool
+from streamfer.reports.sessionstats import session_stats, summary_csv, summary_rows
+from streamfer.session.log import read_log
+from streamfer.session.monitor import stop_on_signals
+from streamfer.sources.files import write_atomic
+from streamfer.sources.inputs import Input, content_hash, find_inputs, frame_count
+from streamfer.vision.models import read_model
 
 SUMMARY_NAME = "summary.csv"
 EXIT_FAILED = 1

@@ -23,15 +23,20 @@ from rich.table import Table
 
 from streamfer import __version__
 from streamfer import config as config_module
-from streamfer.calibration import ClipTable, LabelSetResult, cross_validate, evaluate_fixed
-from streamfer.calibration_plot import plot_sweep
 from streamfer.commands.options import add_config_options, load_config
 from streamfer.config import Config
 from streamfer.config_write import write_aggregator
-from streamfer.datasets import Clip, Dataset, load_dataset
 from streamfer.errors import ConfigError, DataError, OutputError
-from streamfer.models import describe
-from streamfer.predictions import DEFAULT_CACHE_DIR, PartAResult, PredictionCache, predict_clips
+from streamfer.evaluation.calibration_plot import plot_sweep
+from streamfer.evaluation.datasets import Clip, Dataset, load_dataset
+from streamfer.evaluation.predictions import (
+    DEFAULT_CACHE_DIR,
+    PartAResult,
+    PredictionCache,
+    predict_clips,
+)
+from streamfer.method.calibration import ClipTable, LabelSetResult, cross_validate, evaluate_fixed
+from streamfer.vision.models import describe
 
 LABEL_SETS = ("7", "3")
 _SET_NAMES = {"7": "7 emotions", "3": "3 broad"}

@@ -9,11 +9,11 @@ from pathlib import Path
 
 from rich.console import Console
 
-from streamfer.capture import open_reader
 from streamfer.commands.options import add_config_options, add_method_options, load_config
-from streamfer.log import SessionLog, dated_log_path
-from streamfer.monitor import RunOptions, run_session
 from streamfer.pipeline import FramePipeline
+from streamfer.session.log import SessionLog, dated_log_path
+from streamfer.session.monitor import RunOptions, run_session
+from streamfer.sources.capture import open_reader
 
 EPILOG = """\
 examples:

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from streamfer.errors import OutputError
-from streamfer.figures import overview_figure, track_figure
-from streamfer.files import write_atomic
-from streamfer.log import read_log
-from streamfer.sessionstats import SessionStats, session_stats, summary_rows
+from streamfer.reports.figures import overview_figure, track_figure
+from streamfer.reports.sessionstats import SessionStats, session_stats, summary_rows
+from streamfer.session.log import read_log
+from streamfer.sources.files import write_atomic
 
 HTML_NAME = "report.html"
 

@@ -20,7 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from streamfer.labels import BROAD, EMOTIONS, label_names
-from streamfer.log import LogContents
+from streamfer.session.log import LogContents
 
 
 @dataclass

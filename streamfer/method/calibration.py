@@ -6,7 +6,7 @@ order) and the clip's true label. Each clip gets one label per method, over all 
 (the paper applies the rule to the whole clip):
 
 - ``top1``: the most frequent per-frame label (the rule at threshold 1.0);
-- ``threshold``: the rule of ``streamfer.aggregate.representative_index`` at a threshold
+- ``threshold``: the rule of ``streamfer.method.aggregate.representative_index`` at a threshold
   (share 0-1 of the clip's frames), exactly, vectorised over clips and thresholds;
 - ``mean_prob``: the argmax of the clip's mean probability. In the broad setting the
   probability of a broad label is the sum of its emotions' probabilities.
@@ -38,8 +38,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from streamfer.aggregate import _EPS as RULE_EPS
 from streamfer.labels import BROAD_OF_EMOTION, EMOTIONS, label_names
+from streamfer.method.aggregate import _EPS as RULE_EPS
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]

@@ -26,11 +26,11 @@ from typing import Any, Protocol
 import cv2
 import numpy as np
 
-from streamfer import demo
 from streamfer.core import Frame, Image
 from streamfer.errors import SourceError, StreamferError
-from streamfer.quiet import quiet_stderr
+from streamfer.sources import demo
 from streamfer.stats import RateMeter
+from streamfer.vision.quiet import quiet_stderr
 
 _URL = re.compile(r"^(rtsp|rtsps|rtmp|http|https|tcp|udp)://", re.IGNORECASE)
 #: File endings taken as videos when folders are searched, and as frames of a frame folder.

@@ -20,16 +20,16 @@ from rich.console import Console
 from rich.live import Live
 
 from streamfer import __version__
-from streamfer.capture import Capture, FrameReader
 from streamfer.config import Config
-from streamfer.dashboard import PersonView, Snapshot, render, status_line
 from streamfer.errors import StreamferError
-from streamfer.keyboard import KeyReader
 from streamfer.labels import EMOTIONS
-from streamfer.log import SessionLog, host_info
-from streamfer.models import describe
 from streamfer.pipeline import FramePipeline, StepResult, run
+from streamfer.session.log import SessionLog, host_info
+from streamfer.sources.capture import Capture, FrameReader
 from streamfer.stats import LatencyMeter, RateMeter
+from streamfer.ui.dashboard import PersonView, Snapshot, render, status_line
+from streamfer.ui.keyboard import KeyReader
+from streamfer.vision.models import describe
 
 
 @dataclass(frozen=True)

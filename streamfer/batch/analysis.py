@@ -23,16 +23,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from streamfer.capture import Capture, open_recording
 from streamfer.config import Config
 from streamfer.errors import StreamferError
-from streamfer.files import write_atomic
-from streamfer.inputs import Input
-from streamfer.log import SessionLog
-from streamfer.models import describe
-from streamfer.monitor import Session, model_info
 from streamfer.pipeline import FramePipeline, StepResult, run
-from streamfer.quiet import quiet_stderr
+from streamfer.session.log import SessionLog
+from streamfer.session.monitor import Session, model_info
+from streamfer.sources.capture import Capture, open_recording
+from streamfer.sources.files import write_atomic
+from streamfer.sources.inputs import Input
+from streamfer.vision.models import describe
+from streamfer.vision.quiet import quiet_stderr
 
 COMPLETE_REASON = "end_of_source"
 MANIFEST_NAME = "manifest.json"

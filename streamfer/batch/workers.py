@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from multiprocessing.process import BaseProcess
 
-from streamfer.analysis import Outcome, Task, analyze_file
+from streamfer.batch.analysis import Outcome, Task, analyze_file
 
 PROGRESS_INTERVAL_SECONDS = 0.2
 Message = tuple[object, ...]

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
-from streamfer.calibration import THRESHOLDS, LabelSetResult
 from streamfer.errors import OutputError
+from streamfer.method.calibration import THRESHOLDS, LabelSetResult
 
 _NAMES = {"7": "7 emotions", "3": "3 broad labels (negative, positive, neutral)"}
 

@@ -27,15 +27,15 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
-from streamfer.capture import Capture, open_recording
-from streamfer.classify import TFLiteEmotionClassifier
 from streamfer.config import Config
-from streamfer.datasets import Clip
-from streamfer.detect import MediaPipeFaceDetector
 from streamfer.errors import OutputError, SourceError
-from streamfer.files import recording_sha256
-from streamfer.models import read_model
+from streamfer.evaluation.datasets import Clip
 from streamfer.pipeline import FramePipeline
+from streamfer.sources.capture import Capture, open_recording
+from streamfer.sources.files import recording_sha256
+from streamfer.vision.classify import TFLiteEmotionClassifier
+from streamfer.vision.detect import MediaPipeFaceDetector
+from streamfer.vision.models import read_model
 
 CACHE_VERSION = 1
 DEFAULT_CACHE_DIR = Path(".streamfer-cache")
