@@ -13,6 +13,14 @@ import pytest
 from clips import cli_command, cli_env, row, streamfer, summary, write_frame_folder
 
 from streamfer.session.log import read_log
+from streamfer.session.records import (
+    Emotion,
+    EndReason,
+    FrameRecord,
+    GroupEmotion,
+    SessionEnd,
+    SessionStart,
+)
 from streamfer.sources.demo import write_demo_clip
 from streamfer.sources.inputs import find_inputs
 
@@ -51,10 +59,10 @@ def test_analyze_logs_every_good_input_and_records_the_bad_ones(batch):
         assert r["overall_emotion"], r
         log = read_log(out / r["log"])
         assert log.complete and log.truncated_line is None
-        assert log.records[-1]["reason"] == "end_of_source"
+        assert log.records[-1].to_json()["reason"] == "end_of_source"
         start = log.records[0]
-        assert start["type"] == "session_start" and start["config"]["log"]["frames"] is True
-        assert log.of_type("frame") and log.of_type("emotion")
+        assert isinstance(start, SessionStart) and start.config["log"]["frames"] is True
+        assert log.of_type(FrameRecord) and log.of_type(Emotion)
     assert row(rows, "two.mp4")["log"] == "nested__two.jsonl"
     shares = [float(v) for k, v in row(rows, "one.mp4", "1").items() if k.startswith("share_")]
     assert len(shares) == 7 and sum(shares) == pytest.approx(1.0, abs=0.01)
@@ -66,13 +74,13 @@ def test_two_faces_get_two_tracks_and_group_records(batch):
     rows = summary(base / "out" / "summary.csv")
     assert int(row(rows, "two.mp4")["faces_seen"]) >= 2
     log = read_log(base / "out" / "nested__two.jsonl")
-    group = [r for r in log.of_type("emotion") if r["track"] == "group"]
+    group = log.of_type(GroupEmotion)
     assert group, "two people in view give group consensus records"
     for record in group:
-        assert len(record["tracks"]) >= 2
-        assert sum(record["shares"].values()) == pytest.approx(1.0, abs=1e-3)
-        assert record["t"] >= 6.0  # the second face arrives at 6 s
-    tracks = {r["track"] for r in log.of_type("emotion") if r["track"] != "group"}
+        assert len(record.tracks) >= 2
+        assert sum(record.shares.values()) == pytest.approx(1.0, abs=1e-3)
+        assert record.t >= 6.0  # the second face arrives at 6 s
+    tracks = {r.track for r in log.of_type(Emotion)}
     assert len(tracks) >= 2
 
 
@@ -103,7 +111,7 @@ def test_other_settings_redo_the_analysis(batch):
     assert result.returncode == 0, result.stderr
     assert "ok one:" in result.stdout  # --no-frames changes the output: not skipped
     log = read_log(base / "out" / "one.jsonl")
-    assert log.complete and not log.of_type("frame") and log.of_type("emotion")
+    assert log.complete and not log.of_type(FrameRecord) and log.of_type(Emotion)
 
 
 def test_analyze_gives_the_same_verdicts_as_run(batch):
@@ -113,11 +121,9 @@ def test_analyze_gives_the_same_verdicts_as_run(batch):
     )
     assert run.returncode == 0, run.stderr
     (run_log,) = (base / "runlogs").glob("*.jsonl")
-    live = [
-        (r["t"], r["track"], r["label"], r["counts"]) for r in read_log(run_log).of_type("emotion")
-    ]
+    live = [(r.t, r.track, r.label, r.counts) for r in read_log(run_log).of_type(Emotion)]
     batch_log = read_log(base / "out" / "one.jsonl")
-    analysed = [(r["t"], r["track"], r["label"], r["counts"]) for r in batch_log.of_type("emotion")]
+    analysed = [(r.t, r.track, r.label, r.counts) for r in batch_log.of_type(Emotion)]
     assert live and live == analysed
 
 
@@ -204,7 +210,8 @@ def test_ctrl_c_ends_files_cleanly_and_marks_them_interrupted(tmp_path):
         cli.kill()
     assert cli.returncode == 130, stdout + stderr
     log = read_log(tmp_path / "out" / "a.jsonl")
-    assert log.records[-1]["type"] == "session_end" and log.records[-1]["reason"] == "stopped"
+    end = log.records[-1]
+    assert isinstance(end, SessionEnd) and end.reason is EndReason.STOPPED and log.ended
     rows = summary(tmp_path / "out" / "summary.csv")
     assert row(rows, "a.mp4")["status"] == "interrupted"
     assert row(rows, "b.mp4")["status"] == "interrupted"

@@ -20,14 +20,15 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from streamfer.batch.analysis import Manifest, Outcome, Task, settings_hash
-from streamfer.batch.workers import Message, Pool
+from streamfer.batch.analysis import Outcome, Task
+from streamfer.batch.manifest import Manifest, settings_hash
+from streamfer.batch.workers import FileProgress, Pool, Started
 from streamfer.commands.options import add_config_options, add_method_options, load_config
 from streamfer.config import Config
 from streamfer.errors import ConfigError, OutputError, SourceError
 from streamfer.reports.sessionstats import session_stats, summary_csv, summary_rows
+from streamfer.session.lifecycle import stop_on_signals
 from streamfer.session.log import read_log
-from streamfer.session.monitor import stop_on_signals
 from streamfer.sources.files import write_atomic
 from streamfer.sources.inputs import Input, content_hash, find_inputs, frame_count
 from streamfer.vision.models import read_model
@@ -196,21 +197,22 @@ def _run_tasks(
             fps=f"{fps:.0f} fps",
         )
 
-    def on_message(message: Message) -> None:
-        kind, index = message[0], message[1]
-        assert isinstance(index, int)
-        if kind == "start":
+    def on_message(message: Started | FileProgress) -> None:
+        index = message.index
+        if isinstance(message, Started):
             n = expected[index]
             file_started[index] = time.monotonic()
             per_file[index] = progress.add_task(
                 "  " + items[index].input.name, total=n, files="", frames_total=n or "?", fps=""
             )
-        elif kind == "progress" and isinstance(message[2], int):
-            done_frames[index] = message[2]
+        else:
+            done_frames[index] = message.frames
             if index in per_file:
                 seconds = max(time.monotonic() - file_started[index], 1e-9)
                 progress.update(
-                    per_file[index], completed=message[2], fps=f"{message[2] / seconds:.0f} fps"
+                    per_file[index],
+                    completed=message.frames,
+                    fps=f"{message.frames / seconds:.0f} fps",
                 )
         update_overall()
 

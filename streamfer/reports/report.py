@@ -45,7 +45,7 @@ def log_status(stats: SessionStats) -> tuple[str, list[str]]:
         notes.append(f"unreadable lines skipped: {', '.join(map(str, stats.bad_lines[:10]))}")
     if stats.end_reason is None:
         return "incomplete", [*notes, "no session_end record: the session did not end cleanly"]
-    if stats.end_reason != "end_of_source":
+    if not stats.complete:
         notes.append(f"the session ended by {stats.end_reason}")
     return ("complete" if stats.complete else "ended"), notes
 

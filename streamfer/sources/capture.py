@@ -27,7 +27,7 @@ import cv2
 import numpy as np
 
 from streamfer.core import Frame, Image
-from streamfer.errors import SourceError, StreamferError
+from streamfer.errors import SourceError, SourceLostError, StreamferError
 from streamfer.sources import demo
 from streamfer.stats import RateMeter
 from streamfer.vision.quiet import quiet_stderr
@@ -115,7 +115,7 @@ class OpenCVReader:
                 ok, image = self._capture.read()
             if ok and image is not None:
                 return True, image
-        raise SourceError(
+        raise SourceLostError(
             f"no frame from {self.description} for {self.lost_after_seconds:g} s",
             "check the cable or the network; for a stream, that it is still sending "
             "(H.264 and MJPEG decode best)",
