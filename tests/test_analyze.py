@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -24,8 +25,11 @@ from streamfer.session.records import (
 from streamfer.sources.demo import write_demo_clip
 from streamfer.sources.inputs import find_inputs
 
+#: Tests of the shared ``batch`` run stay on one xdist worker, so it is made once.
+on_the_batch_worker = pytest.mark.xdist_group("analyze-batch")
 
-@pytest.fixture(scope="module")
+
+@pytest.fixture(scope="session")  # once per xdist worker, whatever the order
 def batch(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> tuple[Path, subprocess.CompletedProcess[str]]:
@@ -43,6 +47,7 @@ def batch(
     return base, result
 
 
+@on_the_batch_worker
 def test_analyze_logs_every_good_input_and_records_the_bad_ones(batch):
     base, result = batch
     assert result.returncode == 1, result.stdout + result.stderr  # something failed
@@ -69,6 +74,7 @@ def test_analyze_logs_every_good_input_and_records_the_bad_ones(batch):
     assert "ok one" in result.stdout and "failed bad" in result.stdout
 
 
+@on_the_batch_worker
 def test_two_faces_get_two_tracks_and_group_records(batch):
     base, _ = batch
     rows = summary(base / "out" / "summary.csv")
@@ -84,8 +90,17 @@ def test_two_faces_get_two_tracks_and_group_records(batch):
     assert len(tracks) >= 2
 
 
-def test_a_second_run_skips_what_is_done_and_force_redoes_it(batch):
-    base, _ = batch
+def _own_copy(batch: tuple[Path, object], tmp_path: Path) -> Path:
+    """A copy of the shared batch folder for a test that runs analyze on it again, so no
+    test sees another's changes, whatever the order they run in."""
+    copy = tmp_path / "batch"
+    shutil.copytree(batch[0], copy)
+    return copy
+
+
+@on_the_batch_worker
+def test_a_second_run_skips_what_is_done_and_force_redoes_it(batch, tmp_path):
+    base = _own_copy(batch, tmp_path)
     out = base / "out"
     before = {p.name: p.read_bytes() for p in out.glob("*.jsonl")}
     again = streamfer("analyze", "clips", "--out", "out", "--workers", "2", cwd=base)
@@ -105,8 +120,9 @@ def test_a_second_run_skips_what_is_done_and_force_redoes_it(batch):
     assert row(summary(out / "summary.csv"), "one.mp4")["note"] == ""
 
 
-def test_other_settings_redo_the_analysis(batch):
-    base, _ = batch
+@on_the_batch_worker
+def test_other_settings_redo_the_analysis(batch, tmp_path):
+    base = _own_copy(batch, tmp_path)
     result = streamfer("analyze", "clips/one.mp4", "--out", "out", "--no-frames", cwd=base)
     assert result.returncode == 0, result.stderr
     assert "ok one:" in result.stdout  # --no-frames changes the output: not skipped
@@ -114,8 +130,9 @@ def test_other_settings_redo_the_analysis(batch):
     assert log.complete and not log.of_type(FrameRecord) and log.of_type(Emotion)
 
 
-def test_analyze_gives_the_same_verdicts_as_run(batch):
-    base, _ = batch
+@on_the_batch_worker
+def test_analyze_gives_the_same_verdicts_as_run(batch, tmp_path):
+    base = _own_copy(batch, tmp_path)
     run = streamfer(
         "run", "--source", "clips/one.mp4", "--no-dashboard", "--log-dir", "runlogs", cwd=base
     )

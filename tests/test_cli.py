@@ -342,10 +342,18 @@ def tcp_stream(tmp_path: Path):  # type: ignore[no-untyped-def]
 def test_network_stream_then_its_loss(tmp_path: Path, tcp_stream: str) -> None:
     """A live stream is read as it comes; when it stops sending, the session ends with a clear error."""
     result = streamfer(
-        "run", "--source", tcp_stream, "--no-dashboard", "--log-dir", "logs", cwd=tmp_path
+        "run",
+        "--source",
+        tcp_stream,
+        "--stream-timeout",
+        "3",
+        "--no-dashboard",
+        "--log-dir",
+        "logs",
+        cwd=tmp_path,
     )
     assert result.returncode == 3
-    assert f"no frame from {tcp_stream} for 10 s" in one_line_error(result)
+    assert f"no frame from {tcp_stream} for 3 s" in one_line_error(result)
     contents = read_log(only_log(tmp_path / "logs"))
     start, end = (r.to_json() for r in (contents.records[0], contents.records[-1]))
     assert start["live"] is True and start["source"] == tcp_stream

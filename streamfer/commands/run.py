@@ -11,6 +11,7 @@ from rich.console import Console
 
 from streamfer.choices import Pace
 from streamfer.commands.options import add_config_options, add_method_options, load_config
+from streamfer.errors import ConfigError
 from streamfer.pipeline import FramePipeline
 from streamfer.session.lifecycle import Recorder
 from streamfer.session.log import SessionLog, dated_log_path
@@ -59,6 +60,14 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
     parser.add_argument("--max-frames", type=int, metavar="N", help="stop after N frames")
     parser.add_argument(
+        "--stream-timeout",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="a network stream that sends no frame for this long (also when opening) ends "
+        "the session with an error (default %(default)g)",
+    )
+    parser.add_argument(
         "--no-dashboard",
         action="store_true",
         help="headless: print a one-line status every few seconds instead of the dashboard",
@@ -82,7 +91,9 @@ def handle(args: argparse.Namespace, console: Console) -> int:
     if source == "demo" and args.realtime is None:
         pace = Pace.REAL_TIME  # the demo stands in for a camera
     with ExitStack() as cleanup:  # on an error, close whatever was opened before it
-        reader = open_reader(source)
+        if args.stream_timeout <= 0:
+            raise ConfigError(f"--stream-timeout {args.stream_timeout:g} is not a positive number")
+        reader = open_reader(source, args.stream_timeout)
         cleanup.callback(reader.close)
         pipeline = FramePipeline(config)
         cleanup.callback(pipeline.close)
