@@ -33,7 +33,7 @@ from streamfer.session.lifecycle import Recorder
 from streamfer.session.log import SessionLog
 from streamfer.session.records import Record
 from streamfer.sources import demo
-from streamfer.sources.capture import open_video_file
+from streamfer.sources.readers import open_video_file
 from streamfer.vision.detect import MediaPipeFaceDetector
 
 

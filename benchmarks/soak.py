@@ -25,7 +25,7 @@ from streamfer.config import Config
 from streamfer.pipeline import FramePipeline, StepResult
 from streamfer.session.lifecycle import Recorder
 from streamfer.session.log import SessionLog
-from streamfer.sources.capture import DemoReader
+from streamfer.sources.readers import DemoReader
 
 
 def rss_mib() -> float:

@@ -22,8 +22,8 @@ from streamfer.pipeline import FramePipeline, StepResult
 from streamfer.session.lifecycle import Recorder
 from streamfer.session.log import SessionLog
 from streamfer.session.records import EndReason
-from streamfer.sources.capture import open_recording
 from streamfer.sources.inputs import Input
+from streamfer.sources.readers import open_recording
 from streamfer.vision.quiet import quiet_stderr
 
 

@@ -2,7 +2,7 @@
 
 Both predict (every clip through the pipeline, per-frame predictions cached; the paper's
 Part A) and score (one label per clip by Top-1, the threshold rule and mean_prob; scores for
-7 and 3 labels; the paper's Part B). The result tables are in ``calibration_tables``.
+7 and 3 labels; the paper's Part B). Tables, JSON report and plot are in ``calibration_output``.
 ``calibrate`` searches the threshold with k-fold cross-validation and can write it into the
 config; ``evaluate`` scores the configured threshold on all clips.
 """
@@ -10,24 +10,25 @@ config; ``evaluate`` scores the configured threshold on all clips.
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 import time
 from pathlib import Path
-from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from streamfer import __version__
 from streamfer import config as config_module
 from streamfer.choices import LabelSet, Method
-from streamfer.commands.calibration_tables import SET_NAMES, detail_tables, summary_table
+from streamfer.commands.calibration_output import (
+    SET_NAMES,
+    detail_tables,
+    report_data,
+    summary_table,
+    write_outputs,
+)
 from streamfer.commands.options import add_config_options, load_config
 from streamfer.config import Config
 from streamfer.config_write import write_aggregator
-from streamfer.errors import ConfigError, DataError, OutputError
-from streamfer.evaluation.calibration_plot import plot_sweep
+from streamfer.errors import ConfigError, DataError
 from streamfer.evaluation.datasets import Clip, Dataset, load_dataset
 from streamfer.evaluation.predictions import (
     DEFAULT_CACHE_DIR,
@@ -35,8 +36,7 @@ from streamfer.evaluation.predictions import (
     PredictionResult,
     predict_clips,
 )
-from streamfer.method.calibration import ClipTable, LabelSetResult, cross_validate, evaluate_fixed
-from streamfer.vision.models import describe
+from streamfer.method.calibration import ClipTable, cross_validate, evaluate_fixed
 
 LABEL_SETS = tuple(LabelSet)
 _IN_USE = Path("<config in use>")
@@ -146,9 +146,9 @@ def handle_calibrate(args: argparse.Namespace, console: Console) -> int:
     summary_table(console, dataset, results, f"{folds}-fold cross-validated")
     for label_set in LABEL_SETS:
         detail_tables(console, results[label_set])
-    report = _report("calibrate", args, config, dataset, predicted, results, score_seconds)
+    report = report_data("calibrate", args, config, dataset, predicted, results, score_seconds)
     report["score"].update(folds=folds, seed=args.seed)
-    _outputs(args, console, results, report, dataset, "calibrate")
+    write_outputs(args, console, results, report, dataset, "calibrate")
     if write_path is not None:
         chosen = results[LabelSet(args.write_labels)].methods["threshold"].threshold
         assert chosen is not None
@@ -181,13 +181,13 @@ def handle_evaluate(args: argparse.Namespace, console: Console) -> int:
     )
     for label_set in LABEL_SETS:
         detail_tables(console, results[label_set])
-    report = _report("evaluate", args, config, dataset, predicted, results, score_seconds)
+    report = report_data("evaluate", args, config, dataset, predicted, results, score_seconds)
     report["configured"] = {
         "method": settings.method,
         "threshold": settings.effective_threshold,
         "label_set": settings.label_set,
     }
-    _outputs(args, console, results, report, dataset, "evaluate")
+    write_outputs(args, console, results, report, dataset, "evaluate")
     return 0
 
 
@@ -257,73 +257,6 @@ def _predict(
         [p.probs for _, p in used], [c.label_index for c, _ in used], groups
     )
     return dataset, table, predicted
-
-
-def _report(
-    command: str,
-    args: argparse.Namespace,
-    config: Config,
-    dataset: Dataset,
-    predicted: PredictionResult,
-    results: dict[LabelSet, LabelSetResult],
-    score_seconds: float,
-) -> dict[str, Any]:
-    return {
-        "command": command,
-        "streamfer_version": __version__,
-        "data": str(args.data),
-        "models": {
-            "detector": describe(config.resolve_model(config.detector.model)),
-            "classifier": describe(config.resolve_model(config.classifier.model)),
-        },
-        "clips": {
-            "listed": len(dataset.clips),
-            "used": results[LabelSet.EMOTIONS].n_clips,
-            "labels": dataset.label_counts(),
-            "left_out_labels": dataset.excluded,
-            "subjects": dataset.has_subjects,
-            "unreadable": [{"path": str(c.path), "reason": r} for c, r in predicted.failures],
-        },
-        "predict": {
-            "clips": len(dataset.clips),
-            "from_cache": predicted.from_cache,
-            "frames_decoded": predicted.frames_decoded,
-            "seconds": predicted.seconds,
-        },
-        "score": {"seconds": score_seconds},
-        **{label_set: result.as_dict() for label_set, result in results.items()},
-    }
-
-
-def _outputs(
-    args: argparse.Namespace,
-    console: Console,
-    results: dict[LabelSet, LabelSetResult],
-    report: dict[str, Any],
-    dataset: Dataset,
-    command: str,
-) -> None:
-    if args.report_json is not None:
-        try:
-            args.report_json.parent.mkdir(parents=True, exist_ok=True)
-            args.report_json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-        except OSError as exc:
-            raise OutputError(f"cannot write {args.report_json}: {exc.strerror}") from None
-        console.print(f"report: {args.report_json}")
-    if not args.no_plot:
-        plot = args.plot
-        if plot is None:
-            plot = (
-                args.report_json.with_suffix(".png") if args.report_json else Path(args.plot_name)
-            )
-        n = results[LabelSet.EMOTIONS].n_clips
-        plot_sweep(results, plot, f"streamfer {command}: {dataset.name} ({n} clips)")
-        console.print(f"plot: {plot}")
-    print(
-        f"streamfer: {command}: predict {report['predict']['seconds']:.1f} s, "
-        f"score {report['score']['seconds'] * 1000:.0f} ms",
-        file=sys.stderr,
-    )
 
 
 def _config_path(requested: Path, config_flag: Path | None) -> Path:

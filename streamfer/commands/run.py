@@ -16,7 +16,7 @@ from streamfer.pipeline import FramePipeline
 from streamfer.session.lifecycle import Recorder
 from streamfer.session.log import SessionLog, dated_log_path
 from streamfer.session.records import EndReason
-from streamfer.sources.capture import open_reader
+from streamfer.sources.readers import open_reader
 from streamfer.ui.keyboard import KeyReader
 from streamfer.ui.live_view import LiveView, show_live
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from streamfer.errors import DataError
 from streamfer.labels import EMOTIONS, normalise_label
-from streamfer.sources.capture import VIDEO_SUFFIXES
+from streamfer.sources.readers import VIDEO_SUFFIXES
 
 _LAYOUT_HINT = (
     "give a folder with one sub-folder per label (videos or frame folders inside), "

@@ -34,8 +34,8 @@ from streamfer.errors import OutputError, SourceError
 from streamfer.evaluation.datasets import Clip
 from streamfer.pipeline import FramePipeline, StepResult
 from streamfer.session.lifecycle import NullLog, Recorder
-from streamfer.sources.capture import open_recording
 from streamfer.sources.files import recording_sha256
+from streamfer.sources.readers import open_recording
 from streamfer.vision.classify import TFLiteEmotionClassifier
 from streamfer.vision.detect import MediaPipeFaceDetector
 from streamfer.vision.models import read_model

@@ -40,7 +40,16 @@ import numpy.typing as npt
 
 from streamfer.choices import LabelSet
 from streamfer.labels import BROAD_OF_EMOTION, EMOTIONS, label_names
-from streamfer.method.rule import NO_LABEL, representative_labels
+from streamfer.method.folds import stratified_group_folds
+from streamfer.method.rule import representative_labels
+from streamfer.method.scores import (
+    accuracy,
+    confusion,
+    f1_per_class,
+    macro_f1,
+    mean_prob_predictions,
+    pn_accuracy,
+)
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -100,97 +109,10 @@ class ClipTable:
         return counts, self.mean_probs @ to_broad, BROAD_OF_EMOTION[self.truth]
 
 
-def mean_prob_predictions(mean_probs: npt.ArrayLike, n_frames: npt.ArrayLike) -> IntArray:
-    """Argmax of each clip's mean probability; NO_LABEL where the clip has no frames."""
-    pred: IntArray = np.argmax(np.asarray(mean_probs), axis=1).astype(np.int64)
-    pred[np.asarray(n_frames) == 0] = NO_LABEL
-    return pred
-
-
-def f1_per_class(pred: npt.ArrayLike, truth: npt.ArrayLike, k: int) -> FloatArray:
-    """F1 of each of ``k`` classes along the last axis of ``pred`` (..., n_clips).
-
-    NaN for a class that is neither true nor predicted anywhere.
-    """
-    p = np.asarray(pred)
-    y = np.asarray(truth)
-    classes = np.arange(k)
-    is_pred = p[..., None] == classes  # (..., n, k)
-    is_true = y[:, None] == classes  # (n, k)
-    tp = (is_pred & is_true).sum(axis=-2)
-    denom = is_pred.sum(axis=-2) + is_true.sum(axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(denom > 0, 2.0 * tp / denom, np.nan)
-
-
-def macro_f1(pred: npt.ArrayLike, truth: npt.ArrayLike, k: int) -> FloatArray:
-    """Mean F1 over the classes present in ``truth``, along the last axis of ``pred``."""
-    present = np.bincount(np.asarray(truth), minlength=k) > 0
-    return np.asarray(f1_per_class(pred, truth, k)[..., present].mean(axis=-1))
-
-
-def accuracy(pred: npt.ArrayLike, truth: npt.ArrayLike) -> FloatArray:
-    """Share of clips whose prediction equals the truth, along the last axis of ``pred``."""
-    return np.asarray((np.asarray(pred) == np.asarray(truth)).mean(axis=-1))
-
-
-def pn_accuracy(pred: npt.ArrayLike, truth: npt.ArrayLike, label_set: LabelSet) -> float:
-    """Agreement on negative / positive / neutral (Yin et al.); NO_LABEL is a miss."""
-    p = np.asarray(pred)
-    y = np.asarray(truth)
-    if LabelSet(label_set) is LabelSet.EMOTIONS:
-        p = np.where(p >= 0, BROAD_OF_EMOTION[np.maximum(p, 0)], NO_LABEL)
-        y = BROAD_OF_EMOTION[y]
-    return float(accuracy(p, y))
-
-
-def confusion(pred: npt.ArrayLike, truth: npt.ArrayLike, k: int) -> IntArray:
-    """(k, k + 1) counts: rows true label, columns predicted label, last column no label."""
-    p = np.where(np.asarray(pred) >= 0, pred, k)
-    out = np.zeros((k, k + 1), dtype=np.int64)
-    np.add.at(out, (np.asarray(truth), p), 1)
-    return out
-
-
 def choose_threshold(scores: npt.ArrayLike) -> int:
     """Index of the best score over THRESHOLDS; ties go to the larger threshold."""
     s = np.asarray(scores)
     return int(len(s) - 1 - np.argmax(s[::-1]))
-
-
-def stratified_group_folds(
-    truth: npt.ArrayLike, groups: npt.ArrayLike, k: int, seed: int
-) -> tuple[IntArray, int]:
-    """Fold number of each clip and the number of folds, ``min(k, number of groups)``.
-
-    All clips of a group (subject) go to one fold. Groups are taken in a seeded random order,
-    larger groups first; each goes to the fold that needs its labels most: an empty fold
-    first, then the smallest sum over the group's clips of (clips of that label already in
-    the fold / clips of that label overall), then the fold with fewer clips, then the lower
-    fold number. With one clip a group this deals each label's clips round the folds.
-    """
-    y = np.asarray(truth, dtype=np.int64)
-    _, group_of_clip = np.unique(np.asarray(groups, dtype=str), return_inverse=True)
-    n_groups = int(group_of_clip.max()) + 1 if len(y) else 0
-    n_folds = min(k, n_groups)
-    if n_folds < 2:
-        raise ValueError(f"cross-validation needs at least 2 subjects or clips, got {n_groups}")
-    n_classes = int(y.max()) + 1
-    per_group = np.zeros((n_groups, n_classes), dtype=np.int64)
-    np.add.at(per_group, (group_of_clip, y), 1)
-    weight = 1.0 / np.maximum(per_group.sum(axis=0), 1)
-    rng = np.random.default_rng(seed)
-    order = rng.permutation(n_groups)
-    order = order[np.argsort(-per_group[order].sum(axis=1), kind="stable")]
-    fold_counts = np.zeros((n_folds, n_classes), dtype=np.int64)
-    fold_of_group = np.zeros(n_groups, dtype=np.int64)
-    for g in order:
-        need = fold_counts @ (per_group[g] * weight)
-        sizes = fold_counts.sum(axis=1)
-        best = np.lexsort((np.arange(n_folds), sizes, need, sizes > 0))[0]
-        fold_of_group[g] = best
-        fold_counts[best] += per_group[g]
-    return fold_of_group[group_of_clip], n_folds
 
 
 @dataclass

@@ -40,7 +40,8 @@ from streamfer.session.records import (
     SessionStart,
 )
 from streamfer.session.step_records import step_records
-from streamfer.sources.capture import Capture, FrameReader
+from streamfer.sources.capture import Capture
+from streamfer.sources.readers import FrameReader
 from streamfer.stats import LatencyMeter, RateMeter
 from streamfer.vision.models import describe
 

@@ -116,7 +116,10 @@ class LogContents:
 
     @property
     def last(self) -> Record | None:
-        return self.records[-1] if self.records else None
+        """The log's last line as a record; None when it was cut off (or the log is empty)."""
+        if self.truncated_line is not None or not self.records:
+            return None
+        return self.records[-1]
 
     @property
     def ended(self) -> bool:

@@ -342,19 +342,3 @@ def _fields(cls: type[_T], data: dict[str, Any]) -> dict[str, Any]:
             raise KeyError(f.name)
     return out
 
-
-__all__ = [
-    "ERROR_REASONS",
-    "SCHEMA_VERSION",
-    "Emotion",
-    "EndReason",
-    "FaceRecord",
-    "FrameRecord",
-    "GroupEmotion",
-    "Marker",
-    "Record",
-    "SessionEnd",
-    "SessionStart",
-    "is_complete",
-    "record_from_json",
-]

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 from streamfer.errors import OutputError
-from streamfer.sources.capture import image_files
+from streamfer.sources.readers import image_files
 
 
 def write_atomic(path: Path, text: str) -> None:

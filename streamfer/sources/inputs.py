@@ -17,8 +17,8 @@ from pathlib import Path
 
 import cv2
 
-from streamfer.sources.capture import VIDEO_SUFFIXES, image_files
 from streamfer.sources.files import recording_sha256
+from streamfer.sources.readers import VIDEO_SUFFIXES, image_files
 from streamfer.vision.quiet import quiet_stderr
 
 _GLOB_CHARS = re.compile(r"[*?\[]")

@@ -1,15 +1,27 @@
-"""The result tables of ``calibrate`` and ``evaluate``, drawn with Rich."""
+"""What ``calibrate`` and ``evaluate`` show and write: Rich tables, the JSON report, the plot."""
 
 from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 from rich.columns import Columns
 from rich.console import Console
 from rich.table import Table
 
+from streamfer import __version__
 from streamfer.choices import LabelSet
+from streamfer.config import Config
+from streamfer.errors import OutputError
+from streamfer.evaluation.calibration_plot import plot_sweep
 from streamfer.evaluation.datasets import Dataset
+from streamfer.evaluation.predictions import PredictionResult
 from streamfer.method.calibration import LabelSetResult
+from streamfer.vision.models import describe
 
 SET_NAMES = {LabelSet.EMOTIONS: "7 emotions", LabelSet.BROAD: "3 broad"}
 
@@ -84,3 +96,70 @@ def detail_tables(console: Console, result: LabelSetResult) -> None:
     which = "held-out predictions" if result.n_folds else "all clips"
     console.print(f"{SET_NAMES[result.label_set]}: confusion matrices ({which})")
     console.print(Columns(matrices, padding=(0, 4)))
+
+
+def report_data(
+    command: str,
+    args: argparse.Namespace,
+    config: Config,
+    dataset: Dataset,
+    predicted: PredictionResult,
+    results: dict[LabelSet, LabelSetResult],
+    score_seconds: float,
+) -> dict[str, Any]:
+    return {
+        "command": command,
+        "streamfer_version": __version__,
+        "data": str(args.data),
+        "models": {
+            "detector": describe(config.resolve_model(config.detector.model)),
+            "classifier": describe(config.resolve_model(config.classifier.model)),
+        },
+        "clips": {
+            "listed": len(dataset.clips),
+            "used": results[LabelSet.EMOTIONS].n_clips,
+            "labels": dataset.label_counts(),
+            "left_out_labels": dataset.excluded,
+            "subjects": dataset.has_subjects,
+            "unreadable": [{"path": str(c.path), "reason": r} for c, r in predicted.failures],
+        },
+        "predict": {
+            "clips": len(dataset.clips),
+            "from_cache": predicted.from_cache,
+            "frames_decoded": predicted.frames_decoded,
+            "seconds": predicted.seconds,
+        },
+        "score": {"seconds": score_seconds},
+        **{label_set: result.as_dict() for label_set, result in results.items()},
+    }
+
+
+def write_outputs(
+    args: argparse.Namespace,
+    console: Console,
+    results: dict[LabelSet, LabelSetResult],
+    report: dict[str, Any],
+    dataset: Dataset,
+    command: str,
+) -> None:
+    if args.report_json is not None:
+        try:
+            args.report_json.parent.mkdir(parents=True, exist_ok=True)
+            args.report_json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+        except OSError as exc:
+            raise OutputError(f"cannot write {args.report_json}: {exc.strerror}") from None
+        console.print(f"report: {args.report_json}")
+    if not args.no_plot:
+        plot = args.plot
+        if plot is None:
+            plot = (
+                args.report_json.with_suffix(".png") if args.report_json else Path(args.plot_name)
+            )
+        n = results[LabelSet.EMOTIONS].n_clips
+        plot_sweep(results, plot, f"streamfer {command}: {dataset.name} ({n} clips)")
+        console.print(f"plot: {plot}")
+    print(
+        f"streamfer: {command}: predict {report['predict']['seconds']:.1f} s, "
+        f"score {report['score']['seconds'] * 1000:.0f} ms",
+        file=sys.stderr,
+    )
