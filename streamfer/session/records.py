@@ -341,4 +341,3 @@ def _fields(cls: type[_T], data: dict[str, Any]) -> dict[str, Any]:
         if f.name not in out and f.default is dataclasses.MISSING:
             raise KeyError(f.name)
     return out
-
