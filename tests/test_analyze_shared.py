@@ -19,14 +19,14 @@ from clips import row, streamfer, summary
 from streamfer.reports.sessionstats import SessionStats, TrackStats, session_stats
 from streamfer.session.log import read_log
 
-pytestmark = [pytest.mark.needs_shared_data, pytest.mark.xdist_group("analyze-shared")]
+pytestmark = pytest.mark.needs_shared_data
 
 WOLFGANG_VALENCE_FIRST_8S = -0.370
 WOLFGANG_VALENCE_WHOLE = 0.317
 NEGATIVE = {"angry", "disgust", "fear", "sad"}
 
 
-@pytest.fixture(scope="session")  # once per xdist worker, whatever the order
+@pytest.fixture(scope="module")
 def analysed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, SessionStats]:
     media = Path(__file__).resolve().parents[2] / "shared" / "data" / "pyfeat_media"
     if not media.is_dir():

@@ -51,7 +51,7 @@ def streamfer(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.fixture(scope="session")  # once per xdist worker, whatever the order
+@pytest.fixture(scope="module")
 def london(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = ROOT.parent / "shared" / "data" / "london_faces"
     if not path.exists():
@@ -59,12 +59,12 @@ def london(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture(scope="session")  # once per xdist worker, whatever the order
+@pytest.fixture(scope="module")
 def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("calibrate")
 
 
-@pytest.fixture(scope="session")  # once per xdist worker, whatever the order
+@pytest.fixture(scope="module")
 def layouts(london: Path, workdir: Path) -> Callable[[str], Path]:
     """Build a layout's clips once per module; returns DATA for ``calibrate``."""
     made: dict[str, Path] = {}
@@ -86,7 +86,6 @@ def report_of(result: subprocess.CompletedProcess[str], path: Path) -> dict[str,
 
 
 @pytest.mark.needs_shared_data
-@pytest.mark.xdist_group("calibrate-clips")  # share the module's clips and cache
 def test_calibrate_videos_then_all_from_cache(
     layouts: Callable[[str], Path], workdir: Path
 ) -> None:
@@ -124,7 +123,6 @@ def test_calibrate_videos_then_all_from_cache(
 
 
 @pytest.mark.needs_shared_data
-@pytest.mark.xdist_group("calibrate-clips")  # share the module's clips and cache
 def test_frame_folders_and_manifest_with_subjects(
     layouts: Callable[[str], Path], workdir: Path
 ) -> None:
@@ -158,7 +156,6 @@ def test_frame_folders_and_manifest_with_subjects(
 
 
 @pytest.mark.needs_shared_data
-@pytest.mark.xdist_group("calibrate-clips")  # share the module's clips and cache
 def test_evaluate_and_write_config(layouts: Callable[[str], Path], workdir: Path) -> None:
     frames = layouts("frames")
     cache = workdir / "cache-frames"

@@ -19,7 +19,7 @@ from streamfer.sources.demo import write_demo_clip
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
-@pytest.fixture(scope="session")  # once per xdist worker, whatever the order
+@pytest.fixture(scope="module")
 def logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """analyze's output for a two-face clip (with frames) and a one-face clip (without)."""
     base = tmp_path_factory.mktemp("report")
@@ -37,7 +37,6 @@ def _pngs(folder: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in folder.glob("*.png")}
 
 
-@pytest.mark.xdist_group("report-logs")  # share the module's logs
 def test_report_of_a_folder_of_analyze_logs(logs: Path) -> None:
     result = streamfer("report", "logs", "--out", "rep", cwd=logs)
     assert result.returncode == 0, result.stderr
@@ -58,7 +57,6 @@ def test_report_of_a_folder_of_analyze_logs(logs: Path) -> None:
     assert "two.jsonl" in result.stdout and "group verdicts" in result.stdout
 
 
-@pytest.mark.xdist_group("report-logs")  # share the module's logs
 def test_report_of_a_log_whose_last_line_was_cut(logs: Path, tmp_path: Path) -> None:
     text = (logs / "logs" / "two.jsonl").read_text(encoding="utf-8")
     cut = tmp_path / "crashed.jsonl"
