@@ -346,14 +346,14 @@ def test_network_stream_then_its_loss(tmp_path: Path, tcp_stream: str) -> None:
         "--source",
         tcp_stream,
         "--stream-timeout",
-        "3",
+        "5",  # not the default 10 s: the wait for the lost stream is the test's longest
         "--no-dashboard",
         "--log-dir",
         "logs",
         cwd=tmp_path,
     )
     assert result.returncode == 3
-    assert f"no frame from {tcp_stream} for 3 s" in one_line_error(result)
+    assert f"no frame from {tcp_stream} for 5 s" in one_line_error(result)
     contents = read_log(only_log(tmp_path / "logs"))
     start, end = (r.to_json() for r in (contents.records[0], contents.records[-1]))
     assert start["live"] is True and start["source"] == tcp_stream
