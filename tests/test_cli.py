@@ -358,5 +358,7 @@ def test_network_stream_then_its_loss(tmp_path: Path, tcp_stream: str) -> None:
     start, end = (r.to_json() for r in (contents.records[0], contents.records[-1]))
     assert start["live"] is True and start["source"] == tcp_stream
     assert end["type"] == "session_end" and end["reason"].startswith("error: no frame from")
-    assert end["frames_processed"] > 20
+    # read as it comes: most of the 60 frames are read; how many are processed (newest frame
+    # wins) depends on the machine's load, and the emotion records below need at least 5
+    assert end["frames_read"] > 20 and end["frames_processed"] >= 5
     assert {r.track for r in contents.of_type(Emotion)} == {1}

@@ -27,7 +27,7 @@ from streamfer.commands.options import add_config_options, add_method_options, l
 from streamfer.config import Config
 from streamfer.errors import ConfigError, OutputError, SourceError
 from streamfer.reports.sessionstats import session_stats, summary_csv, summary_rows
-from streamfer.session.lifecycle import stop_on_signals
+from streamfer.session.lifecycle import on_signals
 from streamfer.session.log import read_log
 from streamfer.sources.files import write_atomic
 from streamfer.sources.inputs import Input, content_hash, find_inputs, frame_count
@@ -219,7 +219,7 @@ def _run_tasks(
     stop = threading.Event()
     pool = Pool(workers, on_message)
     try:
-        with stop_on_signals(stop), progress:
+        with on_signals(lambda _name: stop.set()), progress:
             for outcome in pool.run(tasks, stop):
                 outcomes.append(outcome)
                 done_frames[outcome.index] = outcome.frames

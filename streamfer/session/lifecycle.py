@@ -15,7 +15,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -144,6 +144,9 @@ class Recorder:
             self._stop_reason = (reason, detail)
         self.stop.set()
 
+    def _on_signal(self, name: str) -> None:
+        self.request_stop(EndReason.SIGNAL, name)
+
     def add_marker(self, note: str) -> None:
         """Log an operator's note at the time of the last processed frame."""
         self.log.write(Marker(self.last_t, note))
@@ -177,7 +180,8 @@ class Recorder:
 
         try:
             self.log.write(self._start(models if models is not None else model_info(self.config)))
-            with self._signals(handle_signals):
+            signals = on_signals(self._on_signal) if handle_signals else nullcontext()
+            with signals:
                 self.capture.start()
                 _, why = run(self.capture, pipeline, on_step, self.stop, max_frames)
             if why == "stopped":
@@ -229,23 +233,6 @@ class Recorder:
         self.log.close()
         return SessionSummary(self.log.path, end, self.log.records)
 
-    @contextmanager
-    def _signals(self, enabled: bool) -> Iterator[None]:
-        """SIGINT and SIGTERM end the session cleanly instead of killing the process."""
-        if not enabled or threading.current_thread() is not threading.main_thread():
-            yield
-            return
-
-        def handler(signum: int, _frame: object) -> None:
-            self.request_stop(EndReason.SIGNAL, signal.Signals(signum).name)
-
-        previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
-        try:
-            yield
-        finally:
-            for s, h in previous.items():
-                signal.signal(s, h)
-
 
 def _error_reason(exc: StreamferError) -> EndReason:
     if isinstance(exc, SourceLostError):
@@ -258,20 +245,21 @@ def _error_reason(exc: StreamferError) -> EndReason:
 
 
 @contextmanager
-def stop_on_signals(stop: threading.Event) -> Iterator[dict[str, str]]:
-    """SIGINT and SIGTERM set ``stop`` instead of killing (for a driver such as ``analyze``)."""
-    reason: dict[str, str] = {}
+def on_signals(handle: Callable[[str], None]) -> Iterator[None]:
+    """While inside, SIGINT and SIGTERM call ``handle(name)`` instead of killing the process.
+
+    Only the main thread can take signals; elsewhere this does nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
 
     def handler(signum: int, _frame: object) -> None:
-        reason["reason"] = signal.Signals(signum).name
-        stop.set()
+        handle(signal.Signals(signum).name)
 
-    if threading.current_thread() is not threading.main_thread():
-        yield reason
-        return
     previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
-        yield reason
+        yield
     finally:
         for s, h in previous.items():
             signal.signal(s, h)
