@@ -29,10 +29,11 @@ from pathlib import Path
 import cv2
 from machine import cpu_name
 
-from streamfer import demo
-from streamfer.capture import Capture, open_video_file
 from streamfer.config import Config
 from streamfer.pipeline import FramePipeline, run
+from streamfer.sources import demo
+from streamfer.sources.capture import Capture
+from streamfer.sources.readers import open_video_file
 
 
 def write_one_face_clip(path: Path, seconds: float) -> int:

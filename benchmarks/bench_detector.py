@@ -22,8 +22,8 @@ import cv2
 import numpy as np
 from machine import cpu_name
 
-from streamfer import demo
 from streamfer.config import Config
+from streamfer.sources import demo
 from streamfer.vision.blazeface import BlazeFaceDetector, letterbox
 
 MODELS = {
@@ -80,7 +80,7 @@ def _model_rows(
 def mediapipe_row(images: list[np.ndarray], repeats: int) -> tuple[str, float] | None:
     if importlib.util.find_spec("mediapipe") is None:
         return None
-    from streamfer.detect import MediaPipeFaceDetector
+    from streamfer.vision.detect import MediaPipeFaceDetector
 
     path = Config().resolve_model(MODELS["short range"])
     runs = []

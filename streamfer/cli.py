@@ -1,19 +1,21 @@
 """The ``streamfer`` command: parses arguments and turns errors into one line and an exit code.
 
-Start-up is kept light: parsing imports only argparse and the parsers; a command's modules
-(OpenCV, numpy, LiteRT, rich's console) load when it runs, so ``streamfer --help`` answers at
-once. Ctrl-C at any point, start-up included, ends with one line and exit code 130.
+Start-up is kept light: only the module of the command given is imported (with OpenCV, numpy,
+LiteRT, rich's console); the other commands are listed by their one-line help, so
+``streamfer --help`` answers at once. Ctrl-C at any point, start-up included, ends with one
+line and exit code 130.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 from collections.abc import Sequence
 
 from streamfer import __version__
-from streamfer.commands.parsers import ADD_PARSERS
+from streamfer.commands import COMMANDS
 from streamfer.errors import StreamferError
 
 DESCRIPTION = """\
@@ -24,7 +26,9 @@ Start with:  streamfer run --source demo
 """
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser; ``command``'s module defines its sub-parser in full, the others are stubs
+    that only list the command (``None``: every command in full, for tests and docs)."""
     parser = argparse.ArgumentParser(
         prog="streamfer",
         description=DESCRIPTION,
@@ -33,15 +37,29 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"streamfer {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for add_parser in ADD_PARSERS:
-        add_parser(sub)
+    wanted = None if command is None else COMMANDS.get(command, ("", ""))[0]
+    loaded: set[str] = set()
+    for name, (module, help_line) in COMMANDS.items():
+        if wanted is None or module == wanted:
+            if module not in loaded:  # one module may define two commands (calibrate, evaluate)
+                importlib.import_module(module).add_parser(sub)
+                loaded.add(module)
+        else:
+            sub.add_parser(name, help=help_line, add_help=False)
     return parser
+
+
+def _command(argv: Sequence[str]) -> str | None:
+    """The sub-command named in ``argv`` (its first word that is not an option)."""
+    return next((word for word in argv if not word.startswith("-")), None)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     try:
-        parser = build_parser()
-        args = parser.parse_args(argv)
+        words = sys.argv[1:] if argv is None else list(argv)
+        command = _command(words)
+        parser = build_parser(command or "")
+        args = parser.parse_args(words)
         from rich.console import Console
 
         console = Console(stderr=False)

@@ -1,8 +1,8 @@
 """Test helpers: the CLI in a subprocess, and clips built from a real face.
 
-The frames come from ``streamfer.demo.demo_frame`` (Grace Hopper's public-domain portrait,
-shipped in ``streamfer/assets``) at chosen moments of the demo's timeline: 0-5 s one face, 7-13 s two faces,
-16-18 s no face.
+The frames come from ``streamfer.sources.demo.demo_frame`` (Grace Hopper's public-domain
+portrait, shipped in ``streamfer/assets``) at chosen moments of the demo's timeline: 0-5 s one
+face, 7-13 s two faces, 16-18 s no face.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import cv2
 
-from streamfer import demo
+from streamfer.sources import demo
 
 ROOT = Path(__file__).resolve().parent.parent
 ONE_FACE = 0.0

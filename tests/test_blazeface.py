@@ -18,8 +18,8 @@ import pytest
 
 from streamfer.config import Config
 from streamfer.core import Image
-from streamfer.demo import grace_hopper
 from streamfer.errors import ModelError
+from streamfer.sources.demo import grace_hopper
 from streamfer.vision.anchors import (
     FULL_RANGE,
     SHORT_RANGE,

@@ -11,10 +11,10 @@ import pytest
 
 from streamfer import config as config_module
 from streamfer.config_write import set_values, write_aggregator
-from streamfer.datasets import load_dataset
-from streamfer.demo import grace_hopper
 from streamfer.errors import ConfigError, DataError
-from streamfer.predictions import PredictionCache, predict_clips
+from streamfer.evaluation.datasets import load_dataset
+from streamfer.evaluation.predictions import PredictionCache, predict_clips
+from streamfer.sources.demo import grace_hopper
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from streamfer.config import Config
-from streamfer.demo import grace_hopper
 from streamfer.errors import ConfigError
+from streamfer.sources.demo import grace_hopper
 from streamfer.vision import backends
 from streamfer.vision.blazeface import BlazeFaceDetector
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import signal
 import subprocess
@@ -11,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from streamfer.commands import parsers
-from streamfer.predictions import DEFAULT_CACHE_DIR
+from streamfer.cli import build_parser
+from streamfer.commands import COMMANDS
 
 ROOT = Path(__file__).resolve().parent.parent
 HEAVY = ("cv2", "numpy", "ai_edge_litert", "matplotlib", "mediapipe", "rich.console")
@@ -23,7 +24,7 @@ def test_help_imports_nothing_heavy() -> None:
         "import sys\n"
         "from streamfer.cli import main\n"
         "try:\n"
-        "    main(['run', '--help'])\n"
+        "    main(['--help'])\n"
         "except SystemExit:\n"
         "    pass\n"
         f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))\n"
@@ -35,8 +36,12 @@ def test_help_imports_nothing_heavy() -> None:
     assert done.stdout.strip().splitlines()[-1] == "[]"
 
 
-def test_parser_and_pipeline_agree_on_the_cache_folder() -> None:
-    assert parsers.DEFAULT_CACHE_DIR == DEFAULT_CACHE_DIR
+def test_the_light_command_list_matches_the_commands() -> None:
+    """``--help`` lists commands by COMMANDS' help lines: they must be the modules' own."""
+    full = build_parser()
+    sub = next(a for a in full._actions if isinstance(a, argparse._SubParsersAction))
+    helps = {action.dest: action.help for action in sub._choices_actions}
+    assert helps == {name: help_line for name, (_, help_line) in COMMANDS.items()}
 
 
 @pytest.mark.parametrize("delay", [0.5, 1.0, 2.0])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import threading
 import time
 from dataclasses import dataclass
@@ -19,22 +20,70 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from streamfer.analysis import Manifest, Outcome, Task, settings_hash
-from streamfer.commands.options import load_config
+from streamfer.batch.analysis import Outcome, Task
+from streamfer.batch.manifest import Manifest, settings_hash
+from streamfer.batch.workers import FileProgress, Pool, Started
+from streamfer.commands.options import add_config_options, add_method_options, load_config
 from streamfer.config import Config
 from streamfer.errors import ConfigError, OutputError, SourceError
-from streamfer.files import write_atomic
-from streamfer.inputs import Input, content_hash, find_inputs, frame_count
-from streamfer.log import read_log
-from streamfer.models import read_model
-from streamfer.monitor import stop_on_signals
-from streamfer.sessionstats import session_stats, summary_csv, summary_rows
-from streamfer.workers import Message, Pool
+from streamfer.reports.sessionstats import session_stats, summary_csv, summary_rows
+from streamfer.session.lifecycle import on_signals
+from streamfer.session.log import read_log
+from streamfer.sources.files import write_atomic
+from streamfer.sources.inputs import Input, content_hash, find_inputs, frame_count
+from streamfer.vision.models import read_model
 
 SUMMARY_NAME = "summary.csv"
 EXIT_FAILED = 1
 EXIT_INTERRUPTED = 130
 REUSED_NOTE = "reused: analysed before with the same content and settings"
+
+EPILOG = """\
+examples:
+  streamfer analyze sessions/ --out results/           every video and frame folder, recursively
+  streamfer analyze 'clinic/**/*.mp4' a.mov --out results/ --workers 2
+  streamfer analyze sessions/ --out results/ --force  redo inputs analysed before
+
+For each input: results/<name>.jsonl (the same records as `run`, with per-frame faces
+unless --no-frames), and one results/summary.csv for the run. A second run skips inputs
+whose complete log exists for the same content and settings (results/manifest.json).
+Exit code: 0 all went well, 1 some input failed, 130 interrupted.
+Then: streamfer report results/ --out report/
+"""
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser(
+        "analyze",
+        help="analyse recorded videos and frame folders in bulk into logs and a summary",
+        description="Analyse recordings with the same pipeline as `run`, several files at once.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "paths",
+        nargs="+",
+        metavar="PATH",
+        help="video files, folders (searched recursively), globs",
+    )
+    parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        default=os.cpu_count() or 1,
+        help="processes, each analysing its own files (default: the number of cores, %(default)s)",
+    )
+    parser.add_argument("--force", action="store_true", help="redo inputs analysed before")
+    parser.add_argument(
+        "--no-frames",
+        action="store_true",
+        help="log only verdicts, not every frame's faces (smaller logs; the report then "
+        "draws no probabilities)",
+    )
+    add_method_options(parser)
+    add_config_options(parser)
+    parser.set_defaults(handler=handle)
 
 
 @dataclass
@@ -148,28 +197,29 @@ def _run_tasks(
             fps=f"{fps:.0f} fps",
         )
 
-    def on_message(message: Message) -> None:
-        kind, index = message[0], message[1]
-        assert isinstance(index, int)
-        if kind == "start":
+    def on_message(message: Started | FileProgress) -> None:
+        index = message.index
+        if isinstance(message, Started):
             n = expected[index]
             file_started[index] = time.monotonic()
             per_file[index] = progress.add_task(
                 "  " + items[index].input.name, total=n, files="", frames_total=n or "?", fps=""
             )
-        elif kind == "progress" and isinstance(message[2], int):
-            done_frames[index] = message[2]
+        else:
+            done_frames[index] = message.frames
             if index in per_file:
                 seconds = max(time.monotonic() - file_started[index], 1e-9)
                 progress.update(
-                    per_file[index], completed=message[2], fps=f"{message[2] / seconds:.0f} fps"
+                    per_file[index],
+                    completed=message.frames,
+                    fps=f"{message.frames / seconds:.0f} fps",
                 )
         update_overall()
 
     stop = threading.Event()
     pool = Pool(workers, on_message)
     try:
-        with stop_on_signals(stop), progress:
+        with on_signals(lambda _name: stop.set()), progress:
             for outcome in pool.run(tasks, stop):
                 outcomes.append(outcome)
                 done_frames[outcome.index] = outcome.frames

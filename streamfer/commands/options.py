@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from streamfer.config import Config
+from streamfer import config as config_module
+from streamfer.choices import LabelSet, Method
+from streamfer.config import Config
+from streamfer.config_paths import find_config
 
 
 def add_config_options(parser: argparse.ArgumentParser) -> None:
@@ -27,7 +29,7 @@ def add_method_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("representative emotion (override config.toml [aggregator])")
     group.add_argument(
         "--method",
-        choices=["threshold", "top1"],
+        choices=[m.value for m in Method],
         help="threshold: the paper's rule (default); top1: the plain majority of the window",
     )
     group.add_argument(
@@ -38,7 +40,7 @@ def add_method_options(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--labels",
-        choices=["7", "3"],
+        choices=[s.value for s in LabelSet],
         dest="label_set",
         help="7 emotions, or 3 broad ones: negative, positive, neutral",
     )
@@ -64,9 +66,6 @@ def add_method_options(parser: argparse.ArgumentParser) -> None:
 
 def load_config(args: argparse.Namespace, extra: dict[str, Any] | None = None) -> Config:
     """The config file named by ``--config`` (or the default one) with the flags applied."""
-    from streamfer import config as config_module  # numpy and the rest: only when a command runs
-    from streamfer.config_paths import find_config
-
     config = config_module.load_source(find_config(args.config))
     overrides: dict[str, Any] = {
         "aggregator.method": getattr(args, "method", None),

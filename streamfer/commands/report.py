@@ -9,8 +9,33 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from streamfer.commands.options import add_config_options
 from streamfer.errors import SourceError
-from streamfer.report import HTML_NAME, LogReport, build_report
+from streamfer.reports.report import HTML_NAME, LogReport, build_report
+
+EPILOG = """\
+examples:
+  streamfer report logs/session-20250101-120000.jsonl --out report/
+  streamfer report results/ --out report/      every log that `analyze` wrote
+
+Writes report/<log>-overview.png (who showed what, when), report/<log>-track<N>.png
+(timeline over per-frame probabilities, valence-arousal trajectory, time shares, markers)
+and report/report.html, one page with the summary table and every figure inside it.
+"""
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser(
+        "report",
+        help="draw figures and an HTML page from session logs",
+        description="Draw each person's emotions over a session from its JSONL log.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("logs", nargs="+", metavar="LOG", help="JSONL logs, or folders of them")
+    parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="report folder")
+    add_config_options(parser)
+    parser.set_defaults(handler=handle)
 
 
 def find_logs(arguments: list[str]) -> list[Path]:

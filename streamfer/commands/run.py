@@ -5,14 +5,77 @@ from __future__ import annotations
 import argparse
 import sys
 from contextlib import ExitStack
+from pathlib import Path
 
 from rich.console import Console
 
-from streamfer.capture import open_reader
-from streamfer.commands.options import load_config
-from streamfer.log import SessionLog, dated_log_path
-from streamfer.monitor import RunOptions, run_session
+from streamfer.choices import Pace
+from streamfer.commands.options import add_config_options, add_method_options, load_config
+from streamfer.errors import ConfigError
 from streamfer.pipeline import FramePipeline
+from streamfer.session.lifecycle import Recorder
+from streamfer.session.log import SessionLog, dated_log_path
+from streamfer.session.records import EndReason
+from streamfer.sources.readers import open_reader
+from streamfer.ui.keyboard import KeyReader
+from streamfer.ui.live_view import LiveView, show_live
+
+EPILOG = """\
+examples:
+  streamfer run --source demo                 generated clip of real faces, no camera needed
+  streamfer run                               the default camera (index 0)
+  streamfer run --source 1 --threshold 0.15   another camera, a lower threshold
+  streamfer run --source session.mp4 --realtime --log-frames
+  streamfer run --source rtsp://10.0.0.5/stream --no-dashboard
+
+keys while it runs: q quits; m adds a marker (type a note, Enter).
+The log is one JSON object a line; read it with pandas.read_json(path, lines=True).
+"""
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser(
+        "run",
+        help="monitor a camera, video file or stream live",
+        description="Watch faces live and show each person's representative emotion.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--source",
+        metavar="SRC",
+        help="camera index (default 0), video file, frame folder, stream URL, 'picamera' "
+        "(a Raspberry Pi camera; 'picamera:1' the second), or 'demo'",
+    )
+    parser.add_argument(
+        "--realtime",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="play files at their own frame rate, as a camera would (newest frame wins); "
+        "--no-realtime processes every frame as fast as possible (the default for files; "
+        "the demo plays in real time unless told otherwise)",
+    )
+    parser.add_argument("--log-dir", type=Path, metavar="DIR", help="where the JSONL log goes")
+    parser.add_argument(
+        "--log-frames", action="store_true", default=None, help="also log every frame's faces"
+    )
+    parser.add_argument("--max-frames", type=int, metavar="N", help="stop after N frames")
+    parser.add_argument(
+        "--stream-timeout",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="a network stream that sends no frame for this long (also when opening) ends "
+        "the session with an error (default %(default)g)",
+    )
+    parser.add_argument(
+        "--no-dashboard",
+        action="store_true",
+        help="headless: print a one-line status every few seconds instead of the dashboard",
+    )
+    add_method_options(parser)
+    add_config_options(parser)
+    parser.set_defaults(handler=handle)
 
 
 def handle(args: argparse.Namespace, console: Console) -> int:
@@ -25,27 +88,39 @@ def handle(args: argparse.Namespace, console: Console) -> int:
         },
     )
     source = args.source if args.source is not None else config.source.default
-    realtime = args.realtime if args.realtime is not None else config.source.realtime
+    pace = config.source.pace
     if source == "demo" and args.realtime is None:
-        realtime = True
+        pace = Pace.REAL_TIME  # the demo stands in for a camera
     with ExitStack() as cleanup:  # on an error, close whatever was opened before it
-        reader = open_reader(source)
+        if args.stream_timeout <= 0:
+            raise ConfigError(f"--stream-timeout {args.stream_timeout:g} is not a positive number")
+        reader = open_reader(source, args.stream_timeout)
         cleanup.callback(reader.close)
         pipeline = FramePipeline(config)
         cleanup.callback(pipeline.close)
         log = SessionLog(dated_log_path(config.resolve(config.log.dir)))
         cleanup.callback(log.close)
-        cleanup.pop_all()  # from here on, run_session closes them
-    dashboard = not args.no_dashboard and console.is_terminal
-    options = RunOptions(
-        dashboard=dashboard,
-        max_frames=args.max_frames,
-        realtime=realtime,
+        recorder = Recorder(config, log, reader, pace=pace)
+        cleanup.pop_all()  # from here on, the recorder closes the reader and the log
+    view = LiveView(recorder)
+    keys = KeyReader(  # reads keys only when stdin is a terminal
+        on_quit=lambda: recorder.request_stop(EndReason.USER_QUIT),
+        on_marker=view.add_marker,
+        on_prompt=lambda text: setattr(view, "message", text),
     )
-    summary = run_session(config, reader, log, options, console, pipeline=pipeline)
+    try:
+        keys.start()
+        dashboard = not args.no_dashboard and console.is_terminal
+        summary = show_live(
+            recorder, view, pipeline, console, dashboard=dashboard, max_frames=args.max_frames
+        )
+    finally:
+        keys.close()
+        pipeline.close()
+    end = summary.end
     print(
-        f"streamfer: {summary.frames_processed} frames processed "
-        f"({summary.mean_fps:.1f} fps, {summary.dropped} dropped), "
+        f"streamfer: {end.frames_processed} frames processed "
+        f"({end.mean_fps:.1f} fps, {end.frames_dropped} dropped), "
         f"ended by {summary.reason}; log: {summary.log_path}",
         file=sys.stderr,
     )

@@ -82,7 +82,7 @@ def _mediapipe_detector(model_path: Path, min_confidence: float) -> Any:
         ) from None
     except (ImportError, OSError) as exc:  # a shared library mediapipe needs is missing
         raise ModelError(*_library_hint(str(exc))) from None
-    from streamfer.detect import MediaPipeFaceDetector
+    from streamfer.vision.detect import MediaPipeFaceDetector
 
     return MediaPipeFaceDetector(model_path, min_confidence)
 

@@ -22,11 +22,8 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from streamfer.classify import _interpreter_class
 from streamfer.core import Box, Detection, Image
 from streamfer.errors import ModelError
-from streamfer.models import read_model
-from streamfer.quiet import quiet_stderr
 from streamfer.vision.anchors import (
     SPECS,
     BlazeFaceSpec,
@@ -35,6 +32,9 @@ from streamfer.vision.anchors import (
     ssd_anchor_centres,
     weighted_nms,
 )
+from streamfer.vision.classify import _interpreter_class
+from streamfer.vision.models import read_model
+from streamfer.vision.quiet import quiet_stderr
 
 _RESTORE_HINT = "restore it with 'git checkout models/' or reinstall streamfer"
 

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from streamfer.errors import OutputError
-from streamfer.files import write_atomic
-from streamfer.log import read_log
-from streamfer.sessionstats import SessionStats, session_stats, summary_rows
+from streamfer.reports.sessionstats import SessionStats, session_stats, summary_rows
+from streamfer.session.log import read_log
+from streamfer.sources.files import write_atomic
 
 HTML_NAME = "report.html"
 
@@ -45,7 +45,7 @@ def log_status(stats: SessionStats) -> tuple[str, list[str]]:
         notes.append(f"unreadable lines skipped: {', '.join(map(str, stats.bad_lines[:10]))}")
     if stats.end_reason is None:
         return "incomplete", [*notes, "no session_end record: the session did not end cleanly"]
-    if stats.end_reason != "end_of_source":
+    if not stats.complete:
         notes.append(f"the session ended by {stats.end_reason}")
     return ("complete" if stats.complete else "ended"), notes
 
@@ -57,7 +57,7 @@ def build_report(logs: list[Path], out_dir: Path) -> list[LogReport]:
             "the report's figures need matplotlib, which is not installed",
             'pip install "streamfer[plots]"',
         )
-    from streamfer.figures import overview_figure, track_figure  # matplotlib: only here
+    from streamfer.reports.figures import overview_figure, track_figure  # matplotlib: only here
 
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
