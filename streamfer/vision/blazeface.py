@@ -15,6 +15,7 @@ follows from its input size.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +62,9 @@ class BlazeFaceDetector:
             ) from None
         self.spec = _spec_for(self._interpreter, model_path)
         self.min_confidence = min_confidence
+        # Scores are sigmoids of logits: only logits near or above this can pass the threshold,
+        # so the sigmoid is computed for those few, then compared exactly as MediaPipe does.
+        self._min_logit = _logit(min_confidence) - 1e-3
         self._anchors = ssd_anchor_centres(self.spec)
         self._input = self._interpreter.get_input_details()[0]["index"]
         outputs = self._interpreter.get_output_details()
@@ -83,13 +87,15 @@ class BlazeFaceDetector:
         else:
             self._interpreter.invoke()
         logits = self._interpreter.get_tensor(self._scores)[0, :, 0]
-        scores = sigmoid_scores(logits, self.spec.score_clipping)
-        keep = np.flatnonzero(scores >= self.min_confidence)
+        near = np.flatnonzero(logits >= self._min_logit)
+        scores = sigmoid_scores(logits[near], self.spec.score_clipping)
+        passed = scores >= self.min_confidence
+        keep = near[passed]
         if keep.size == 0:
             return []
         raw = self._interpreter.get_tensor(self._boxes)[0][keep]
         decoded = decode(raw, self._anchors[keep], self.spec.input_size)
-        faces = weighted_nms(decoded, scores[keep], self.spec.min_suppression_iou)
+        faces = weighted_nms(decoded, scores[passed], self.spec.min_suppression_iou)
         size = float(self.spec.input_size)
         return [_to_pixels(row, score, size, scale, pad_x, pad_y) for row, score in faces]
 
@@ -101,6 +107,15 @@ class BlazeFaceDetector:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _logit(probability: float) -> float:
+    """The logit whose sigmoid is ``probability``; -inf for 0 or less."""
+    if probability <= 0.0:
+        return -math.inf
+    if probability >= 1.0:
+        return 16.0  # float32's sigmoid reaches 1.0 near 16.6: below that no score is 1
+    return math.log(probability / (1.0 - probability))
 
 
 def letterbox(image: Image, size: int) -> tuple[npt.NDArray[np.float32], float, float, float]:
