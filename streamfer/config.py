@@ -15,7 +15,7 @@ from typing import Any
 
 from streamfer import assets
 from streamfer.choices import LabelSet, Method, Pace
-from streamfer.config_paths import ConfigSource, find_config
+from streamfer.config_paths import ConfigSource
 from streamfer.errors import ConfigError
 from streamfer.method.aggregate import AggregatorSettings
 
@@ -273,8 +273,3 @@ def with_overrides(
         sections.setdefault(section, {})[key] = checked
     changed = {s: replace(getattr(config, s), **kv) for s, kv in sections.items()}
     return replace(config, **changed)
-
-
-def find_default_config() -> Path | None:
-    """The config file read when no ``--config`` is given (see ``config_paths``)."""
-    return find_config(None).path
