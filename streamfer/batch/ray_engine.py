@@ -24,6 +24,7 @@ it has no way to replace one.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import socket
@@ -39,7 +40,7 @@ from typing import Any
 
 from streamfer.analysis import Outcome, Task, analyze_file
 from streamfer.config import Config
-from streamfer.errors import ConfigError, ModelError, StreamferError
+from streamfer.errors import ConfigError, ModelError, OutputError, StreamferError
 from streamfer.models import describe
 from streamfer.pipeline import FramePipeline
 
@@ -163,7 +164,9 @@ class RecordingWorker:
         FramePipeline(config).close()  # loads both models once: imports and checks done here
         import ray
 
-        self.info = WorkerInfo(ray.get_runtime_context().get_node_id(), socket.gethostname(), os.getpid())
+        self.info = WorkerInfo(
+            ray.get_runtime_context().get_node_id(), socket.gethostname(), os.getpid()
+        )
         self.scratch = Path(tempfile.mkdtemp(prefix="streamfer-ray-"))
         self.stopping = threading.Event()  # per recording: Capture.close sets it when done
 
@@ -370,10 +373,8 @@ class RayPool:
 
     def _drop(self, slot: _Slot) -> None:
         self.slots.remove(slot)
-        try:
+        with contextlib.suppress(Exception):  # already gone, with its node perhaps
             self._ray.kill(slot.actor, no_restart=True)
-        except Exception:  # already gone with its node
-            pass
 
     def close(self) -> None:
         """Stop every actor."""
@@ -389,8 +390,6 @@ def write_log(path: Path, data: bytes) -> None:
         os.replace(temp, path)
     except OSError as exc:
         temp.unlink(missing_ok=True)
-        from streamfer.errors import OutputError
-
         raise OutputError(f"cannot write {path}: {exc.strerror}", "pick a writable --out") from None
 
 
