@@ -15,6 +15,7 @@ depend on a token another Ray user left in ``~/.ray``.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import secrets
 import shutil
@@ -112,7 +113,7 @@ def _ray_start(env: dict[str, str], temp_dir: Path, *args: str) -> int:
     ]
     starter = subprocess.Popen(
         command,
-        env=env,
+        env=env | {"TMPDIR": str(temp_dir)},  # scratch logs of killed workers go with the node
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -140,7 +141,7 @@ def _kill_group(group: int) -> None:
             os.killpg(group, sig)
         except ProcessLookupError:
             return
-        deadline = time.monotonic() + 5
+        deadline = time.monotonic() + 2
         while time.monotonic() < deadline:
             try:
                 os.killpg(group, 0)
@@ -190,12 +191,12 @@ def cluster() -> Iterator[Cluster]:
 
 @pytest.fixture(scope="module")
 def recordings(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Four short clips (one face, then two) and a corrupt file, on a filesystem both nodes see."""
+    """Four 10-second clips (one face, then two: long enough for both nodes to get work) and a corrupt file, on a filesystem both nodes see."""
     base = tmp_path_factory.mktemp("ray")
     clips = base / "clips"
     clips.mkdir()
     for i in range(4):
-        write_clip(clips / f"s{i}.mp4", [(ONE_FACE, 75), (TWO_FACES, 75)])
+        write_clip(clips / f"s{i}.mp4", [(ONE_FACE, 150), (TWO_FACES, 150)])
     (clips / "bad.mp4").write_bytes(os.urandom(20_000))
     return base
 
@@ -323,3 +324,40 @@ def test_without_ray_the_engine_says_how_to_install_it(tmp_path):
     )  # fmt: skip
     assert result.returncode == 2, result.stdout + result.stderr
     assert 'pip install "streamfer[ray]"' in result.stderr
+
+
+def _finished(manifest: Path) -> set[str]:
+    """Names the manifest records as analysed (an unreadable manifest records nothing)."""
+    try:
+        entries = json.loads(manifest.read_text())["entries"]
+    except (OSError, ValueError, KeyError):
+        return set()
+    return {name for name, entry in entries.items() if entry["status"] == "ok"}
+
+
+def test_a_killed_driver_resumes_without_redoing_finished_recordings(cluster, recordings, tmp_path):
+    out = tmp_path / "out"
+    clips = str(recordings / "clips")
+    cli = subprocess.Popen(
+        cluster.command(clips, "--out", str(out), "--workers", "1"),
+        cwd=tmp_path,
+        env=cluster.env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not _finished(out / "manifest.json") and time.monotonic() < deadline:
+            time.sleep(0.02)
+    finally:
+        cli.kill()  # SIGKILL: no clean-up of any kind; Ray ends its actors with their owner
+        cli.wait()
+    done = _finished(out / "manifest.json")
+    assert done and len(done) < 4, done
+    again = cluster.analyze(clips, "--out", str(out), cwd=tmp_path)
+    assert again.returncode == 1, again.stdout + again.stderr  # bad.mp4 only
+    for i in range(4):
+        expected = "skipped" if f"s{i}" in done else "ok"
+        assert f"{expected} s{i}" in again.stdout, again.stdout
+    assert all(row(summary(out / "summary.csv"), f"s{i}.mp4")["status"] == "ok" for i in range(4))

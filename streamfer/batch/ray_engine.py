@@ -167,7 +167,6 @@ class RecordingWorker:
         self.info = WorkerInfo(
             ray.get_runtime_context().get_node_id(), socket.gethostname(), os.getpid()
         )
-        self.scratch = Path(tempfile.mkdtemp(prefix="streamfer-ray-"))
         self.stopping = threading.Event()  # per recording: Capture.close sets it when done
 
     def where(self) -> WorkerInfo:
@@ -188,7 +187,9 @@ class RecordingWorker:
             yield Finished(Outcome(task.index, "failed", 0, reason, 0.0), None, self.info)
             return
         self.stopping = stopping = threading.Event()
-        scratch_log = self.scratch / f"{task.index}.jsonl"
+        handle, name = tempfile.mkstemp(prefix="streamfer-ray-", suffix=".jsonl")
+        os.close(handle)  # analyze_file makes the log afresh; only the name is ours
+        scratch_log = Path(name)
         frames = [0]
         result: list[Outcome] = []
 
@@ -229,8 +230,9 @@ class _Slot:
 class RayPool:
     """Runs tasks on ``size`` Ray actors; the same interface as the local ``workers.Pool``.
 
-    ``on_message`` gets ``("start", index, pid)``, ``("progress", index, frames)`` and
-    ``("worker", index, WorkerInfo)``; ``run`` yields each Outcome after writing its log.
+    ``on_message`` gets ``("start", index, pid)``, ``("progress", index, frames)``,
+    ``("worker", index, WorkerInfo)`` and ``("retry", index, why)``; ``run`` yields each
+    Outcome after writing its log.
     Connect first with ``connect``.
     """
 
@@ -363,7 +365,8 @@ class RayPool:
         if stopping:
             yield Outcome(task.index, "interrupted", 0, f"stopped; {reason}", 0.0)
         elif attempt < self.attempts:
-            self.on_message(("retry", task.index, attempt, reason))
+            note = f"{reason}; trying again elsewhere (try {attempt + 1} of {self.attempts})"
+            self.on_message(("retry", task.index, note))
             waiting.appendleft((task, attempt + 1))
         else:
             yield Outcome(task.index, "failed", 0, f"{reason}, {attempt} tries", 0.0)
