@@ -269,7 +269,7 @@ class RayPool:
                     yield Outcome(task.index, "interrupted", 0, "not started: interrupted", 0.0)
                 waiting.clear()
                 continue
-            while waiting and len(self.slots) < self.size:
+            while waiting and len(self.slots) < self.size and not self._too_many_failed_starts():
                 self._start_actor()
             for slot in self.slots:
                 if slot.info is not None and slot.task is None and waiting:
@@ -304,9 +304,12 @@ class RayPool:
 
     def _hopeless(self, no_worker_since: float) -> bool:
         """No actor is up and none will be: too many failed starts, or none for too long."""
-        if len(self.start_failures) >= self.size * self.attempts:
+        if self._too_many_failed_starts():
             return True
         return time.monotonic() - no_worker_since > NO_WORKER_TIMEOUT_SECONDS
+
+    def _too_many_failed_starts(self) -> bool:
+        return len(self.start_failures) >= self.size * self.attempts
 
     def _no_worker_reason(self) -> str:
         if self.start_failures:
