@@ -3,7 +3,7 @@
 Builds COPIES copies of a 640x480 one-face clip (the demo's one-face part looped to SECONDS
 at 30 fps, mp4v, as ``bench_analyze.py`` does), starts a one-machine Ray cluster (``ray start
 --head`` on 127.0.0.2 with 2 CPUs, in a process group of its own, with its own temp folder,
-ports and auth token), then runs the real CLI, engines interleaved, REPEATS times each:
+ports and auth token, its workers at the benchmark's own niceness), then runs the real CLI, engines interleaved, REPEATS times each:
 
     streamfer analyze CLIPS --out OUT --force --workers N                      (local)
     streamfer analyze CLIPS --out OUT --force --workers N --engine ray --address 127.0.0.2:P
@@ -199,7 +199,10 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30.0, help="length of each clip")
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
+    # Ray starts workers at niceness +15 by default: on a busy machine that alone would slow
+    # them against the local engine's workers, which run at the benchmark's own niceness.
     env = dict(os.environ, PYTHONPATH=str(ROOT), RAY_USAGE_STATS_ENABLED="0")
+    env["RAY_worker_niceness"] = "0"
     env |= {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(32)}
     import ray
 

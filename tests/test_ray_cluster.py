@@ -162,6 +162,7 @@ def cluster() -> Iterator[Cluster]:
         "RAY_USAGE_STATS_ENABLED": "0",
         "RAY_AUTH_MODE": "token",
         "RAY_AUTH_TOKEN": secrets.token_hex(32),
+        "RAY_worker_niceness": "0",  # not +15: a busy CI machine would starve the workers
     }
     groups: list[int] = []
     cluster = Cluster(address, env, groups, temp_dirs)

@@ -73,12 +73,17 @@ def connect(address: str | None, cpus: int | None) -> int:
     ``address``: None starts a private local Ray instance with ``cpus`` CPUs (never joining
     one that happens to run on this machine); ``auto``, ``HOST:PORT`` or ``ray://HOST:PORT``
     connect to a running cluster. One that cannot be reached is a ClusterError.
-    Usage statistics are off unless ``RAY_USAGE_STATS_ENABLED`` says otherwise.
+    Usage statistics are off unless ``RAY_USAGE_STATS_ENABLED`` says otherwise, and a local
+    instance's workers run at this process's priority unless ``RAY_worker_niceness`` says
+    otherwise.
     """
     ray = require_ray()
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     options: dict[str, Any] = {"log_to_driver": False, "logging_level": logging.ERROR}
     if address is None:
+        # Ray starts its workers at niceness +15; the local engine's run at ours. A local
+        # instance gets the same priority unless the user says otherwise.
+        os.environ.setdefault("RAY_worker_niceness", "0")
         options.update(address="local", num_cpus=cpus, include_dashboard=False)
     else:
         _check_reachable(address)
@@ -283,6 +288,9 @@ class RayPool:
                 continue
             waitables = [s.ready for s in self.slots if s.ready is not None]
             waitables += [s.stream for s in self.slots if s.stream is not None]
+            if not waitables:
+                time.sleep(0.2)
+                continue
             ready, _ = ray.wait(waitables, num_returns=1, timeout=0.2)
             for slot in [s for s in self.slots if s.ready in ready or s.stream in ready]:
                 if slot.ready is not None:
