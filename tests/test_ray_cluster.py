@@ -362,3 +362,49 @@ def test_a_killed_driver_resumes_without_redoing_finished_recordings(cluster, re
         expected = "skipped" if f"s{i}" in done else "ok"
         assert f"{expected} s{i}" in again.stdout, again.stdout
     assert all(row(summary(out / "summary.csv"), f"s{i}.mp4")["status"] == "ok" for i in range(4))
+
+
+_ALWAYS_DYING = """
+import json, os, sys, threading
+from pathlib import Path
+from streamfer.analysis import Task
+from streamfer.batch import ray_engine
+from streamfer.config import Config
+from streamfer.inputs import find_inputs
+
+class DyingWorker(ray_engine.RecordingWorker):
+    # a worker whose process dies whenever it is given s0.mp4
+    def analyze(self, task, driver_sees_input):
+        if task.input.path.name == "s0.mp4":
+            os._exit(1)
+        yield from super().analyze(task, driver_sees_input)
+
+address, clips, out = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
+config = Config()
+inputs = find_inputs([str(clips / "s0.mp4"), str(clips / "s1.mp4")])
+tasks = [Task(i, item, out / f"{item.name}.jsonl", config) for i, item in enumerate(inputs)]
+messages = []
+ray_engine.connect(address, None)
+pool = ray_engine.RayPool(2, messages.append, config, worker_class=DyingWorker)
+outcomes = [o.__dict__ for o in pool.run(tasks, threading.Event())]
+pool.close()
+ray_engine.disconnect()
+retries = [list(m[:2]) for m in messages if m[0] == "retry"]
+print(json.dumps({"outcomes": outcomes, "retries": retries}))
+"""
+
+
+def test_a_recording_whose_worker_always_dies_fails_after_the_bounded_tries(
+    cluster, recordings, tmp_path
+):
+    driver = subprocess.run(
+        [sys.executable, "-c", _ALWAYS_DYING, cluster.address, str(recordings / "clips"), str(tmp_path)],
+        env=cluster.env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert driver.returncode == 0, driver.stdout + driver.stderr
+    result = json.loads(driver.stdout.strip().splitlines()[-1])
+    outcomes = {o["index"]: o for o in result["outcomes"]}
+    assert outcomes[1]["status"] == "ok"
+    assert outcomes[0]["status"] == "failed" and outcomes[0]["reason"].endswith(", 3 tries")
+    assert result["retries"] == [["retry", 0], ["retry", 0]]  # tries 2 and 3, then no more
+    assert not (tmp_path / "s0.jsonl").exists() and (tmp_path / "s1.jsonl").exists()

@@ -245,6 +245,7 @@ class RayPool:
     on_message: Callable[[Message], None]
     config: Config
     attempts: int = DEFAULT_ATTEMPTS
+    worker_class: type[RecordingWorker] = RecordingWorker
     slots: list[_Slot] = field(default_factory=list)
     start_failures: list[str] = field(default_factory=list)
     placements: dict[int, WorkerInfo] = field(default_factory=dict)
@@ -252,7 +253,7 @@ class RayPool:
     def __post_init__(self) -> None:
         self._ray = require_ray()
         remote = self._ray.remote(num_cpus=1, max_concurrency=2, max_restarts=0)
-        self._actor_class = remote(RecordingWorker)
+        self._actor_class = remote(self.worker_class)
         self._model_sha256 = {
             kind: describe(self.config.resolve_model(getattr(self.config, kind).model))["sha256"]
             for kind in ("detector", "classifier")
