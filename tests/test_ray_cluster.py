@@ -33,8 +33,6 @@ from typing import Any
 import pytest
 from clips import ONE_FACE, TWO_FACES, cli_command, cli_env, row, streamfer, summary, write_clip
 
-from streamfer.log import read_log
-
 ray = pytest.importorskip("ray", reason="needs Ray: pip install -e '.[ray]'")
 
 NODE_IP = "127.0.0.2"
@@ -210,10 +208,15 @@ def local_out(recordings: Path) -> Path:
     return recordings / "local-out"
 
 
+def _records(path: Path) -> list[dict[str, Any]]:
+    """A log's lines as JSON objects (every line must be one)."""
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
 def _comparable(path: Path) -> list[dict[str, Any]]:
     """A log's records without what differs between runs: wall clock, host, timings."""
     records = []
-    for record in read_log(path).records:
+    for record in _records(path):
         record = {k: v for k, v in record.items() if k != "ts"}
         if record["type"] == "session_start":
             record.pop("host")
@@ -291,10 +294,10 @@ def test_a_worker_killed_mid_recording_is_retried_and_every_recording_comes_once
     ]  # fmt: skip
     for i in range(4):
         assert row(rows, f"s{i}.mp4")["status"] == "ok"
-        log = read_log(out / f"s{i}.jsonl")
-        types = [r["type"] for r in log.records]
+        log = _records(out / f"s{i}.jsonl")
+        types = [r["type"] for r in log]
         assert types.count("session_start") == 1 and types.count("session_end") == 1
-        assert log.records[-1]["reason"] == "end_of_source"
+        assert log[-1]["reason"] == "end_of_source"
         assert _comparable(out / f"s{i}.jsonl") == _comparable(local_out / f"s{i}.jsonl")
 
 
@@ -367,10 +370,10 @@ def test_a_killed_driver_resumes_without_redoing_finished_recordings(cluster, re
 _ALWAYS_DYING = """
 import json, os, sys, threading
 from pathlib import Path
-from streamfer.analysis import Task
+from streamfer.batch.analysis import Task
 from streamfer.batch import ray_engine
 from streamfer.config import Config
-from streamfer.inputs import find_inputs
+from streamfer.sources.inputs import find_inputs
 
 class DyingWorker(ray_engine.RecordingWorker):
     # a worker whose process dies whenever it is given s0.mp4

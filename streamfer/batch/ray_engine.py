@@ -3,7 +3,7 @@
 The driver (the ``streamfer analyze`` process) connects to a cluster, or starts a local Ray
 instance, and starts ``workers`` actors of ``RecordingWorker`` (one CPU each). Each actor
 imports MediaPipe and LiteRT and checks the model files once, then analyses one recording per
-call with the local engine's own per-recording function into a scratch log on its node,
+call with the local engine's own per-recording function (``analyze_recording``) into a scratch log on its node,
 streaming its frame count back while it works, and returns the whole log (zlib-compressed)
 with the outcome. The driver alone writes the logs (whole, by rename), the summary and the
 manifest: no node needs write access to the output folder.
@@ -38,18 +38,18 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from streamfer.analysis import Outcome, Task, analyze_file
+from streamfer.batch.analysis import Outcome, Task, analyze_recording
+from streamfer.batch.workers import FileProgress, Started
 from streamfer.config import Config
 from streamfer.errors import ConfigError, ModelError, OutputError, StreamferError
-from streamfer.models import describe
 from streamfer.pipeline import FramePipeline
+from streamfer.vision.models import describe
 
 INSTALL_HINT = 'install it with: pip install "streamfer[ray]"'
 PROGRESS_INTERVAL_SECONDS = 0.5
 DEFAULT_ATTEMPTS = 3
 NO_WORKER_TIMEOUT_SECONDS = 300.0
 CONNECT_TIMEOUT_SECONDS = 5.0
-Message = tuple[object, ...]
 
 
 class ClusterError(StreamferError):
@@ -139,6 +139,17 @@ class WorkerInfo:
 
 
 @dataclass(frozen=True)
+class Retrying:
+    """The worker running task ``index`` was lost; the task goes to another (``why``)."""
+
+    index: int
+    why: str
+
+
+Message = Started | FileProgress | Retrying
+
+
+@dataclass(frozen=True)
 class Finished:
     """The last thing an ``analyze`` call yields: the outcome and the log it wrote, if any."""
 
@@ -193,7 +204,7 @@ class RecordingWorker:
             return
         self.stopping = stopping = threading.Event()
         handle, name = tempfile.mkstemp(prefix="streamfer-ray-", suffix=".jsonl")
-        os.close(handle)  # analyze_file makes the log afresh; only the name is ours
+        os.close(handle)  # analyze_recording makes the log afresh; only the name is ours
         scratch_log = Path(name)
         frames = [0]
         result: list[Outcome] = []
@@ -202,7 +213,9 @@ class RecordingWorker:
             def progress(n: int) -> None:
                 frames[0] = n
 
-            result.append(analyze_file(replace(task, log_path=scratch_log), stopping, progress))
+            result.append(
+                analyze_recording(replace(task, log_path=scratch_log), stopping, progress)
+            )
 
         thread = threading.Thread(target=work, name="streamfer-recording", daemon=True)
         thread.start()
@@ -211,7 +224,7 @@ class RecordingWorker:
             yield frames[0]
         if result:
             outcome = result[0]
-        else:  # analyze_file raised something it does not catch (a bug)
+        else:  # analyze_recording raised something it does not catch (a bug)
             reason = "error: the analysis ended without an outcome"
             outcome = Outcome(task.index, "failed", frames[0], reason, time.monotonic() - started)
         log = scratch_log.read_bytes() if scratch_log.exists() else None
@@ -235,9 +248,8 @@ class _Slot:
 class RayPool:
     """Runs tasks on ``size`` Ray actors; the same interface as the local ``workers.Pool``.
 
-    ``on_message`` gets ``("start", index, pid)``, ``("progress", index, frames)``,
-    ``("worker", index, WorkerInfo)`` and ``("retry", index, why)``; ``run`` yields each
-    Outcome after writing its log.
+    ``on_message`` gets ``Started``, ``FileProgress`` and ``Retrying``; ``placements`` says
+    which worker took each task last. ``run`` yields each Outcome after writing its log.
     Connect first with ``connect``.
     """
 
@@ -332,8 +344,7 @@ class RayPool:
             task, task.input.path.exists()
         )
         self.placements[task.index] = slot.info
-        self.on_message(("start", task.index, slot.info.pid))
-        self.on_message(("worker", task.index, slot.info))
+        self.on_message(Started(task.index, slot.info.pid))
 
     def _advance(
         self, slot: _Slot, waiting: deque[tuple[Task, int]], stopping: bool
@@ -352,13 +363,13 @@ class RayPool:
             yield from self._lost(slot, task, waiting, stopping, exc)
             return
         if isinstance(item, int):
-            self.on_message(("progress", task.index, item))
+            self.on_message(FileProgress(task.index, item))
             return
         assert isinstance(item, Finished)
         self._free(slot)
         if item.log_zlib is not None:
             write_log(task.log_path, zlib.decompress(item.log_zlib))
-        self.on_message(("progress", task.index, item.outcome.frames))
+        self.on_message(FileProgress(task.index, item.outcome.frames))
         yield item.outcome
 
     def _lost(
@@ -378,7 +389,7 @@ class RayPool:
             yield Outcome(task.index, "interrupted", 0, f"stopped; {reason}", 0.0)
         elif attempt < self.attempts:
             note = f"{reason}; trying again elsewhere (try {attempt + 1} of {self.attempts})"
-            self.on_message(("retry", task.index, note))
+            self.on_message(Retrying(task.index, note))
             waiting.appendleft((task, attempt + 1))
         else:
             yield Outcome(task.index, "failed", 0, f"{reason}, {attempt} tries", 0.0)
