@@ -3,9 +3,9 @@
 The driver (the ``streamfer analyze`` process) connects to a cluster, or starts a local Ray
 instance, and starts ``workers`` actors of ``RecordingWorker`` (one CPU each). Each actor
 imports MediaPipe and LiteRT and checks the model files once, then analyses one recording per
-call with the local engine's own per-recording function (``analyze_recording``) into a scratch log on its node,
-streaming its frame count back while it works, and returns the whole log (zlib-compressed)
-with the outcome. The driver alone writes the logs (whole, by rename), the summary and the
+call with the local engine's own per-recording function (``analyze_recording``) into a
+scratch log on its node, streaming its frame count back while it works, and returns the whole
+log (zlib-compressed) with the outcome. The driver alone writes the logs (whole, by rename), the summary and the
 manifest: no node needs write access to the output folder.
 
 Inputs: workers open each recording at the path the driver found it, so recordings must be
@@ -41,7 +41,7 @@ from typing import Any
 from streamfer.batch.analysis import Outcome, Task, analyze_recording
 from streamfer.batch.workers import FileProgress, Started
 from streamfer.config import Config
-from streamfer.errors import ConfigError, ModelError, OutputError, StreamferError
+from streamfer.errors import ClusterError, ConfigError, ModelError, OutputError, StreamferError
 from streamfer.pipeline import FramePipeline
 from streamfer.vision.models import describe
 
@@ -50,12 +50,6 @@ PROGRESS_INTERVAL_SECONDS = 0.5
 DEFAULT_ATTEMPTS = 3
 NO_WORKER_TIMEOUT_SECONDS = 300.0
 CONNECT_TIMEOUT_SECONDS = 5.0
-
-
-class ClusterError(StreamferError):
-    """A Ray cluster that cannot be reached or on which no worker can start."""
-
-    exit_code = 7
 
 
 def require_ray() -> Any:
