@@ -14,9 +14,12 @@ one case; cases that need ffmpeg skip the test when it is not installed.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import shutil
 import subprocess
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -84,9 +87,7 @@ def ffprobe_pts(path: Path) -> list[float]:
         check=True,
     )
     frames = json.loads(result.stdout)["frames"]
-    return [
-        float(f.get("pts_time", f.get("best_effort_timestamp_time", "nan"))) for f in frames
-    ]
+    return [float(f.get("pts_time", f.get("best_effort_timestamp_time", "nan"))) for f in frames]
 
 
 def demo_image(index: int, fps: float = BASE_FPS) -> np.ndarray:
@@ -203,7 +204,9 @@ def vfr_mp4(folder: Path) -> Path:
     frames = folder / "vfr-frames"
     frames.mkdir(parents=True, exist_ok=True)
     for i, t in enumerate(times):
-        cv2.imwrite(str(frames / f"f{i:04d}.png"), demo.demo_frame(t, width=SIZE[0], height=SIZE[1]))
+        cv2.imwrite(
+            str(frames / f"f{i:04d}.png"), demo.demo_frame(t, width=SIZE[0], height=SIZE[1])
+        )
     path = folder / "vfr.mp4"
     pts = "if(lt(N,30),N/30,1+(N-30)*0.2)/TB"
     ffmpeg(
@@ -229,3 +232,37 @@ CASES = (
     "slow",
     "vfr",
 )
+
+
+@contextlib.contextmanager
+def small_disk(folder: Path, size: str = "1m") -> Iterator[Path]:
+    """A tmpfs of ``size`` mounted on ``folder`` for the block (needs root; skips otherwise)."""
+    if os.geteuid() != 0 or shutil.which("mount") is None:
+        pytest.skip("needs root to mount a small tmpfs")
+    folder.mkdir(parents=True, exist_ok=True)
+    result = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)],
+        capture_output=True,
+        text=True,
+    )
+    if result.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {result.stderr.strip()}")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=False)
+
+
+def fill(folder: Path, leave_bytes: int = 0) -> None:
+    """Fill the file system holding ``folder`` until at most ``leave_bytes`` are free."""
+    filler = folder / "filler"
+    with filler.open("ab") as f:
+        while True:
+            free = os.statvfs(folder).f_bavail * os.statvfs(folder).f_frsize
+            if free <= leave_bytes:
+                break
+            try:
+                f.write(b"\0" * min(free - leave_bytes, 64 * 1024))
+                f.flush()
+            except OSError:
+                break
