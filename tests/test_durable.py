@@ -48,7 +48,7 @@ def test_write_atomic_on_a_full_disk_keeps_the_old_file(tmp_path: Path) -> None:
         target = disk / "summary.csv"
         write_atomic(target, "old\n")
         fill(disk)
-        with pytest.raises(OutputError, match="cannot write .*summary.csv"):
+        with pytest.raises(OutputError, match=r"cannot write .*summary\.csv"):
             write_atomic(target, "x" * 100_000)
         assert target.read_text() == "old\n"
         assert sorted(p.name for p in disk.iterdir()) == ["filler", "summary.csv"]
@@ -80,7 +80,8 @@ def test_a_full_disk_cuts_back_to_the_last_whole_line_and_frees_room_for_one_mor
         assert caught.value.errno is not None
         text = (disk / "log.jsonl").read_text()
         assert text.endswith("\n") and len(text.encode()) == lines.size
-        assert [json.loads(line)["type"] for line in text.splitlines()][0] == "session_start"
+        assert all(json.loads(line)["type"] for line in text.splitlines())
+        assert json.loads(text.splitlines()[0])["type"] == "session_start"
         assert lines.release_reserve()
         lines.append(json.dumps({"type": "session_end", "reason": "disk_full"}))
         lines.close()
