@@ -150,6 +150,11 @@ def make_case(name: str, folder: Path) -> Case:
         path = folder / "truncated.mp4"
         path.write_bytes(whole[: len(whole) // 2])  # moov first: the header promises 60
         return Case(name, path, BASE_FRAMES, "mp4 cut in half (moov atom first)")
+    if name == "edit-list":
+        need_ffmpeg()
+        path = folder / "editlist.mp4"
+        ffmpeg("-ss", "0.1", "-i", str(base_mp4(folder)), "-c", "copy", str(path))
+        return Case(name, path, BASE_FRAMES - 3, "cut without re-encoding: an edit list hides 3")
     if name == "empty":
         path = folder / "empty.mp4"
         path.write_bytes(b"")
@@ -224,6 +229,7 @@ CASES = (
     "h264",
     "mpeg2",
     "truncated",
+    "edit-list",
     "empty",
     "random",
     "jpg-as-mp4",

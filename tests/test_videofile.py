@@ -10,7 +10,7 @@ import pytest
 from badmedia import BASE_FRAMES, Case, make_case, vfr_times
 
 from streamfer.errors import SourceError
-from streamfer.videofile import (
+from streamfer.sources.videofile import (
     ReadCheck,
     StillImageReader,
     VideoFileReader,
@@ -66,6 +66,35 @@ def test_a_truncated_file_is_not_a_complete_read(corpus: Path) -> None:
     assert not check.complete and check.frames_expected == BASE_FRAMES
     assert 0 < check.frames_read < BASE_FRAMES
     assert "cut short or damaged" in check.describe()
+
+
+def test_frames_an_edit_list_hides_do_not_make_a_read_incomplete(corpus: Path) -> None:
+    reader, _ = read_all(make_case("edit-list", corpus))
+    check = reader.check()
+    assert check.frames_expected == BASE_FRAMES and check.frames_read == BASE_FRAMES - 3
+    assert check.complete and "edit list" in check.describe()
+
+
+@pytest.mark.parametrize(
+    ("read", "expected", "complete"),
+    [
+        (98, 98, True),
+        (95, 98, True),
+        (94, 98, False),
+        (57, 60, True),
+        (56, 60, False),
+        (3, 4, False),
+        (19, 20, True),
+        (18, 20, False),
+        (29, 60, False),
+        (7, None, True),
+        (100, 98, True),
+    ],
+)
+def test_the_slack_is_5_percent_and_at_most_3_frames(
+    read: int, expected: int | None, complete: bool
+) -> None:
+    assert ReadCheck(read, expected).complete is complete
 
 
 def test_a_slow_clip_keeps_its_rate(corpus: Path) -> None:

@@ -29,35 +29,53 @@ import numpy as np
 
 from streamfer.core import Image
 from streamfer.errors import SourceError
-from streamfer.quiet import quiet_stderr
+from streamfer.vision.quiet import quiet_stderr
 
 FALLBACK_FPS = 30.0
 MAX_FPS = 1000.0
 #: Frame counts above this are a container's garbage (raw streams report huge negatives).
 MAX_FRAME_COUNT = 1 << 31
-IMAGE_ENDINGS = frozenset([".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"])
+IMAGE_SUFFIXES = frozenset([".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"])
 
 
 @dataclass(frozen=True)
 class ReadCheck:
-    """What a finished read of a file found: frames decoded against frames promised."""
+    """What a finished read of a file found: frames decoded against frames promised.
+
+    An mp4's sample count includes frames its edit list hides (the encoder's first frames
+    when a clip was cut without re-encoding, or B-frame delay): FFmpeg itself decodes 95 of
+    the 98 frames such a phone clip lists. So up to ``slack`` frames fewer, 5 % of the count
+    and at most 3, still count as complete; more is a file cut short or damaged.
+    """
 
     frames_read: int
     frames_expected: int | None
 
     @property
+    def slack(self) -> int:
+        return 0 if self.frames_expected is None else min(3, self.frames_expected // 20)
+
+    @property
     def complete(self) -> bool:
-        """True unless the container promised more frames than were decoded."""
-        return self.frames_expected is None or self.frames_read >= self.frames_expected
+        """True unless the container promised more frames than were decoded (beyond slack)."""
+        if self.frames_expected is None:
+            return True
+        return self.frames_read >= self.frames_expected - self.slack
 
     def describe(self) -> str:
+        n = self.frames_read
         if self.frames_expected is None:
-            return f"decoded {self.frames_read} frames (the container does not say how many)"
+            return f"decoded {n} frames (the container does not say how many)"
+        if n >= self.frames_expected:
+            return f"decoded all {n} frame" + "s" * (n != 1)
         if self.complete:
-            return f"decoded all {self.frames_read} frame" + "s" * (self.frames_read != 1)
+            return (
+                f"decoded {n} of the {self.frames_expected} frames its container lists "
+                "(an edit list hides the rest: complete)"
+            )
         return (
-            f"decoded {self.frames_read} of the {self.frames_expected} frames its container "
-            "promises: the file is cut short or damaged"
+            f"decoded {n} of the {self.frames_expected} frames its container promises: "
+            "the file is cut short or damaged"
         )
 
 
@@ -186,7 +204,7 @@ class StillImageReader:
 
 
 def is_still_image(path: Path) -> bool:
-    return path.suffix.lower() in IMAGE_ENDINGS
+    return path.suffix.lower() in IMAGE_SUFFIXES
 
 
 def _bgr(image: np.ndarray) -> Image:
