@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 from pathlib import Path
@@ -10,9 +11,10 @@ import numpy as np
 import pytest
 
 from streamfer.errors import SourceError
-from streamfer.reconnect import ReconnectingReader, SourceEvent
-from streamfer.signals import exit_code, stop_on_signals
-from streamfer.sourcespec import parse_source
+from streamfer.session.signals import exit_code, on_signals
+from streamfer.sources.reconnect import ReconnectingReader, SourceEvent
+from streamfer.sources.spec import parse_source
+from streamfer.ui.keyboard import KeyReader
 
 
 @pytest.mark.parametrize(
@@ -54,13 +56,12 @@ def test_bad_sources_are_refused_by_name(text: str, message: str) -> None:
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
 def test_signals_stop_the_session_and_name_themselves(signum: signal.Signals) -> None:
-    stop = threading.Event()
-    with stop_on_signals(stop) as reason:
+    names: list[str] = []
+    with on_signals(names.append):
         signal.raise_signal(signum)
-        assert stop.is_set() and reason["reason"] == signum.name
         signal.raise_signal(signal.SIGINT)  # a second signal while stopping: no traceback
-    assert reason["reason"] == signum.name
-    assert exit_code(reason["reason"]) == 128 + int(signum)
+    assert names == [signum.name, "SIGINT"]
+    assert exit_code(names[0]) == 128 + int(signum)
     assert signal.getsignal(signal.SIGHUP) is signal.SIG_DFL
 
 
@@ -155,3 +156,22 @@ def test_forever_means_until_stopped() -> None:
         first_delay_seconds=0.0,
     )
     assert reader.read() is None and tries[0] == 50
+
+
+def test_marker_notes_keep_any_unicode_typed() -> None:
+    """Keys arrive as UTF-8 bytes, a character sometimes split across reads."""
+    notes: list[str] = []
+    keys = KeyReader(on_quit=lambda: None, on_marker=notes.append, on_prompt=lambda _: None)
+    read_end, write_end = os.pipe()
+    typed = "mÉlodie a pleuré 😢 日本\n".encode()
+    thread = threading.Thread(target=keys._loop, args=(read_end,))
+    thread.start()
+    try:
+        for i in range(0, len(typed), 3):  # split inside multi-byte characters
+            os.write(write_end, typed[i : i + 3])
+        os.close(write_end)  # end of input ends the loop
+        thread.join(timeout=10)
+    finally:
+        keys._stop.set()
+        os.close(read_end)
+    assert notes == ["Élodie a pleuré 😢 日本"]

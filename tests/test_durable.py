@@ -12,7 +12,7 @@ from badmedia import fill, small_disk
 
 from streamfer.durable import private_dir, sha256_file, sha256_files, write_atomic
 from streamfer.errors import OutputError
-from streamfer.linefile import LineFile, LineWriteError
+from streamfer.session.linefile import LineFile, LineWriteError
 
 
 def mode(path: Path) -> int:

@@ -1,8 +1,8 @@
 """Ending a session cleanly on a signal: Ctrl-C, ``kill``, a closed terminal or SSH link.
 
-``stop_on_signals`` turns SIGINT, SIGTERM and SIGHUP into a stop request (an Event the
-session polls), so the log still gets its ``session_end`` record naming the signal. A second
-SIGINT while stopping is remembered too, never a traceback. Outside a session (start-up,
+``on_signals`` turns SIGINT, SIGTERM and SIGHUP into a call (the recorder's stop request), so
+the log still gets its ``session_end`` record naming the signal; a second signal while
+stopping is another call, never a traceback. Outside a session (start-up,
 imports, model loading) Python's own KeyboardInterrupt applies and the CLI turns it into one
 line and exit 130.
 
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 STOP_SIGNALS: tuple[signal.Signals, ...] = tuple(
@@ -23,22 +23,22 @@ STOP_SIGNALS: tuple[signal.Signals, ...] = tuple(
 
 
 @contextmanager
-def stop_on_signals(stop: threading.Event) -> Iterator[dict[str, str]]:
-    """While inside, SIGINT, SIGTERM and SIGHUP set ``stop``; the yielded dict then holds
-    ``reason``: the first signal's name (``"SIGHUP"``). Off the main thread it does nothing
-    (Python delivers signals to the main thread only)."""
-    reason: dict[str, str] = {}
+def on_signals(handle: Callable[[str], None]) -> Iterator[None]:
+    """While inside, SIGINT, SIGTERM and SIGHUP call ``handle(name)`` (``"SIGHUP"``) instead
+    of killing the process: the one signal handler of the recorder and of analyze's driver.
+
+    Only the main thread can take signals; elsewhere this does nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
 
     def handler(signum: int, _frame: object) -> None:
-        reason.setdefault("reason", signal.Signals(signum).name)
-        stop.set()
+        handle(signal.Signals(signum).name)
 
-    if threading.current_thread() is not threading.main_thread():
-        yield reason
-        return
     previous = {s: signal.signal(s, handler) for s in STOP_SIGNALS}
     try:
-        yield reason
+        yield
     finally:
         for s, h in previous.items():
             signal.signal(s, h)
