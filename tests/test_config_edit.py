@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from streamfer import config as config_module
-from streamfer.config_edit import write_aggregator
+from streamfer.config_write import write_aggregator
 from streamfer.errors import ConfigError
 
 FORMS = {
