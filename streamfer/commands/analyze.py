@@ -6,6 +6,7 @@ import argparse
 import os
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,17 +25,17 @@ from streamfer.batch.analysis import Outcome, Task
 from streamfer.batch.manifest import Manifest, settings_hash
 from streamfer.batch.workers import FileProgress, Pool, Started
 from streamfer.commands.options import add_config_options, add_method_options, load_config
-from streamfer.config import Config
+from streamfer.durable import private_dir, write_atomic
 from streamfer.errors import ConfigError, OutputError, SourceError
 from streamfer.reports.sessionstats import session_stats, summary_csv, summary_rows
-from streamfer.session.lifecycle import on_signals
 from streamfer.session.log import read_log
-from streamfer.sources.files import write_atomic
-from streamfer.sources.inputs import Input, content_hash, find_inputs, frame_count
+from streamfer.session.signals import on_signals
+from streamfer.sources.inputs import Input, content_hash, find_inputs, find_skipped, frame_count
 from streamfer.vision.models import read_model
 
 SUMMARY_NAME = "summary.csv"
 EXIT_FAILED = 1
+EXIT_PARTIAL = 3
 EXIT_INTERRUPTED = 130
 REUSED_NOTE = "reused: analysed before with the same content and settings"
 
@@ -47,7 +48,11 @@ examples:
 For each input: results/<name>.jsonl (the same records as `run`, with per-frame faces
 unless --no-frames), and one results/summary.csv for the run. A second run skips inputs
 whose complete log exists for the same content and settings (results/manifest.json).
-Exit code: 0 all went well, 1 some input failed, 130 interrupted.
+Every input appears in summary.csv: ok, partial (a file read in part: cut short or
+damaged; its log says what is missing), failed, interrupted, or skipped (a file in a
+searched folder that is neither a video nor an image, with the reason).
+Exit code: 0 all went well, 1 some input failed, 3 some input was read only in part,
+130 interrupted.
 Then: streamfer report results/ --out report/
 """
 
@@ -103,10 +108,11 @@ def handle(args: argparse.Namespace, console: Console) -> int:
     read_model(config.resolve_model(config.classifier.model), "emotion")
     out: Path = args.out
     try:
-        out.mkdir(parents=True, exist_ok=True)
+        private_dir(out)
     except OSError as exc:
         raise OutputError(f"cannot create the output folder {out}: {exc.strerror}") from None
     inputs = find_inputs(args.paths, out)
+    passed_over = find_skipped(args.paths, out)
     if not inputs:
         raise SourceError(
             "no video files or frame folders found in " + " ".join(args.paths),
@@ -115,6 +121,15 @@ def handle(args: argparse.Namespace, console: Console) -> int:
     settings = settings_hash(config)
     manifest = Manifest(out)
     items = [_Item(i, out / f"{i.name}.jsonl", content_hash(i), frame_count(i)) for i in inputs]
+    skipped_rows = [
+        row
+        for path, why in passed_over
+        for row in summary_rows(str(path), "", "skipped", why, None)
+    ]
+    for path, why in passed_over:
+        console.print(
+            f"skipped {escape(str(path))}: {escape(why)}", highlight=False, soft_wrap=True
+        )
     tasks: list[Task] = []
     for index, item in enumerate(items):
         name = item.input.name
@@ -127,24 +142,44 @@ def handle(args: argparse.Namespace, console: Console) -> int:
             )
         else:
             tasks.append(Task(index, item.input, item.log_path, config))
-    outcomes = _run_tasks(tasks, items, config, min(args.workers, max(len(tasks), 1)), console)
-    for outcome in outcomes:
+    workers = min(args.workers, max(len(tasks), 1))
+    if workers < args.workers:
+        console.print(
+            f"--workers {args.workers}: using {workers}, one per input to analyse",
+            highlight=False,
+            soft_wrap=True,
+        )
+
+    def save_summary() -> None:
+        rows = [row for item in items for row in (item.rows or [])]
+        write_atomic(out / SUMMARY_NAME, summary_csv(rows + skipped_rows))
+
+    def finished(outcome: Outcome) -> None:
+        """Each file as it finishes: the manifest and the summary on disk at once, so a kill
+        (or a power cut) loses nothing that was done."""
         item = items[outcome.index]
         manifest.record(item.input.name, item.input, item.content, settings, outcome.status)
-    rows = [row for item in items for row in (item.rows or [])]
-    write_atomic(out / SUMMARY_NAME, summary_csv(rows))
-    failed = sum(o.status == "failed" for o in outcomes)
-    interrupted = sum(o.status == "interrupted" for o in outcomes)
+        save_summary()
+
+    outcomes = _run_tasks(tasks, items, workers, console, finished)
+    save_summary()
+    count = {s: sum(o.status == s for o in outcomes) for s in _STATUSES}
     console.print(
-        f"{len(items)} inputs: {sum(o.status == 'ok' for o in outcomes)} analysed, "
-        f"{len(items) - len(tasks)} skipped, {failed} failed, {interrupted} interrupted; "
+        f"{len(items) + len(passed_over)} inputs: {count['ok']} analysed, "
+        f"{len(items) - len(tasks)} reused, {count['partial']} partial, {count['failed']} failed, "
+        f"{count['interrupted']} interrupted, {len(passed_over)} skipped; "
         f"summary: {out / SUMMARY_NAME}",
         highlight=False,
         soft_wrap=True,
     )
-    if interrupted:
+    if count["interrupted"]:
         return EXIT_INTERRUPTED
-    return EXIT_FAILED if failed else 0
+    if count["failed"]:
+        return EXIT_FAILED
+    return EXIT_PARTIAL if count["partial"] else 0
+
+
+_STATUSES = ("ok", "partial", "failed", "interrupted")
 
 
 def _rows(item: _Item, status: str, note: str) -> list[dict[str, str]]:
@@ -158,7 +193,11 @@ def _rows(item: _Item, status: str, note: str) -> list[dict[str, str]]:
 
 
 def _run_tasks(
-    tasks: list[Task], items: list[_Item], config: Config, workers: int, console: Console
+    tasks: list[Task],
+    items: list[_Item],
+    workers: int,
+    console: Console,
+    finished: Callable[[Outcome], None],
 ) -> list[Outcome]:
     """Run the tasks on the worker pool with a progress display; fill in each item's rows."""
     outcomes: list[Outcome] = []
@@ -228,6 +267,7 @@ def _run_tasks(
                 item = items[outcome.index]
                 note = "" if outcome.status == "ok" else outcome.reason
                 item.rows = _rows(item, outcome.status, note)
+                finished(outcome)
                 _print_outcome(console, item, outcome)
                 update_overall()
     finally:
@@ -246,7 +286,7 @@ def _print_outcome(console: Console, item: _Item, outcome: Outcome) -> None:
             soft_wrap=True,
         )
     else:
-        colour = "red" if outcome.status == "failed" else "yellow"
+        colour = "red" if outcome.status in ("failed", "partial") else "yellow"
         console.print(
             f"[{colour}]{outcome.status}[/] {name}: {escape(outcome.reason)}",
             highlight=False,
