@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import signal
+import socket
 import stat
 import subprocess
 import time
@@ -188,7 +189,7 @@ def test_a_disk_that_fills_up_ends_the_log_with_a_whole_session_end(
 ) -> None:
     clip = make_case("mp4", corpus).path
     with small_disk(tmp_path / "disk", "256k") as disk:
-        fill(disk, leave_bytes=60 * 1024)  # the reserve and a few frames' records
+        fill(disk, leave_bytes=28 * 1024)  # the reserve, session_start and a few frames
         result = run(tmp_path, str(clip), "--log-frames", "--log-dir", str(disk / "logs"))
         assert result.returncode == 5
         line = error_line(result)
@@ -263,3 +264,94 @@ def test_a_signal_mid_session_ends_the_log_and_exits_128_plus_n(
     assert f"ended by {sig.name}" in err
     end = lines(only_log(tmp_path / "logs"))[-1]
     assert end["type"] == "session_end" and end["reason"] == sig.name
+
+
+# --- live streams come back ----------------------------------------------------------------------
+
+
+def serve_stream(clip: Path, url: str) -> subprocess.Popen[bytes]:
+    """ffmpeg sending ``clip`` once, at its own pace, as H.264 in MPEG-TS to one client."""
+    return subprocess.Popen(
+        [
+            "ffmpeg",
+            "-loglevel",
+            "error",
+            "-re",
+            "-i",
+            str(clip),
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-tune",
+            "zerolatency",
+            "-f",
+            "mpegts",
+            f"{url}?listen=1",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def wait_until_listening(port: int) -> None:
+    """Poll the kernel's socket table (connecting would use up ffmpeg's one client)."""
+    deadline = time.monotonic() + DEADLINE_SECONDS
+    while time.monotonic() < deadline:
+        for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            if int(local.split(":")[1], 16) == port and state == "0A":  # LISTEN
+                return
+        time.sleep(0.05)
+    raise AssertionError(f"nothing listens on port {port}")
+
+
+@pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="reads /proc/net/tcp (Linux)")
+def test_a_stream_that_drops_and_comes_back_is_followed_in_the_same_log(
+    tmp_path: Path, corpus: Path
+) -> None:
+    clip = make_case("mp4", corpus).path  # needs ffmpeg, like the stream itself
+    with socket.socket() as probe:  # a free port on loopback
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"tcp://127.0.0.1:{port}"
+    servers = [serve_stream(clip, url)]
+    wait_until_listening(port)
+    run = subprocess.Popen(
+        [
+            *cli_command("run", "--source", url, "--no-dashboard", "--log-dir", "logs"),
+            "--stream-timeout",
+            "2",
+            "--reconnect",
+            "6",
+        ],
+        cwd=tmp_path,
+        env=cli_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + DEADLINE_SECONDS
+        while time.monotonic() < deadline and run.poll() is None:
+            logs = list((tmp_path / "logs").glob("*.jsonl"))
+            if logs and '"type":"source_lost"' in logs[0].read_text():
+                break
+            time.sleep(0.1)
+        servers.append(serve_stream(clip, url))  # the camera is back
+        _, err = run.communicate(timeout=DEADLINE_SECONDS)
+    finally:
+        run.kill()
+        for server in servers:
+            server.kill()
+            server.wait()
+    assert run.returncode == 3, err
+    assert "did not come back within 6 s" in err
+    records = lines(only_log(tmp_path / "logs"))
+    kinds = [r["type"] for r in records if r["type"] in ("source_lost", "source_back")]
+    assert kinds == ["source_lost", "source_back", "source_lost"]
+    _, back, lost_again = (r for r in records if r["type"] in ("source_lost", "source_back"))
+    assert back["attempts"] >= 1 and back["seconds"] > 0
+    assert lost_again["t"] > back["t"], "frames were processed after the source came back"
+    end = records[-1]
+    assert end["type"] == "session_end" and "did not come back" in end["reason"]
