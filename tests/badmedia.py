@@ -27,7 +27,7 @@ import cv2
 import numpy as np
 import pytest
 
-from streamfer import demo
+from streamfer.sources import demo
 
 #: Frames of the base clip; with a 10-frame GOP the first GOP is a sixth of it.
 BASE_FRAMES = 60
