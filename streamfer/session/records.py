@@ -12,13 +12,12 @@ group ties by label order, like person ties.
 from __future__ import annotations
 
 import dataclasses
-import types
-import typing
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any, ClassVar, Protocol, TypeVar
 
 from streamfer.choices import LabelSet, Method
+from streamfer.session.fieldtypes import conforms, field_hints
 
 SCHEMA_VERSION = 2
 
@@ -397,44 +396,11 @@ def _fields(cls: type[_T], data: dict[str, Any]) -> dict[str, Any]:
     raises TypeError naming the field."""
     names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
     out = {k: v for k, v in data.items() if k in names}
-    hints = _hints(cls)
+    hints = field_hints(cls)
     for f in dataclasses.fields(cls):  # type: ignore[arg-type]
         if f.name not in out:
             if f.default is dataclasses.MISSING:
                 raise KeyError(f.name)
-        elif not _conforms(out[f.name], hints[f.name]):
+        elif not conforms(out[f.name], hints[f.name]):
             raise TypeError(f"field {f.name} = {out[f.name]!r} is not {hints[f.name]}")
     return out
-
-
-_HINTS: dict[type, dict[str, Any]] = {}
-
-
-def _hints(cls: type) -> dict[str, Any]:
-    if cls not in _HINTS:
-        _HINTS[cls] = typing.get_type_hints(cls)
-    return _HINTS[cls]
-
-
-def _conforms(value: Any, hint: Any) -> bool:
-    """Whether a parsed JSON ``value`` can stand for a field annotated ``hint``."""
-    origin = typing.get_origin(hint)
-    if origin is typing.Union or origin is types.UnionType:
-        return any(_conforms(value, arm) for arm in typing.get_args(hint))
-    if hint is type(None):
-        return value is None
-    if hint is Any:
-        return True
-    if hint is float:
-        return isinstance(value, int | float) and not isinstance(value, bool)
-    if hint is int:
-        return isinstance(value, int) and not isinstance(value, bool)
-    if isinstance(hint, type) and issubclass(hint, Enum):
-        return isinstance(value, str | int) and not isinstance(value, bool)
-    if origin in (tuple, list):
-        return isinstance(value, list | tuple)
-    if origin is dict:
-        return isinstance(value, dict)
-    if isinstance(hint, type):
-        return isinstance(value, hint)
-    return True
