@@ -90,6 +90,8 @@ def test_frames_carry_the_containers_time_stamps(
 ) -> None:
     result = run(tmp_path, str(make_case(name, corpus).path), "--log-frames")
     assert result.returncode == 0, result.stderr
+    slow_warning = "warning: at 0.5 fps a 3 s window holds at most 2 frames"
+    assert (slow_warning in result.stderr) == (name == "slow")  # the rule, stated
     records = lines(only_log(tmp_path / "logs"))
     assert records[0]["source_fps"] == (0.5 if name == "slow" else pytest.approx(11.739, 0.01))
     frames = {r["frame"]: r["t"] for r in records if r["type"] == "frame"}

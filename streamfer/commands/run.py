@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from contextlib import ExitStack
 from pathlib import Path
@@ -11,6 +12,7 @@ from rich.console import Console
 
 from streamfer.choices import Pace
 from streamfer.commands.options import add_config_options, add_method_options, load_config
+from streamfer.config import Config
 from streamfer.errors import ConfigError, SourceError
 from streamfer.pipeline import FramePipeline
 from streamfer.session.lifecycle import Recorder
@@ -104,6 +106,7 @@ def handle(args: argparse.Namespace, console: Console) -> int:
             raise ConfigError(f"--stream-timeout {args.stream_timeout:g} is not a positive number")
         reader = open_reader(source, args.stream_timeout, config.source.reconnect_seconds)
         cleanup.callback(reader.close)
+        _warn_if_the_window_cannot_fill(reader.fps, config)
         pipeline = FramePipeline(config)
         cleanup.callback(pipeline.close)
         log = SessionLog(dated_log_path(config.resolve(config.log.dir)))
@@ -141,3 +144,18 @@ def handle(args: argparse.Namespace, console: Console) -> int:
     if end.reason is EndReason.SIGNAL:
         return exit_code(end.detail) or 1  # 128 + the signal's number, as a shell reports it
     return 0
+
+
+def _warn_if_the_window_cannot_fill(fps: float, config: Config) -> None:
+    """A slow source (a 0.5 fps clip is honoured at 0.5 fps) may never put ``min_frames``
+    frames into the window: say so before the session, rather than log no verdict silently."""
+    agg = config.aggregator
+    most = math.floor(agg.window_seconds * fps + 1e-9) + 1
+    if most < agg.min_frames:
+        needed = math.ceil((agg.min_frames - 1) / fps)
+        print(
+            f"streamfer: warning: at {fps:g} fps a {agg.window_seconds:g} s window holds at most "
+            f"{most} frame{'s' * (most != 1)}, fewer than min_frames = {agg.min_frames}: no "
+            f"verdict will be logged (hint: --window {needed} or more)",
+            file=sys.stderr,
+        )
