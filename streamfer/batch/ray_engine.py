@@ -41,7 +41,8 @@ from typing import Any
 from streamfer.batch.analysis import Outcome, Task, analyze_recording
 from streamfer.batch.workers import FileProgress, Started
 from streamfer.config import Config
-from streamfer.errors import ClusterError, ConfigError, ModelError, OutputError, StreamferError
+from streamfer.durable import write_atomic
+from streamfer.errors import ClusterError, ConfigError, ModelError, StreamferError
 from streamfer.pipeline import FramePipeline
 from streamfer.vision.models import describe
 
@@ -362,7 +363,7 @@ class RayPool:
         assert isinstance(item, Finished)
         self._free(slot)
         if item.log_zlib is not None:
-            write_log(task.log_path, zlib.decompress(item.log_zlib))
+            write_atomic(task.log_path, zlib.decompress(item.log_zlib))  # 0600, whole
         self.on_message(FileProgress(task.index, item.outcome.frames))
         yield item.outcome
 
@@ -400,17 +401,6 @@ class RayPool:
         """Stop every actor."""
         for slot in list(self.slots):
             self._drop(slot)
-
-
-def write_log(path: Path, data: bytes) -> None:
-    """Write a whole log under a temporary name beside ``path`` and rename it into place."""
-    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        temp.write_bytes(data)
-        os.replace(temp, path)
-    except OSError as exc:
-        temp.unlink(missing_ok=True)
-        raise OutputError(f"cannot write {path}: {exc.strerror}", "pick a writable --out") from None
 
 
 def _one_line(exc: BaseException) -> str:

@@ -27,16 +27,17 @@ from streamfer.batch.analysis import Outcome, Task
 from streamfer.batch.manifest import Manifest, settings_hash
 from streamfer.batch.workers import FileProgress, Pool, Started
 from streamfer.commands.options import add_config_options, add_method_options, load_config
+from streamfer.durable import private_dir, write_atomic
 from streamfer.errors import ConfigError, OutputError, SourceError
 from streamfer.reports.sessionstats import session_stats, summary_csv, summary_rows
-from streamfer.session.lifecycle import on_signals
 from streamfer.session.log import read_log
-from streamfer.sources.files import write_atomic
-from streamfer.sources.inputs import Input, content_hash, find_inputs, frame_count
+from streamfer.session.signals import on_signals
+from streamfer.sources.inputs import Input, content_hash, find_inputs, find_skipped, frame_count
 from streamfer.vision.models import read_model
 
 SUMMARY_NAME = "summary.csv"
 EXIT_FAILED = 1
+EXIT_PARTIAL = 3
 EXIT_INTERRUPTED = 130
 REUSED_NOTE = "reused: analysed before with the same content and settings"
 
@@ -51,7 +52,11 @@ examples:
 For each input: results/<name>.jsonl (the same records as `run`, with per-frame faces
 unless --no-frames), and one results/summary.csv for the run. A second run skips inputs
 whose complete log exists for the same content and settings (results/manifest.json).
-Exit code: 0 all went well, 1 some input failed, 130 interrupted.
+Every input appears in summary.csv: ok, partial (a file read in part: cut short or
+damaged; its log says what is missing), failed, interrupted, or skipped (a file in a
+searched folder that is neither a video nor an image, with the reason).
+Exit code: 0 all went well, 1 some input failed, 3 some input was read only in part,
+130 interrupted.
 Then: streamfer report results/ --out report/
 """
 
@@ -124,10 +129,11 @@ def handle(args: argparse.Namespace, console: Console) -> int:
     read_model(config.resolve_model(config.classifier.model), "emotion")
     out: Path = args.out
     try:
-        out.mkdir(parents=True, exist_ok=True)
+        private_dir(out)
     except OSError as exc:
         raise OutputError(f"cannot create the output folder {out}: {exc.strerror}") from None
     inputs = find_inputs(args.paths, out)
+    passed_over = find_skipped(args.paths, out)
     if not inputs:
         raise SourceError(
             "no video files or frame folders found in " + " ".join(args.paths),
@@ -136,6 +142,15 @@ def handle(args: argparse.Namespace, console: Console) -> int:
     settings = settings_hash(config)
     manifest = Manifest(out)
     items = [_Item(i, out / f"{i.name}.jsonl", content_hash(i), frame_count(i)) for i in inputs]
+    skipped_rows = [
+        row
+        for path, why in passed_over
+        for row in summary_rows(str(path), "", "skipped", why, None)
+    ]
+    for path, why in passed_over:
+        console.print(
+            f"skipped {escape(str(path))}: {escape(why)}", highlight=False, soft_wrap=True
+        )
     tasks: list[Task] = []
     for index, item in enumerate(items):
         name = item.input.name
@@ -149,9 +164,16 @@ def handle(args: argparse.Namespace, console: Console) -> int:
         else:
             tasks.append(Task(index, item.input, item.log_path, config))
 
-    def record(outcome: Outcome) -> None:  # as each file ends: a killed driver keeps it
+    def save_summary() -> None:
+        rows = [row for item in items for row in (item.rows or [])]
+        write_atomic(out / SUMMARY_NAME, summary_csv(rows + skipped_rows))
+
+    def finished(outcome: Outcome) -> None:
+        """Each file as it finishes: the manifest and the summary on disk at once, so a kill
+        (or a power cut) loses nothing that was done."""
         item = items[outcome.index]
         manifest.record(item.input.name, item.input, item.content, settings, outcome.status)
+        save_summary()
 
     stop = threading.Event()  # set by Ctrl-C or SIGTERM
     with contextlib.ExitStack() as cleanup:
@@ -165,21 +187,31 @@ def handle(args: argparse.Namespace, console: Console) -> int:
         else:
             workers = min(args.workers or os.cpu_count() or 1, max(len(tasks), 1))
             pool = Pool(workers, lambda _message: None)
-        outcomes = _run_tasks(tasks, items, pool, console, record, stop)
-        rows = [row for item in items for row in (item.rows or [])]
-        write_atomic(out / SUMMARY_NAME, summary_csv(rows))
-    failed = sum(o.status == "failed" for o in outcomes)
-    interrupted = sum(o.status == "interrupted" for o in outcomes)
+        if args.workers is not None and workers < args.workers:
+            console.print(
+                f"--workers {args.workers}: using {workers}, one per input to analyse",
+                highlight=False,
+                soft_wrap=True,
+            )
+        outcomes = _run_tasks(tasks, items, pool, console, finished, stop)
+        save_summary()
+    count = {s: sum(o.status == s for o in outcomes) for s in _STATUSES}
     console.print(
-        f"{len(items)} inputs: {sum(o.status == 'ok' for o in outcomes)} analysed, "
-        f"{len(items) - len(tasks)} skipped, {failed} failed, {interrupted} interrupted; "
+        f"{len(items) + len(passed_over)} inputs: {count['ok']} analysed, "
+        f"{len(items) - len(tasks)} reused, {count['partial']} partial, {count['failed']} failed, "
+        f"{count['interrupted']} interrupted, {len(passed_over)} skipped; "
         f"summary: {out / SUMMARY_NAME}",
         highlight=False,
         soft_wrap=True,
     )
-    if interrupted:
+    if count["interrupted"]:
         return EXIT_INTERRUPTED
-    return EXIT_FAILED if failed else 0
+    if count["failed"]:
+        return EXIT_FAILED
+    return EXIT_PARTIAL if count["partial"] else 0
+
+
+_STATUSES = ("ok", "partial", "failed", "interrupted")
 
 
 def _rows(item: _Item, status: str, note: str) -> list[dict[str, str]]:
@@ -203,12 +235,12 @@ def _run_tasks(
     items: list[_Item],
     pool: Pool | ray_engine.RayPool,
     console: Console,
-    on_outcome: Callable[[Outcome], None],
+    finished: Callable[[Outcome], None],
     stop: threading.Event,
 ) -> list[Outcome]:
     """Run the tasks on the pool with a progress display; fill in each item's rows.
 
-    ``on_outcome`` gets each outcome as it comes; ``stop`` ends the run early.
+    ``finished`` gets each outcome once its rows are filled in; ``stop`` ends the run early.
     """
     outcomes: list[Outcome] = []
     if not tasks:
@@ -281,13 +313,13 @@ def _run_tasks(
         with on_signals(lambda _name: stop.set()), progress:
             for outcome in pool.run(tasks, stop):
                 outcomes.append(outcome)
-                on_outcome(outcome)
                 done_frames[outcome.index] = outcome.frames
                 if outcome.index in per_file:
                     progress.remove_task(per_file.pop(outcome.index))
                 item = items[outcome.index]
                 note = "" if outcome.status == "ok" else outcome.reason
                 item.rows = _rows(item, outcome.status, note)
+                finished(outcome)
                 _print_outcome(console, item, outcome, placements.get(outcome.index))
                 update_overall()
     finally:
@@ -310,7 +342,7 @@ def _print_outcome(
             soft_wrap=True,
         )
     else:
-        colour = "red" if outcome.status == "failed" else "yellow"
+        colour = "red" if outcome.status in ("failed", "partial") else "yellow"
         console.print(
             f"[{colour}]{outcome.status}[/] {name}: {escape(outcome.reason)}",
             highlight=False,
