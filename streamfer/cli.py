@@ -1,9 +1,8 @@
 """The ``streamfer`` command: parses arguments and turns errors into one line and an exit code.
 
-Start-up is kept light: only the module of the command given is imported (with OpenCV, numpy,
-LiteRT, rich's console); the other commands are listed by their one-line help, so
-``streamfer --help`` answers at once. Ctrl-C at any point, start-up included, ends with one
-line and exit code 130.
+Start-up is kept light: only the module of the command given is imported (and OpenCV, numpy,
+LiteRT and Rich behind it); the other commands are listed by their one-line help, so
+``streamfer --help`` answers at once.
 """
 
 from __future__ import annotations
@@ -12,6 +11,7 @@ import argparse
 import importlib
 import os
 import sys
+import traceback
 from collections.abc import Sequence
 
 from streamfer import __version__
@@ -55,27 +55,36 @@ def _command(argv: Sequence[str]) -> str | None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; every error becomes one line on stderr and an exit code.
+
+    The command's module (and OpenCV, MediaPipe, LiteRT, Rich behind it) is imported here,
+    inside the handler of KeyboardInterrupt, so a Ctrl-C during start-up is one line and 130 too.
+    """
     try:
         words = sys.argv[1:] if argv is None else list(argv)
-        command = _command(words)
-        parser = build_parser(command or "")
+        parser = build_parser(_command(words) or "")
         args = parser.parse_args(words)
-        from rich.console import Console
+        from rich.console import Console  # after parsing: --help needs no Rich
 
         console = Console(stderr=False)
+    except KeyboardInterrupt:
+        return _interrupted()
+    try:
         return int(args.handler(args, console))
     except StreamferError as exc:
-        if "--traceback" in (sys.argv[1:] if argv is None else argv):
-            import traceback
-
+        if getattr(args, "traceback", False):
             traceback.print_exc()
         print(f"streamfer: error: {exc.one_line()}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
-        print("streamfer: interrupted", file=sys.stderr)
-        return 130
+        return _interrupted()
     except BrokenPipeError:
         # output piped into head and the like: exit quietly
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 1
+
+
+def _interrupted() -> int:
+    print("streamfer: interrupted", file=sys.stderr)
+    return 130
