@@ -112,3 +112,20 @@ def test_without_picamera2_says_what_to_install(monkeypatch: pytest.MonkeyPatch)
     with pytest.raises(SourceError, match="needs Picamera2") as info:
         open_picamera("picamera")
     assert "python3-picamera2" in info.value.hint and "--system-site-packages" in info.value.hint
+
+
+@pytest.mark.parametrize("text", ["picamera", "picamera:1"])
+def test_a_kind_of_source(text: str) -> None:
+    from streamfer.sources.spec import parse_source
+
+    assert parse_source(text).kind == "picamera"
+
+
+def test_open_reader_opens_the_pi_camera(fake_picamera2: type[FakePicamera2]) -> None:
+    from streamfer.sources.readers import open_reader
+
+    reader = open_reader("picamera")
+    try:
+        assert reader.is_live and reader.description == "Pi camera 0"
+    finally:
+        reader.close()
