@@ -60,7 +60,8 @@ def test_ctrl_c_during_start_up_ends_quietly(tmp_path: Path, delay: float) -> No
     process.send_signal(signal.SIGINT)
     _, err = process.communicate(timeout=60)
     assert "Traceback" not in err, err
-    # 130 (or death by SIGINT, as the shell expects of Ctrl-C) while it was still starting;
-    # 0 when the session had begun and ended cleanly on the signal
+    # while it was starting: one line and 130 (or death by SIGINT, as the shell expects of
+    # Ctrl-C); once the session had begun, it ends cleanly on the signal with its summary line
     assert process.returncode in (0, 130, -signal.SIGINT), err
-    assert process.returncode == 0 or err.strip() == "streamfer: interrupted", err
+    last = err.strip().splitlines()[-1] if err.strip() else ""
+    assert last == "streamfer: interrupted" or "ended by SIGINT" in last, err
