@@ -65,3 +65,18 @@ def test_ctrl_c_during_start_up_ends_quietly(tmp_path: Path, delay: float) -> No
     assert process.returncode in (0, 130, -signal.SIGINT), err
     last = err.strip().splitlines()[-1] if err.strip() else ""
     assert last == "streamfer: interrupted" or "ended by SIGINT" in last, err
+
+
+def test_an_import_interrupted_by_ctrl_c_is_not_a_missing_package() -> None:
+    """pybind11 turns a KeyboardInterrupt inside a module's init into an ImportError."""
+    from streamfer.vision.classify import _reraise_interrupt
+
+    try:
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as interrupt:
+            raise ImportError("initialization failed") from interrupt
+    except ImportError as wrapped:
+        with pytest.raises(KeyboardInterrupt):
+            _reraise_interrupt(wrapped)
+    _reraise_interrupt(ImportError("No module named 'ai_edge_litert'"))  # a real absence: no-op

@@ -24,17 +24,30 @@ def _interpreter_class() -> Any:
         from ai_edge_litert.interpreter import Interpreter
 
         return Interpreter
-    except ImportError:
-        pass
+    except ImportError as exc:
+        _reraise_interrupt(exc)
     try:
         from tflite_runtime.interpreter import Interpreter
 
         return Interpreter
-    except ImportError:
+    except ImportError as exc:
+        _reraise_interrupt(exc)
         raise ModelError(
             "no TFLite interpreter is installed",
             "pip install ai-edge-litert",
         ) from None
+
+
+def _reraise_interrupt(error: BaseException) -> None:
+    """Ctrl-C while a compiled module initialises comes back as an ImportError (pybind11 wraps
+    what its init raised): raise it as the KeyboardInterrupt it was, not as "not installed"."""
+    seen: BaseException | None = error
+    visited: set[int] = set()
+    while seen is not None and id(seen) not in visited:
+        if isinstance(seen, KeyboardInterrupt):
+            raise KeyboardInterrupt from None
+        visited.add(id(seen))
+        seen = seen.__cause__ or seen.__context__
 
 
 class TFLiteEmotionClassifier:
