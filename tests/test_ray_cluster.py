@@ -6,10 +6,12 @@ those two groups (``ray stop`` would stop every Ray node of this user on the mac
 
 Ray 2.60 replaces a node address of 127.0.0.1 by the machine's outward address
 (``services.resolve_ip_for_localhost``), so the nodes use 127.0.0.2, another loopback
-address, which Ray keeps: everything they advertise and connect to stays on the loopback
-interface. The cluster uses Ray's token authentication with a token of its own (Ray's
-servers listen on every interface in 2.60), so nothing else can join it, and it does not
-depend on a token another Ray user left in ``~/.ray``.
+address, which Ray keeps. Ray's servers listen on every interface in 2.60 whatever address
+they are given, so every process of the cluster (both nodes and each driver) runs inside a
+private network namespace made for the test (``ip netns``, root only) whose one interface is
+loopback: nothing can bind to or reach another address. The cluster also uses Ray's token
+authentication with a token of its own, so it does not depend on a token another Ray user
+left in ``~/.ray``.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ class Cluster:
     env: dict[str, str]  # for every process that talks to the cluster: the token, no stats
     groups: list[int]  # process group of each node: head first
     temp_dirs: list[Path]
+    inside: list[str]  # the command prefix that runs a program in the cluster's network namespace
 
     def analyze(self, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
         """``streamfer analyze ARGS --engine ray --address`` this cluster, to the end."""
@@ -53,7 +56,10 @@ class Cluster:
         )
 
     def command(self, *args: str) -> list[str]:
-        return cli_command("analyze", *args, "--engine", "ray", "--address", self.address)
+        return [
+            *self.inside,
+            *cli_command("analyze", *args, "--engine", "ray", "--address", self.address),
+        ]
 
     def processes(self, group: int) -> list[tuple[int, str]]:
         """(pid, command line) of a node's processes: its process group and their children.
@@ -86,7 +92,7 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _ray_start(env: dict[str, str], temp_dir: Path, *args: str) -> int:
+def _ray_start(inside: list[str], env: dict[str, str], temp_dir: Path, *args: str) -> int:
     """Start one node in a new session; return its process group (the daemons stay in it)."""
     ports = {
         "--dashboard-agent-listen-port": _free_port(),
@@ -95,6 +101,7 @@ def _ray_start(env: dict[str, str], temp_dir: Path, *args: str) -> int:
         "--metrics-export-port": _free_port(),
     }
     command = [
+        *inside,
         str(Path(sys.executable).with_name("ray")),
         "start",
         *args,
@@ -149,7 +156,23 @@ def _kill_group(group: int) -> None:
 
 
 @pytest.fixture(scope="module")
-def cluster() -> Iterator[Cluster]:
+def network_namespace() -> Iterator[list[str]]:
+    """A private network namespace whose only interface is loopback; yields the command prefix."""
+    ip = shutil.which("ip")
+    if not hasattr(os, "geteuid") or os.geteuid() != 0 or ip is None:
+        pytest.skip("needs root and iproute2's ip: the cluster runs in a private network namespace")
+    name = f"streamfer-ray-{secrets.token_hex(4)}"
+    subprocess.run([ip, "netns", "add", name], check=True)
+    try:
+        inside = [ip, "netns", "exec", name]
+        subprocess.run([*inside, ip, "link", "set", "lo", "up"], check=True)
+        yield inside
+    finally:
+        subprocess.run([ip, "netns", "delete", name], check=False)
+
+
+@pytest.fixture(scope="module")
+def cluster(network_namespace: list[str]) -> Iterator[Cluster]:
     if not Path("/proc").is_dir() or not shutil.which("ray", path=str(Path(sys.executable).parent)):
         pytest.skip("needs Linux and the ray command beside this Python")
     temp_dirs = [Path(tempfile.mkdtemp(prefix="sfray-", dir="/tmp")) for _ in range(2)]
@@ -163,10 +186,11 @@ def cluster() -> Iterator[Cluster]:
         "RAY_worker_niceness": "0",  # not +15: a busy CI machine would starve the workers
     }
     groups: list[int] = []
-    cluster = Cluster(address, env, groups, temp_dirs)
+    cluster = Cluster(address, env, groups, temp_dirs, network_namespace)
     try:
         groups.append(
             _ray_start(
+                network_namespace,
                 env,
                 temp_dirs[0],
                 "--head",
@@ -179,7 +203,7 @@ def cluster() -> Iterator[Cluster]:
                 str(dashboard),
             )
         )
-        groups.append(_ray_start(env, temp_dirs[1], "--address", address))
+        groups.append(_ray_start(network_namespace, env, temp_dirs[1], "--address", address))
         yield cluster
     finally:
         for group in reversed(groups):
@@ -401,7 +425,7 @@ def test_a_recording_whose_worker_always_dies_fails_after_the_bounded_tries(
     cluster, recordings, tmp_path
 ):
     driver = subprocess.run(
-        [sys.executable, "-c", _ALWAYS_DYING, cluster.address, str(recordings / "clips"), str(tmp_path)],
+        [*cluster.inside, sys.executable, "-c", _ALWAYS_DYING, cluster.address, str(recordings / "clips"), str(tmp_path)],
         env=cluster.env, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert driver.returncode == 0, driver.stdout + driver.stderr
