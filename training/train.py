@@ -72,8 +72,11 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         saved = json.loads(run_file.read_text())
         for key in SETTINGS:
-            if key != "epochs":  # allow extending a finished run
+            if key != "epochs":  # a resumed run may be given another length
                 setattr(args, key, saved["settings"][key])
+        saved.setdefault("resumes", []).append({
+            "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "epochs": args.epochs})
+        run_file.write_text(json.dumps(saved, indent=1))
     elif run_file.exists():
         print(f"{out} already holds a run; use --resume or another --out", file=sys.stderr)
         return 2
