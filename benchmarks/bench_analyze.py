@@ -28,10 +28,11 @@ from pathlib import Path
 import cv2
 from machine import cpu_name
 
-from streamfer import demo
-from streamfer.capture import Capture, open_video_file
 from streamfer.config import Config
 from streamfer.pipeline import FramePipeline, run
+from streamfer.sources import demo
+from streamfer.sources.capture import Capture
+from streamfer.sources.readers import open_video_file
 
 ROOT = Path(__file__).resolve().parent.parent
 

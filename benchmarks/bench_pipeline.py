@@ -19,7 +19,6 @@ import platform
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -27,13 +26,15 @@ import cv2
 import numpy as np
 from machine import cpu_name
 
-from streamfer import demo
-from streamfer.capture import Capture, open_video_file
+from streamfer.choices import Pace
 from streamfer.config import Config
-from streamfer.detect import MediaPipeFaceDetector
-from streamfer.log import SessionLog
-from streamfer.monitor import Session
-from streamfer.pipeline import FramePipeline, StepResult, run
+from streamfer.pipeline import FramePipeline, StepResult
+from streamfer.session.lifecycle import Recorder
+from streamfer.session.log import SessionLog
+from streamfer.session.records import Record
+from streamfer.sources import demo
+from streamfer.sources.readers import open_video_file
+from streamfer.vision.detect import MediaPipeFaceDetector
 
 
 def make_clip(path: Path, start: float, seconds: float) -> None:
@@ -75,37 +76,59 @@ def decode_and_detect(path: Path, config: Config) -> tuple[float, float]:
     return count / elapsed, faces / max(count, 1)
 
 
+class TimedLog:
+    """The session log, timing its writes."""
+
+    def __init__(self, log: SessionLog) -> None:
+        self.log = log
+        self.seconds = 0.0
+
+    @property
+    def path(self) -> Path:
+        return self.log.path
+
+    @property
+    def records(self) -> int:
+        return self.log.records
+
+    def write(self, record: Record) -> None:
+        t0 = time.perf_counter()
+        self.log.write(record)
+        self.seconds += time.perf_counter() - t0
+
+    def close(self) -> None:
+        self.log.close()
+
+
+class StageTimes:
+    def __init__(self) -> None:
+        self.detect: list[float] = []
+        self.classify: list[float] = []
+
+    def on_step(self, step: StepResult) -> None:
+        self.detect.append(step.frame.detect_seconds)
+        self.classify.append(step.frame.classify_seconds)
+
+
 def full_pipeline(path: Path, config: Config, realtime: bool, log_dir: Path) -> dict[str, float]:
     pipeline = FramePipeline(config)
-    log = SessionLog(log_dir / f"bench-{time.monotonic_ns()}.jsonl")
-    session = Session(config, log, str(path))
-    detect: list[float] = []
-    classify: list[float] = []
-    after: list[float] = []
-
-    def on_step(step: StepResult) -> None:
-        t0 = time.perf_counter()
-        session.on_step(step)
-        after.append(time.perf_counter() - t0)
-        detect.append(step.frame.detect_seconds)
-        classify.append(step.frame.classify_seconds)
-
-    capture = Capture(open_video_file(path), realtime=realtime, stop=threading.Event())
+    log = TimedLog(SessionLog(log_dir / f"bench-{time.monotonic_ns()}.jsonl"))
+    recorder = Recorder(config, log, open_video_file(path), pace=Pace.of(realtime))
+    times = StageTimes()
     start = time.perf_counter()
-    processed, _ = run(capture.start(), pipeline, on_step)
+    end = recorder.record(pipeline, [times], models={}).end
     elapsed = time.perf_counter() - start
-    capture.close()
     pipeline.close()
-    log.close()
-    p50, p95 = session.latency.percentile(50), session.latency.percentile(95)
+    processed = end.frames_processed
+    p50, p95 = recorder.latency.percentile(50), recorder.latency.percentile(95)
     return {
         "fps": processed / elapsed,
-        "detect_ms": 1000 * float(np.mean(detect)),
-        "classify_ms": 1000 * float(np.mean(classify)),
-        "log_ms": 1000 * float(np.mean(after)),
+        "detect_ms": 1000 * float(np.mean(times.detect)),
+        "classify_ms": 1000 * float(np.mean(times.classify)),
+        "log_ms": 1000 * log.seconds / max(processed, 1),
         "p50_ms": 1000 * (p50 or 0.0),
         "p95_ms": 1000 * (p95 or 0.0),
-        "dropped": float(capture.stats.dropped),
+        "dropped": float(end.frames_dropped),
         "frames": float(processed),
     }
 

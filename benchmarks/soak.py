@@ -20,11 +20,12 @@ from pathlib import Path
 
 from machine import cpu_name
 
-from streamfer.capture import Capture, DemoReader
+from streamfer.choices import Pace
 from streamfer.config import Config
-from streamfer.log import SessionLog
-from streamfer.monitor import Session
-from streamfer.pipeline import FramePipeline, StepResult, run
+from streamfer.pipeline import FramePipeline, StepResult
+from streamfer.session.lifecycle import Recorder
+from streamfer.session.log import SessionLog
+from streamfer.sources.readers import DemoReader
 
 
 def rss_mib() -> float:
@@ -50,34 +51,33 @@ def main() -> None:
     stop = threading.Event()
     with tempfile.TemporaryDirectory() as tmp:
         log = SessionLog(Path(tmp) / "soak.jsonl")
-        session = Session(config, log, "demo (looping)")
         pipeline = FramePipeline(config)
-        capture = Capture(DemoReader(loop=True), realtime=args.realtime, stop=stop)
-        session.capture = capture
+        recorder = Recorder(
+            config, log, DemoReader(loop=True), pace=Pace.of(args.realtime), stop=stop
+        )
         started = time.monotonic()
-        next_line = [started]
-        last_t = [0.0]
 
-        def on_step(step: StepResult) -> None:
-            session.on_step(step)
-            last_t[0] = step.frame.t
-            now = time.monotonic()
-            if now >= next_line[0]:
-                next_line[0] = now + args.every
-                print(
-                    f"{(now - started) / 60:6.1f} min  frames {session.frames_processed:9d}  "
-                    f"video {last_t[0] / 3600:6.2f} h  log {log.path.stat().st_size / 2**20:7.1f} MiB  "
-                    f"RSS {rss_mib():7.1f} MiB",
-                    flush=True,
-                )
-            if now - started >= args.minutes * 60:
-                stop.set()
+        class Lines:
+            next_line = started
 
-        run(capture.start(), pipeline, on_step, stop)
-        capture.close()
+            def on_step(self, step: StepResult) -> None:
+                now = time.monotonic()
+                if now >= self.next_line:
+                    self.next_line = now + args.every
+                    print(
+                        f"{(now - started) / 60:6.1f} min  "
+                        f"frames {recorder.frames_processed:9d}  "
+                        f"video {step.frame.t / 3600:6.2f} h  "
+                        f"log {log.path.stat().st_size / 2**20:7.1f} MiB  "
+                        f"RSS {rss_mib():7.1f} MiB",
+                        flush=True,
+                    )
+                if now - started >= args.minutes * 60:
+                    stop.set()
+
+        end = recorder.record(pipeline, [Lines()]).end
         pipeline.close()
-        session.end(capture, "stopped")
-        print(f"end: {session.frames_processed} frames, RSS {rss_mib():.1f} MiB")
+        print(f"end: {end.frames_processed} frames, RSS {rss_mib():.1f} MiB")
 
 
 if __name__ == "__main__":

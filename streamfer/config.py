@@ -9,11 +9,13 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from streamfer.aggregate import METHODS, AggregatorSettings
+from streamfer.choices import LabelSet, Method, Pace
 from streamfer.errors import ConfigError
+from streamfer.method.aggregate import AggregatorSettings
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -61,6 +63,11 @@ class SourceSettings:
     default: str = "0"
     realtime: bool = False
     queue_size: int = 8
+
+    @property
+    def pace(self) -> Pace:
+        """How a recorded file is read by default (``realtime`` in config.toml)."""
+        return Pace.of(self.realtime)
 
 
 @dataclass(frozen=True)
@@ -145,9 +152,9 @@ _SCHEMA: dict[str, dict[str, tuple[type, tuple[Check, str]]]] = {
         "max_missed_frames": (int, _between(0, 10_000)),
     },
     "aggregator": {
-        "method": (str, _one_of(*METHODS)),
+        "method": (Method, _one_of(*(m.value for m in Method))),
         "threshold": (float, _between(0.0, 1.0, lo_open=True)),
-        "label_set": (str, _one_of("7", "3")),
+        "label_set": (LabelSet, _one_of(*(s.value for s in LabelSet))),
         "window_seconds": (float, _positive()),
         "min_frames": (int, _positive("integer")),
         "emit_interval_seconds": (float, _positive()),
@@ -187,6 +194,9 @@ def coerce(section: str, key: str, value: Any, origin: str = "config") -> Any:
             f"known keys in [{section}]: " + ", ".join(keys),
         )
     kind, (check, allowed) = keys[key]
+    choice = kind if issubclass(kind, Enum) else None  # checked as its word, returned typed
+    if choice is not None:
+        kind = str
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
         value = float(value)
     if kind is str and isinstance(value, int) and not isinstance(value, bool):
@@ -198,7 +208,7 @@ def coerce(section: str, key: str, value: Any, origin: str = "config") -> Any:
         )
     if not check(value):
         raise ConfigError(f"{origin}: {section}.{key} = {value!r} is not {allowed}")
-    return value
+    return value if choice is None else choice(value)
 
 
 def from_mapping(data: dict[str, Any], base_dir: Path, origin: str = "config") -> Config:

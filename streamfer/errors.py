@@ -36,6 +36,10 @@ class SourceError(StreamferError):
     exit_code = 3
 
 
+class SourceLostError(SourceError):
+    """A live source that stopped sending frames mid-session."""
+
+
 class ModelError(StreamferError):
     """A model file that is missing, corrupt or of the wrong shape."""
 
@@ -52,3 +56,7 @@ class DataError(StreamferError):
     """A labelled data set (calibrate, evaluate) that is missing, empty or malformed."""
 
     exit_code = 6
+
+
+class DiskFullError(OutputError):
+    """The disk holding a log or report is full."""

@@ -11,6 +11,8 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
+from streamfer.choices import LabelSet
+
 EMOTIONS: Final = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
 BROAD: Final = ("negative", "positive", "neutral")
 
@@ -35,9 +37,9 @@ CIRCUMPLEX: Final = np.array(
 LABEL_SETS: Final = {"7": EMOTIONS, "3": BROAD}
 
 
-def label_names(label_set: str) -> tuple[str, ...]:
-    """The label names of a label set, ``"7"`` or ``"3"``; the neutral label is last."""
-    return LABEL_SETS[label_set]
+def label_names(label_set: LabelSet | str) -> tuple[str, ...]:
+    """The label names of a label set (``"7"`` or ``"3"``); the neutral label is last."""
+    return LABEL_SETS[LabelSet(label_set).value]
 
 
 def valence_arousal(probs: npt.ArrayLike) -> tuple[float, float]:

@@ -11,22 +11,28 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Literal
 
-from streamfer.aggregate import RepresentativeEmotion, WindowAggregator
-from streamfer.align import face_crop
-from streamfer.classify import EmotionClassifierBackend, TFLiteEmotionClassifier
 from streamfer.config import Config
 from streamfer.core import FaceResult, Frame, FrameResult
-from streamfer.detect import FaceDetectorBackend, MediaPipeFaceDetector
-from streamfer.labels import valence_arousal
-from streamfer.track import IouTracker
+from streamfer.labels import label_names, valence_arousal
+from streamfer.method.aggregate import RepresentativeEmotion, WindowAggregator
+from streamfer.method.rule import first_most_frequent
+from streamfer.vision.align import face_crop
+from streamfer.vision.classify import EmotionClassifierBackend, TFLiteEmotionClassifier
+from streamfer.vision.detect import FaceDetectorBackend, MediaPipeFaceDetector
+from streamfer.vision.track import IouTracker
 
 
 @dataclass(frozen=True)
-class GroupEmotion:
-    """Share of present tracks per representative emotion at time ``t`` (two or more people)."""
+class GroupConsensus:
+    """Share of present tracks per representative emotion at time ``t`` (two or more people).
+
+    ``label`` is the emotion most people show; ties by the rule's tie rule (label order).
+    """
 
     t: float
+    label: str
     shares: dict[str, float]
     tracks: tuple[int, ...]
 
@@ -37,8 +43,12 @@ class StepResult:
 
     frame: FrameResult
     emotions: tuple[RepresentativeEmotion, ...] = field(default_factory=tuple)
-    group: GroupEmotion | None = None
+    group: GroupConsensus | None = None
     live_tracks: tuple[int, ...] = ()  # tracks the tracker still holds, in view or in grace
+
+
+#: Why ``run`` stopped feeding frames.
+EndOfFrames = Literal["end_of_source", "max_frames", "stopped"]
 
 
 class FramePipeline:
@@ -113,7 +123,7 @@ class FramePipeline:
             del self.aggregators[track]
             self.latest.pop(track, None)
 
-    def _group(self, t: float) -> GroupEmotion | None:
+    def _group(self, t: float) -> GroupConsensus | None:
         interval = self.config.aggregator.emit_interval_seconds
         if len(self.latest) < 2:
             return None
@@ -125,7 +135,10 @@ class FramePipeline:
         for track in tracks:
             label = self.latest[track].label
             shares[label] = shares.get(label, 0.0) + 1.0 / len(tracks)
-        return GroupEmotion(t=t, shares=dict(sorted(shares.items())), tracks=tracks)
+        names = label_names(self.config.aggregator.label_set)
+        people = [sum(self.latest[k].label == name for k in tracks) for name in names]
+        label = names[int(first_most_frequent(people))]
+        return GroupConsensus(t, label, dict(sorted(shares.items())), tracks)
 
     def close(self) -> None:
         self.detector.close()
@@ -137,11 +150,10 @@ def run(
     on_step: Callable[[StepResult], None],
     stop: threading.Event | None = None,
     max_frames: int | None = None,
-) -> tuple[int, str]:
+) -> tuple[int, EndOfFrames]:
     """Feed ``frames`` through ``pipeline``, calling ``on_step`` after each.
 
-    Returns the number of frames processed and why it ended: ``"end_of_source"``,
-    ``"max_frames"`` or ``"stopped"``.
+    Returns the number of frames processed and why it ended.
     """
     processed = 0
     for frame in frames:

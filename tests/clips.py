@@ -1,6 +1,6 @@
 """Test helpers: the CLI in a subprocess, and clips built from a real face.
 
-The frames come from ``streamfer.demo.demo_frame`` (matplotlib's public-domain Grace Hopper
+The frames come from ``streamfer.sources.demo.demo_frame`` (matplotlib's public-domain Grace Hopper
 portrait) at chosen moments of the demo's timeline: 0-5 s one face, 7-13 s two faces,
 16-18 s no face.
 """
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import cv2
 
-from streamfer import demo
+from streamfer.sources import demo
 
 ROOT = Path(__file__).resolve().parent.parent
 ONE_FACE = 0.0

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from streamfer.aggregate import AggregatorSettings, WindowAggregator, representative_index
 from streamfer.labels import EMOTIONS
+from streamfer.method.aggregate import AggregatorSettings, WindowAggregator, representative_index
 
 A, D, F, H, S, U, N = range(7)
 

@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 from clips import row, streamfer, summary
 
-from streamfer.log import read_log
-from streamfer.sessionstats import SessionStats, TrackStats, session_stats
+from streamfer.reports.sessionstats import SessionStats, TrackStats, session_stats
+from streamfer.session.log import read_log
 
 pytestmark = pytest.mark.needs_shared_data
 

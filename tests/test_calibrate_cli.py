@@ -99,7 +99,7 @@ def test_calibrate_videos_then_all_from_cache(
 
     assert first["clips"]["left_out_labels"] == {"contempt": 1}
     assert [Path(u["path"]).name for u in first["clips"]["unreadable"]] == ["broken.mp4"]
-    assert first["part_a"]["frames_decoded"] == 2 * len(IDS) * FRAMES
+    assert first["predict"]["frames_decoded"] == 2 * len(IDS) * FRAMES
     for label_set in ("7", "3"):
         r = first[label_set]
         assert r["n_clips"] == 2 * len(IDS)
@@ -115,8 +115,8 @@ def test_calibrate_videos_then_all_from_cache(
 
     again = streamfer(*args, cwd=workdir)
     second = report_of(again, workdir / "v.json")
-    assert second["part_a"]["frames_decoded"] == 0
-    assert second["part_a"]["from_cache"] == 2 * len(IDS)
+    assert second["predict"]["frames_decoded"] == 0
+    assert second["predict"]["from_cache"] == 2 * len(IDS)
     assert "12 from cache, 0 frames decoded, 1 unreadable" in again.stdout
     for label_set in ("7", "3"):
         assert second[label_set]["threshold"] == first[label_set]["threshold"]
@@ -136,7 +136,7 @@ def test_frame_folders_and_manifest_with_subjects(
         ),
         out,
     )
-    assert first["part_a"]["frames_decoded"] == 2 * len(IDS) * FRAMES
+    assert first["predict"]["frames_decoded"] == 2 * len(IDS) * FRAMES
     assert not first["clips"]["subjects"]
     assert plot.is_file()
     # the manifest names the same frames (same bytes) elsewhere, with subjects: all cached
@@ -147,7 +147,7 @@ def test_frame_folders_and_manifest_with_subjects(
         ),
         out,
     )
-    assert second["part_a"]["frames_decoded"] == 0
+    assert second["predict"]["frames_decoded"] == 0
     assert second["clips"]["subjects"]
     assert second["7"]["cv_folds"] == 5  # 6 subjects, each with a happy and a neutral clip
     # same clips, same predictions: the all-clips sweep does not depend on the fold split

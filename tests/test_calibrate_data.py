@@ -12,9 +12,9 @@ from matplotlib import cbook
 
 from streamfer import config as config_module
 from streamfer.config_write import set_values, write_aggregator
-from streamfer.datasets import load_dataset
 from streamfer.errors import ConfigError, DataError
-from streamfer.predictions import PredictionCache, predict_clips
+from streamfer.evaluation.datasets import load_dataset
+from streamfer.evaluation.predictions import PredictionCache, predict_clips
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -1,4 +1,4 @@
-"""Part B of calibration on generated per-frame tables whose right answers are known."""
+"""Scoring the rules (calibration maths) on generated per-frame tables whose right answers are known."""
 
 from __future__ import annotations
 
@@ -6,9 +6,8 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from streamfer.aggregate import representative_index
-from streamfer.calibration import (
-    NO_LABEL,
+from streamfer.labels import EMOTIONS
+from streamfer.method.calibration import (
     THRESHOLDS,
     ClipTable,
     choose_threshold,
@@ -18,10 +17,9 @@ from streamfer.calibration import (
     f1_per_class,
     macro_f1,
     pn_accuracy,
-    rule_predictions,
     stratified_group_folds,
 )
-from streamfer.labels import EMOTIONS
+from streamfer.method.rule import NO_LABEL, representative_index, representative_labels
 
 A, D, F, H, S, U, N = range(7)
 
@@ -63,7 +61,7 @@ def test_vectorised_rule_agrees_with_representative_index(k: int) -> None:
     counts[::97] = 0  # empty windows
     counts[1::50, :2] = 4  # ties between non-neutral labels
     thresholds = np.concatenate([THRESHOLDS, rng.random(7)])
-    got = rule_predictions(counts, thresholds)
+    got = representative_labels(counts, thresholds)
     for j, t in enumerate(thresholds):
         expected = [representative_index(c, float(t)) for c in counts]
         np.testing.assert_array_equal(got[j], expected)
@@ -76,7 +74,7 @@ def test_ties_and_the_float_edge() -> None:
         (3, 0, 0, 0, 0, 0, 17): A,  # 3 >= 0.15 * 20 despite floating point
         (0, 0, 0, 0, 0, 0, 0): NO_LABEL,
     }
-    got = rule_predictions(np.array(list(cases)), [0.15])[0]
+    got = representative_labels(np.array(list(cases)), [0.15])[0]
     assert got.tolist() == list(cases.values())
     assert choose_threshold([0.5, 0.9, 0.9, 0.7]) == 2  # a tie goes to the larger threshold
 

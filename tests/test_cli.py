@@ -15,7 +15,8 @@ import pytest
 from clips import NO_FACE, ONE_FACE, TWO_FACES, streamfer, write_clip
 from clips import cli_env as _env
 
-from streamfer.log import read_log
+from streamfer.session.log import read_log
+from streamfer.session.records import Emotion, SessionStart
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -44,7 +45,7 @@ def run_clip(
     assert result.returncode == 0, result.stderr
     contents = read_log(only_log(tmp_path / "logs"))
     assert contents.truncated_line is None and not contents.bad_lines
-    return contents.records, frames
+    return [r.to_json() for r in contents.records], frames  # typed, then back to JSON
 
 
 def test_one_face(tmp_path: Path) -> None:
@@ -156,8 +157,8 @@ def test_signal_ends_the_session_cleanly(tmp_path: Path, sig: signal.Signals) ->
         process.kill()
     assert process.returncode == 0, err
     contents = read_log(only_log(log_dir))
-    assert contents.truncated_line is None and contents.complete
-    end = contents.records[-1]
+    assert contents.truncated_line is None and contents.ended and not contents.complete
+    end = contents.records[-1].to_json()
     assert end["reason"] == sig.name and end["frames_processed"] > 30
     assert f"ended by {sig.name}" in err
 
@@ -176,7 +177,7 @@ def test_max_frames_and_summary_line(tmp_path: Path) -> None:
         cwd=tmp_path,
     )
     assert result.returncode == 0, result.stderr
-    end = read_log(only_log(tmp_path / "logs")).records[-1]
+    end = read_log(only_log(tmp_path / "logs")).records[-1].to_json()
     assert end["reason"] == "max_frames" and end["frames_processed"] == 50
     assert "50 frames processed" in result.stderr
 
@@ -281,7 +282,7 @@ def test_full_disk(tmp_path: Path, tiny_disk: Path) -> None:
     assert result.returncode == 5
     assert "is full" in one_line_error(result)
     contents = read_log(only_log(tiny_disk))
-    assert contents.records[0]["type"] == "session_start" and len(contents.records) > 50
+    assert isinstance(contents.records[0], SessionStart) and len(contents.records) > 50
     assert not contents.bad_lines  # at most the last line is cut
 
 
@@ -341,13 +342,23 @@ def tcp_stream(tmp_path: Path):  # type: ignore[no-untyped-def]
 def test_network_stream_then_its_loss(tmp_path: Path, tcp_stream: str) -> None:
     """A live stream is read as it comes; when it stops sending, the session ends with a clear error."""
     result = streamfer(
-        "run", "--source", tcp_stream, "--no-dashboard", "--log-dir", "logs", cwd=tmp_path
+        "run",
+        "--source",
+        tcp_stream,
+        "--stream-timeout",
+        "5",  # not the default 10 s: the wait for the lost stream is the test's longest
+        "--no-dashboard",
+        "--log-dir",
+        "logs",
+        cwd=tmp_path,
     )
     assert result.returncode == 3
-    assert f"no frame from {tcp_stream} for 10 s" in one_line_error(result)
+    assert f"no frame from {tcp_stream} for 5 s" in one_line_error(result)
     contents = read_log(only_log(tmp_path / "logs"))
-    start, end = contents.records[0], contents.records[-1]
+    start, end = (r.to_json() for r in (contents.records[0], contents.records[-1]))
     assert start["live"] is True and start["source"] == tcp_stream
     assert end["type"] == "session_end" and end["reason"].startswith("error: no frame from")
-    assert end["frames_processed"] > 20
-    assert {r["track"] for r in contents.of_type("emotion")} == {1}
+    # read as it comes: most of the 60 frames are read; how many are processed (newest frame
+    # wins) depends on the machine's load, and the emotion records below need at least 5
+    assert end["frames_read"] > 20 and end["frames_processed"] >= 5
+    assert {r.track for r in contents.of_type(Emotion)} == {1}

@@ -15,15 +15,15 @@ import cv2
 import numpy as np
 import pytest
 
-from streamfer.classify import TFLiteEmotionClassifier
 from streamfer.config import Config
 from streamfer.core import Frame
-from streamfer.demo import grace_hopper
-from streamfer.detect import MediaPipeFaceDetector
 from streamfer.errors import ModelError
 from streamfer.labels import EMOTIONS
-from streamfer.models import KNOWN_SHA256, sha256_of
 from streamfer.pipeline import FramePipeline
+from streamfer.sources.demo import grace_hopper
+from streamfer.vision.classify import TFLiteEmotionClassifier
+from streamfer.vision.detect import MediaPipeFaceDetector
+from streamfer.vision.models import KNOWN_SHA256, sha256_of
 
 CONFIG = Config()
 

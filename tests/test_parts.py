@@ -12,13 +12,14 @@ import numpy as np
 import pytest
 from rich.console import Console
 
-from streamfer.align import face_crop, normalise
-from streamfer.capture import Capture
 from streamfer.core import Box, Detection
-from streamfer.dashboard import PersonView, Snapshot, render, status_line
 from streamfer.labels import CIRCUMPLEX, EMOTIONS, normalise_label, valence_arousal
-from streamfer.log import SessionLog, read_log
-from streamfer.track import IouTracker
+from streamfer.session.log import SessionLog, read_log
+from streamfer.session.records import Marker
+from streamfer.sources.capture import Capture
+from streamfer.ui.dashboard import PersonView, Snapshot, render, status_line
+from streamfer.vision.align import face_crop, normalise
+from streamfer.vision.track import IouTracker
 
 # --- crops -------------------------------------------------------------------------------
 
@@ -191,17 +192,17 @@ def test_stop_event_ends_an_endless_source() -> None:
 def test_log_lines_are_json_and_a_cut_last_line_is_reported(tmp_path: Path) -> None:
     path = tmp_path / "s.jsonl"
     log = SessionLog(path)
-    log.write("session_start", 0.0, source="x")
-    log.write("emotion", 1.5, track=1, counts={"happy": 2})
+    log.write(Marker(0.0, "start"))
+    log.write(Marker(1.5, "later"))
     log.close()
     lines = path.read_text().splitlines()
-    assert [json.loads(line)["type"] for line in lines] == ["session_start", "emotion"]
+    assert [json.loads(line)["type"] for line in lines] == ["marker", "marker"]
     assert all({"type", "ts", "t"} <= json.loads(line).keys() for line in lines)
     with path.open("a") as f:
         f.write('{"type":"emotion","t":2.0,"tra')  # a crash mid-line
     contents = read_log(path)
     assert len(contents.records) == 2 and contents.truncated_line == 3
-    assert not contents.complete
+    assert not contents.complete and not contents.ended
 
 
 def test_log_refuses_to_overwrite(tmp_path: Path) -> None:

@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 from clips import cli_command, cli_env, streamfer
 
-from streamfer.demo import write_demo_clip
-from streamfer.log import read_log
+from streamfer.session.log import read_log
+from streamfer.session.records import Emotion, Marker
+from streamfer.sources.demo import write_demo_clip
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -41,7 +42,7 @@ def test_report_of_a_folder_of_analyze_logs(logs: Path) -> None:
     assert result.returncode == 0, result.stderr
     pngs = _pngs(logs / "rep")
     tracks = {
-        log.stem: sorted({r["track"] for r in read_log(log).of_type("emotion")} - {"group"})
+        log.stem: sorted({r.track for r in read_log(log).of_type(Emotion)})
         for log in (logs / "logs").glob("*.jsonl")
     }
     assert len(tracks["two"]) >= 2 and tracks["plain"] == [1]
@@ -102,9 +103,9 @@ def test_markers_typed_during_run_reach_the_log_and_the_report(tmp_path: Path) -
         os.close(controller)
     assert run.returncode == 0, stderr
     (log_path,) = (tmp_path / "logs").glob("*.jsonl")
-    markers = read_log(log_path).of_type("marker")
-    assert [m["note"] for m in markers] == ["child looks away", ""]
-    assert 0.0 < markers[0]["t"] <= markers[1]["t"] < 4.0
+    markers = read_log(log_path).of_type(Marker)
+    assert [m.note for m in markers] == ["child looks away", ""]
+    assert 0.0 < markers[0].t <= markers[1].t < 4.0
     result = streamfer("report", str(log_path), "--out", "rep", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "marker at" in result.stdout and "child looks away" in result.stdout

@@ -20,17 +20,18 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from streamfer.analysis import Manifest, Outcome, Task, settings_hash
+from streamfer.batch.analysis import Outcome, Task
+from streamfer.batch.manifest import Manifest, settings_hash
+from streamfer.batch.workers import FileProgress, Pool, Started
 from streamfer.commands.options import add_config_options, add_method_options, load_config
 from streamfer.config import Config
 from streamfer.errors import ConfigError, OutputError, SourceError
-from streamfer.files import write_atomic
-from streamfer.inputs import Input, content_hash, find_inputs, frame_count
-from streamfer.log import read_log
-from streamfer.models import read_model
-from streamfer.monitor import stop_on_signals
-from streamfer.sessionstats import session_stats, summary_csv, summary_rows
-from streamfer.workers import Message, Pool
+from streamfer.reports.sessionstats import session_stats, summary_csv, summary_rows
+from streamfer.session.lifecycle import on_signals
+from streamfer.session.log import read_log
+from streamfer.sources.files import write_atomic
+from streamfer.sources.inputs import Input, content_hash, find_inputs, frame_count
+from streamfer.vision.models import read_model
 
 SUMMARY_NAME = "summary.csv"
 EXIT_FAILED = 1
@@ -196,28 +197,29 @@ def _run_tasks(
             fps=f"{fps:.0f} fps",
         )
 
-    def on_message(message: Message) -> None:
-        kind, index = message[0], message[1]
-        assert isinstance(index, int)
-        if kind == "start":
+    def on_message(message: Started | FileProgress) -> None:
+        index = message.index
+        if isinstance(message, Started):
             n = expected[index]
             file_started[index] = time.monotonic()
             per_file[index] = progress.add_task(
                 "  " + items[index].input.name, total=n, files="", frames_total=n or "?", fps=""
             )
-        elif kind == "progress" and isinstance(message[2], int):
-            done_frames[index] = message[2]
+        else:
+            done_frames[index] = message.frames
             if index in per_file:
                 seconds = max(time.monotonic() - file_started[index], 1e-9)
                 progress.update(
-                    per_file[index], completed=message[2], fps=f"{message[2] / seconds:.0f} fps"
+                    per_file[index],
+                    completed=message.frames,
+                    fps=f"{message.frames / seconds:.0f} fps",
                 )
         update_overall()
 
     stop = threading.Event()
     pool = Pool(workers, on_message)
     try:
-        with stop_on_signals(stop), progress:
+        with on_signals(lambda _name: stop.set()), progress:
             for outcome in pool.run(tasks, stop):
                 outcomes.append(outcome)
                 done_frames[outcome.index] = outcome.frames

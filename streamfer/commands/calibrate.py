@@ -1,7 +1,8 @@
 """``streamfer calibrate`` and ``streamfer evaluate``: the paper's experiment on labelled clips.
 
-Both run Part A (every clip through the pipeline, per-frame predictions cached) and Part B
-(one label per clip by Top-1, the threshold rule and mean_prob; scores for 7 and 3 labels).
+Both predict (every clip through the pipeline, per-frame predictions cached; the paper's
+Part A) and score (one label per clip by Top-1, the threshold rule and mean_prob; scores for
+7 and 3 labels; the paper's Part B). Tables, JSON report and plot are in ``calibration_output``.
 ``calibrate`` searches the threshold with k-fold cross-validation and can write it into the
 config; ``evaluate`` scores the configured threshold on all clips.
 """
@@ -9,32 +10,35 @@ config; ``evaluate`` scores the configured threshold on all clips.
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 import time
 from pathlib import Path
-from typing import Any
 
-import numpy as np
-from rich.columns import Columns
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from streamfer import __version__
 from streamfer import config as config_module
-from streamfer.calibration import ClipTable, LabelSetResult, cross_validate, evaluate_fixed
-from streamfer.calibration_plot import plot_sweep
+from streamfer.choices import LabelSet, Method
+from streamfer.commands.calibration_output import (
+    SET_NAMES,
+    detail_tables,
+    report_data,
+    summary_table,
+    write_outputs,
+)
 from streamfer.commands.options import add_config_options, load_config
 from streamfer.config import Config
 from streamfer.config_write import write_aggregator
-from streamfer.datasets import Clip, Dataset, load_dataset
-from streamfer.errors import ConfigError, DataError, OutputError
-from streamfer.models import describe
-from streamfer.predictions import DEFAULT_CACHE_DIR, PartAResult, PredictionCache, predict_clips
+from streamfer.errors import ConfigError, DataError
+from streamfer.evaluation.datasets import Clip, Dataset, load_dataset
+from streamfer.evaluation.predictions import (
+    DEFAULT_CACHE_DIR,
+    PredictionCache,
+    PredictionResult,
+    predict_clips,
+)
+from streamfer.method.calibration import ClipTable, cross_validate, evaluate_fixed
 
-LABEL_SETS = ("7", "3")
-_SET_NAMES = {"7": "7 emotions", "3": "3 broad"}
+LABEL_SETS = tuple(LabelSet)
 _IN_USE = Path("<config in use>")
 
 DATA_HELP = (
@@ -68,7 +72,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     calibrate.add_argument("--seed", type=int, default=0, help="seed of the fold split (default 0)")
     calibrate.add_argument(
         "--labels",
-        choices=LABEL_SETS,
+        choices=[s.value for s in LabelSet],
         default="7",
         dest="write_labels",
         help="which label set's threshold --write-config stores, with that label set (default 7)",
@@ -94,9 +98,11 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
     _add_common(evaluate, "evaluation.png")
     group = evaluate.add_argument_group("representative emotion (override config.toml)")
-    group.add_argument("--method", choices=["threshold", "top1"], help="the method to mark")
+    group.add_argument("--method", choices=[m.value for m in Method], help="the method to mark")
     group.add_argument("--threshold", type=float, metavar="F", help="the threshold (0-1] to score")
-    group.add_argument("--labels", choices=LABEL_SETS, dest="label_set", help="label set to mark")
+    group.add_argument(
+        "--labels", choices=[s.value for s in LabelSet], dest="label_set", help="label set to mark"
+    )
     evaluate.set_defaults(handler=handle_evaluate)
 
 
@@ -127,31 +133,31 @@ def handle_calibrate(args: argparse.Namespace, console: Console) -> int:
         raise ConfigError(f"--folds {args.folds}: cross-validation needs at least 2 folds")
     config = load_config(args)
     write_path = None if args.write_config is None else _config_path(args.write_config, args.config)
-    dataset, table, part_a = _part_a(args, config, console)
+    dataset, table, predicted = _predict(args, config, console)
     start = time.perf_counter()
     results = {s: cross_validate(table, s, args.folds, args.seed) for s in LABEL_SETS}
-    part_b_seconds = time.perf_counter() - start
-    folds = results["7"].n_folds
+    score_seconds = time.perf_counter() - start
+    folds = results[LabelSet.EMOTIONS].n_folds
     if folds < args.folds:
         console.print(
             f"[yellow]only {folds} subjects or clips: {folds}-fold cross-validation, "
             f"not {args.folds}[/]"
         )
-    _summary_table(console, dataset, results, f"{folds}-fold cross-validated")
+    summary_table(console, dataset, results, f"{folds}-fold cross-validated")
     for label_set in LABEL_SETS:
-        _detail_tables(console, results[label_set])
-    report = _report("calibrate", args, config, dataset, part_a, results, part_b_seconds)
-    report["part_b"].update(folds=folds, seed=args.seed)
-    _outputs(args, console, results, report, dataset, "calibrate")
+        detail_tables(console, results[label_set])
+    report = report_data("calibrate", args, config, dataset, predicted, results, score_seconds)
+    report["score"].update(folds=folds, seed=args.seed)
+    write_outputs(args, console, results, report, dataset, "calibrate")
     if write_path is not None:
-        chosen = results[args.write_labels].methods["threshold"].threshold
+        chosen = results[LabelSet(args.write_labels)].methods["threshold"].threshold
         assert chosen is not None
         path = write_path
         write_aggregator(path, chosen, args.write_labels)
         console.print(
             f'wrote threshold = {chosen:.2f}, label_set = "{args.write_labels}" to {path}'
         )
-        if config.aggregator.method != "threshold":
+        if config.aggregator.method is not Method.THRESHOLD:
             console.print(
                 f'[yellow]note: {path} sets method = "{config.aggregator.method}"; the '
                 'threshold takes effect with method = "threshold"[/]'
@@ -161,32 +167,32 @@ def handle_calibrate(args: argparse.Namespace, console: Console) -> int:
 
 def handle_evaluate(args: argparse.Namespace, console: Console) -> int:
     config = load_config(args)
-    dataset, table, part_a = _part_a(args, config, console)
+    dataset, table, predicted = _predict(args, config, console)
     settings = config.aggregator
     start = time.perf_counter()
     results = {s: evaluate_fixed(table, s, settings.effective_threshold) for s in LABEL_SETS}
-    part_b_seconds = time.perf_counter() - start
-    _summary_table(
+    score_seconds = time.perf_counter() - start
+    summary_table(
         console,
         dataset,
         results,
         f"all clips, threshold {settings.effective_threshold:.2f}; configured: "
-        f"{settings.method}, {_SET_NAMES[settings.label_set]}",
+        f"{settings.method}, {SET_NAMES[settings.label_set]}",
     )
     for label_set in LABEL_SETS:
-        _detail_tables(console, results[label_set])
-    report = _report("evaluate", args, config, dataset, part_a, results, part_b_seconds)
+        detail_tables(console, results[label_set])
+    report = report_data("evaluate", args, config, dataset, predicted, results, score_seconds)
     report["configured"] = {
         "method": settings.method,
         "threshold": settings.effective_threshold,
         "label_set": settings.label_set,
     }
-    _outputs(args, console, results, report, dataset, "evaluate")
+    write_outputs(args, console, results, report, dataset, "evaluate")
     return 0
 
 
 class _RichProgress:
-    """Part A's progress: clips done and frames decoded, on stderr."""
+    """Progress of predicting: clips done and frames decoded, on stderr."""
 
     def __init__(self, progress: Progress, clips: int) -> None:
         self.progress = progress
@@ -204,9 +210,9 @@ class _RichProgress:
         self.progress.advance(self.clips)
 
 
-def _part_a(
+def _predict(
     args: argparse.Namespace, config: Config, console: Console
-) -> tuple[Dataset, ClipTable, PartAResult]:
+) -> tuple[Dataset, ClipTable, PredictionResult]:
     dataset = load_dataset(args.data)
     labels = ", ".join(f"{name} {n}" for name, n in dataset.label_counts().items())
     console.print(f"{args.data}: {len(dataset.clips)} clips ({labels})")
@@ -225,17 +231,17 @@ def _part_a(
         console=Console(stderr=True),
         transient=True,
     ) as progress:
-        part_a = predict_clips(clips, config, cache, _RichProgress(progress, len(clips)))
+        predicted = predict_clips(clips, config, cache, _RichProgress(progress, len(clips)))
     console.print(
-        f"Part A: {len(clips)} clips, {part_a.from_cache} from cache, "
-        f"{part_a.frames_decoded} frames decoded, {len(part_a.failures)} unreadable, "
-        f"{part_a.seconds:.1f} s"
+        f"predict: {len(clips)} clips, {predicted.from_cache} from cache, "
+        f"{predicted.frames_decoded} frames decoded, {len(predicted.failures)} unreadable, "
+        f"{predicted.seconds:.1f} s"
     )
-    for clip, reason in part_a.failures[:10]:
+    for clip, reason in predicted.failures[:10]:
         console.print(f"  [yellow]skipped[/] {clip.path}: {reason}")
-    if len(part_a.failures) > 10:
-        console.print(f"  ... and {len(part_a.failures) - 10} more (see --report-json)")
-    used = [(c, p) for c, p in zip(clips, part_a.predictions, strict=True) if p is not None]
+    if len(predicted.failures) > 10:
+        console.print(f"  ... and {len(predicted.failures) - 10} more (see --report-json)")
+    used = [(c, p) for c, p in zip(clips, predicted.predictions, strict=True) if p is not None]
     if len(used) < 2:
         raise DataError(
             f"only {len(used)} of {len(clips)} clips in {args.data} could be read",
@@ -250,146 +256,7 @@ def _part_a(
     table = ClipTable.from_probs(
         [p.probs for _, p in used], [c.label_index for c, _ in used], groups
     )
-    return dataset, table, part_a
-
-
-def _pct(value: float) -> str:
-    return f"{100 * value:.1f}"
-
-
-def _summary_table(
-    console: Console, dataset: Dataset, results: dict[str, LabelSetResult], caption: str
-) -> None:
-    """The paper's table: dataset, threshold accuracy, optimal threshold, Top-1, difference."""
-    table = Table(title=f"Representative emotion per clip: accuracy % ({caption})")
-    chosen = "optimal" if any(r.n_folds for r in results.values()) else "used"
-    for column in ("dataset", "labels", "clips", "threshold", chosen, "Top-1", "diff", "mean_prob"):
-        if column == "dataset":
-            table.add_column(column, overflow="fold")
-        else:
-            table.add_column(column, justify="right", no_wrap=True)
-    for label_set, result in results.items():
-        rule, top1, mean = (result.methods[m] for m in ("threshold", "top1", "mean_prob"))
-        spread = f"±{_pct(float(np.std(rule.fold_accuracy)))}" if result.n_folds else ""
-        assert rule.threshold is not None
-        table.add_row(
-            dataset.name,
-            label_set,
-            str(result.n_clips),
-            _pct(rule.accuracy) + spread,
-            f"{rule.threshold:.2f}",
-            _pct(top1.accuracy),
-            f"{100 * (rule.accuracy - top1.accuracy):+.1f}",
-            _pct(mean.accuracy),
-        )
-    console.print(table)
-
-
-def _detail_tables(console: Console, result: LabelSetResult) -> None:
-    """Per method: accuracy, macro-F1, PN accuracy, F1 per class; then confusion matrices."""
-    present = [i for i in range(len(result.names)) if (result.truth == i).any()]
-    title = (
-        f"{_SET_NAMES[result.label_set]}: scores (± sd over folds)"
-        if result.n_folds
-        else (f"{_SET_NAMES[result.label_set]}: scores")
-    )
-    table = Table(title=title, title_justify="left")
-    table.add_column("method")
-    for column in ("accuracy", "macro-F1", "PN acc"):
-        table.add_column(column, justify="right")
-    for i in present:
-        table.add_column(f"F1 {result.names[i]}", justify="right")
-    for name, method in result.methods.items():
-        sd = result.n_folds > 0
-        table.add_row(
-            name + (f" {method.threshold:.2f}" if method.threshold is not None else ""),
-            f"{method.accuracy:.3f}" + (f"±{np.std(method.fold_accuracy):.3f}" if sd else ""),
-            f"{method.macro_f1:.3f}" + (f"±{np.std(method.fold_macro_f1):.3f}" if sd else ""),
-            f"{method.pn_accuracy:.3f}",
-            *(f"{method.f1[i]:.3f}" for i in present),
-        )
-    console.print(table)
-    matrices = []
-    for name in ("top1", "threshold"):
-        matrix = result.methods[name].confusion
-        columns = [j for j in range(matrix.shape[1]) if j in present or matrix[:, j].any()]
-        cm = Table(title=name, title_justify="left")
-        cm.add_column("true \\ predicted")
-        for j in columns:
-            cm.add_column(result.names[j] if j < len(result.names) else "no face", justify="right")
-        for i in present:
-            cm.add_row(result.names[i], *(str(matrix[i, j]) for j in columns))
-        matrices.append(cm)
-    which = "held-out predictions" if result.n_folds else "all clips"
-    console.print(f"{_SET_NAMES[result.label_set]}: confusion matrices ({which})")
-    console.print(Columns(matrices, padding=(0, 4)))
-
-
-def _report(
-    command: str,
-    args: argparse.Namespace,
-    config: Config,
-    dataset: Dataset,
-    part_a: PartAResult,
-    results: dict[str, LabelSetResult],
-    part_b_seconds: float,
-) -> dict[str, Any]:
-    return {
-        "command": command,
-        "streamfer_version": __version__,
-        "data": str(args.data),
-        "models": {
-            "detector": describe(config.resolve_model(config.detector.model)),
-            "classifier": describe(config.resolve_model(config.classifier.model)),
-        },
-        "clips": {
-            "listed": len(dataset.clips),
-            "used": results["7"].n_clips,
-            "labels": dataset.label_counts(),
-            "left_out_labels": dataset.excluded,
-            "subjects": dataset.has_subjects,
-            "unreadable": [{"path": str(c.path), "reason": r} for c, r in part_a.failures],
-        },
-        "part_a": {
-            "clips": len(dataset.clips),
-            "from_cache": part_a.from_cache,
-            "frames_decoded": part_a.frames_decoded,
-            "seconds": part_a.seconds,
-        },
-        "part_b": {"seconds": part_b_seconds},
-        **{label_set: result.as_dict() for label_set, result in results.items()},
-    }
-
-
-def _outputs(
-    args: argparse.Namespace,
-    console: Console,
-    results: dict[str, LabelSetResult],
-    report: dict[str, Any],
-    dataset: Dataset,
-    command: str,
-) -> None:
-    if args.report_json is not None:
-        try:
-            args.report_json.parent.mkdir(parents=True, exist_ok=True)
-            args.report_json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-        except OSError as exc:
-            raise OutputError(f"cannot write {args.report_json}: {exc.strerror}") from None
-        console.print(f"report: {args.report_json}")
-    if not args.no_plot:
-        plot = args.plot
-        if plot is None:
-            plot = (
-                args.report_json.with_suffix(".png") if args.report_json else Path(args.plot_name)
-            )
-        n = results["7"].n_clips
-        plot_sweep(results, plot, f"streamfer {command}: {dataset.name} ({n} clips)")
-        console.print(f"plot: {plot}")
-    print(
-        f"streamfer: {command}: Part A {report['part_a']['seconds']:.1f} s, "
-        f"Part B {report['part_b']['seconds'] * 1000:.0f} ms",
-        file=sys.stderr,
-    )
+    return dataset, table, predicted
 
 
 def _config_path(requested: Path, config_flag: Path | None) -> Path:

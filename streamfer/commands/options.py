@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from streamfer import config as config_module
+from streamfer.choices import LabelSet, Method
 from streamfer.config import Config
 
 
@@ -26,7 +27,7 @@ def add_method_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("representative emotion (override config.toml [aggregator])")
     group.add_argument(
         "--method",
-        choices=["threshold", "top1"],
+        choices=[m.value for m in Method],
         help="threshold: the paper's rule (default); top1: the plain majority of the window",
     )
     group.add_argument(
@@ -37,7 +38,7 @@ def add_method_options(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--labels",
-        choices=["7", "3"],
+        choices=[s.value for s in LabelSet],
         dest="label_set",
         help="7 emotions, or 3 broad ones: negative, positive, neutral",
     )

@@ -11,7 +11,7 @@ from rich.table import Table
 
 from streamfer.commands.options import add_config_options
 from streamfer.errors import SourceError
-from streamfer.report import HTML_NAME, LogReport, build_report
+from streamfer.reports.report import HTML_NAME, LogReport, build_report
 
 EPILOG = """\
 examples:

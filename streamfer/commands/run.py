@@ -9,11 +9,16 @@ from pathlib import Path
 
 from rich.console import Console
 
-from streamfer.capture import open_reader
+from streamfer.choices import Pace
 from streamfer.commands.options import add_config_options, add_method_options, load_config
-from streamfer.log import SessionLog, dated_log_path
-from streamfer.monitor import RunOptions, run_session
+from streamfer.errors import ConfigError
 from streamfer.pipeline import FramePipeline
+from streamfer.session.lifecycle import Recorder
+from streamfer.session.log import SessionLog, dated_log_path
+from streamfer.session.records import EndReason
+from streamfer.sources.readers import open_reader
+from streamfer.ui.keyboard import KeyReader
+from streamfer.ui.live_view import LiveView, show_live
 
 EPILOG = """\
 examples:
@@ -55,6 +60,14 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
     parser.add_argument("--max-frames", type=int, metavar="N", help="stop after N frames")
     parser.add_argument(
+        "--stream-timeout",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="a network stream that sends no frame for this long (also when opening) ends "
+        "the session with an error (default %(default)g)",
+    )
+    parser.add_argument(
         "--no-dashboard",
         action="store_true",
         help="headless: print a one-line status every few seconds instead of the dashboard",
@@ -74,27 +87,39 @@ def handle(args: argparse.Namespace, console: Console) -> int:
         },
     )
     source = args.source if args.source is not None else config.source.default
-    realtime = args.realtime if args.realtime is not None else config.source.realtime
+    pace = config.source.pace
     if source == "demo" and args.realtime is None:
-        realtime = True
+        pace = Pace.REAL_TIME  # the demo stands in for a camera
     with ExitStack() as cleanup:  # on an error, close whatever was opened before it
-        reader = open_reader(source)
+        if args.stream_timeout <= 0:
+            raise ConfigError(f"--stream-timeout {args.stream_timeout:g} is not a positive number")
+        reader = open_reader(source, args.stream_timeout)
         cleanup.callback(reader.close)
         pipeline = FramePipeline(config)
         cleanup.callback(pipeline.close)
         log = SessionLog(dated_log_path(config.resolve(config.log.dir)))
         cleanup.callback(log.close)
-        cleanup.pop_all()  # from here on, run_session closes them
-    dashboard = not args.no_dashboard and console.is_terminal
-    options = RunOptions(
-        dashboard=dashboard,
-        max_frames=args.max_frames,
-        realtime=realtime,
+        recorder = Recorder(config, log, reader, pace=pace)
+        cleanup.pop_all()  # from here on, the recorder closes the reader and the log
+    view = LiveView(recorder)
+    keys = KeyReader(  # reads keys only when stdin is a terminal
+        on_quit=lambda: recorder.request_stop(EndReason.USER_QUIT),
+        on_marker=view.add_marker,
+        on_prompt=lambda text: setattr(view, "message", text),
     )
-    summary = run_session(config, reader, log, options, console, pipeline=pipeline)
+    try:
+        keys.start()
+        dashboard = not args.no_dashboard and console.is_terminal
+        summary = show_live(
+            recorder, view, pipeline, console, dashboard=dashboard, max_frames=args.max_frames
+        )
+    finally:
+        keys.close()
+        pipeline.close()
+    end = summary.end
     print(
-        f"streamfer: {summary.frames_processed} frames processed "
-        f"({summary.mean_fps:.1f} fps, {summary.dropped} dropped), "
+        f"streamfer: {end.frames_processed} frames processed "
+        f"({end.mean_fps:.1f} fps, {end.frames_dropped} dropped), "
         f"ended by {summary.reason}; log: {summary.log_path}",
         file=sys.stderr,
     )

@@ -19,7 +19,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Circle, Patch
 
 from streamfer.labels import CIRCUMPLEX, EMOTIONS
-from streamfer.sessionstats import SessionStats, TrackStats
+from streamfer.reports.sessionstats import SessionStats, TrackStats
 
 COLOURS = {
     "angry": "#d62728",

@@ -6,12 +6,12 @@ order) and the clip's true label. Each clip gets one label per method, over all 
 (the paper applies the rule to the whole clip):
 
 - ``top1``: the most frequent per-frame label (the rule at threshold 1.0);
-- ``threshold``: the rule of ``streamfer.aggregate.representative_index`` at a threshold
-  (share 0-1 of the clip's frames), exactly, vectorised over clips and thresholds;
+- ``threshold``: the rule of ``streamfer.method.rule`` at a threshold (share 0-1 of the
+  clip's frames): the same function the streaming aggregator calls;
 - ``mean_prob``: the argmax of the clip's mean probability. In the broad setting the
   probability of a broad label is the sum of its emotions' probabilities.
 
-Ties go to the label that comes first in label order (neutral is last), as in the rule.
+Ties go to the label that comes first in label order (neutral is last): the rule's tie rule.
 A clip with no classified frame (no face found) gets no label: it counts as a miss for every
 method, so all methods are scored on the same clips.
 
@@ -38,8 +38,18 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from streamfer.aggregate import _EPS as RULE_EPS
+from streamfer.choices import LabelSet
 from streamfer.labels import BROAD_OF_EMOTION, EMOTIONS, label_names
+from streamfer.method.folds import stratified_group_folds
+from streamfer.method.rule import representative_labels
+from streamfer.method.scores import (
+    accuracy,
+    confusion,
+    f1_per_class,
+    macro_f1,
+    mean_prob_predictions,
+    pn_accuracy,
+)
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -47,7 +57,6 @@ FloatArray = npt.NDArray[np.float64]
 #: The paper's sweep: 0.05 to 1.00 in steps of 0.05.
 THRESHOLDS: FloatArray = np.round(np.arange(1, 21) * 0.05, 2)
 METHOD_NAMES = ("top1", "threshold", "mean_prob")
-NO_LABEL = -1
 
 
 @dataclass(frozen=True)
@@ -89,126 +98,21 @@ class ClipTable:
     def __len__(self) -> int:
         return len(self.truth)
 
-    def in_label_set(self, label_set: str) -> tuple[IntArray, FloatArray, IntArray]:
-        """(counts, mean_probs, truth) in the label set ``"7"`` or ``"3"`` (broad)."""
-        if label_set == "7":
+    def in_label_set(self, label_set: LabelSet) -> tuple[IntArray, FloatArray, IntArray]:
+        """(counts, mean_probs, truth) in the label set: the 7 emotions or the 3 broad labels."""
+        if LabelSet(label_set) is LabelSet.EMOTIONS:
             return self.counts, self.mean_probs, self.truth
-        k = len(label_names("3"))
+        k = len(label_names(LabelSet.BROAD))
         to_broad = np.zeros((len(EMOTIONS), k))
         to_broad[np.arange(len(EMOTIONS)), BROAD_OF_EMOTION] = 1.0
         counts = (self.counts @ to_broad.astype(np.int64)).astype(np.int64)
         return counts, self.mean_probs @ to_broad, BROAD_OF_EMOTION[self.truth]
 
 
-def rule_predictions(counts: npt.ArrayLike, thresholds: npt.ArrayLike) -> IntArray:
-    """``representative_index`` for every clip and threshold: (n_thresholds, n_clips).
-
-    ``counts`` is (n_clips, k) with neutral last; a clip with no frames gets NO_LABEL.
-    """
-    c = np.asarray(counts, dtype=np.int64)
-    t = np.asarray(thresholds, dtype=np.float64).reshape(-1, 1)
-    n = c.sum(axis=1)
-    neutral = c.shape[1] - 1
-    best_other = np.argmax(c[:, :neutral], axis=1)  # the first of equal maxima
-    c_best = np.take_along_axis(c, best_other[:, None], axis=1)[:, 0]
-    top1 = np.argmax(c, axis=1)
-    passes = (c_best > 0) & (c_best >= t * n - RULE_EPS)
-    pred: IntArray = np.where(passes, best_other, top1).astype(np.int64)
-    pred[:, n == 0] = NO_LABEL
-    return pred
-
-
-def mean_prob_predictions(mean_probs: npt.ArrayLike, n_frames: npt.ArrayLike) -> IntArray:
-    """Argmax of each clip's mean probability; NO_LABEL where the clip has no frames."""
-    pred: IntArray = np.argmax(np.asarray(mean_probs), axis=1).astype(np.int64)
-    pred[np.asarray(n_frames) == 0] = NO_LABEL
-    return pred
-
-
-def f1_per_class(pred: npt.ArrayLike, truth: npt.ArrayLike, k: int) -> FloatArray:
-    """F1 of each of ``k`` classes along the last axis of ``pred`` (..., n_clips).
-
-    NaN for a class that is neither true nor predicted anywhere.
-    """
-    p = np.asarray(pred)
-    y = np.asarray(truth)
-    classes = np.arange(k)
-    is_pred = p[..., None] == classes  # (..., n, k)
-    is_true = y[:, None] == classes  # (n, k)
-    tp = (is_pred & is_true).sum(axis=-2)
-    denom = is_pred.sum(axis=-2) + is_true.sum(axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(denom > 0, 2.0 * tp / denom, np.nan)
-
-
-def macro_f1(pred: npt.ArrayLike, truth: npt.ArrayLike, k: int) -> FloatArray:
-    """Mean F1 over the classes present in ``truth``, along the last axis of ``pred``."""
-    present = np.bincount(np.asarray(truth), minlength=k) > 0
-    return np.asarray(f1_per_class(pred, truth, k)[..., present].mean(axis=-1))
-
-
-def accuracy(pred: npt.ArrayLike, truth: npt.ArrayLike) -> FloatArray:
-    """Share of clips whose prediction equals the truth, along the last axis of ``pred``."""
-    return np.asarray((np.asarray(pred) == np.asarray(truth)).mean(axis=-1))
-
-
-def pn_accuracy(pred: npt.ArrayLike, truth: npt.ArrayLike, label_set: str) -> float:
-    """Agreement on negative / positive / neutral (Yin et al.); NO_LABEL is a miss."""
-    p = np.asarray(pred)
-    y = np.asarray(truth)
-    if label_set == "7":
-        p = np.where(p >= 0, BROAD_OF_EMOTION[np.maximum(p, 0)], NO_LABEL)
-        y = BROAD_OF_EMOTION[y]
-    return float(accuracy(p, y))
-
-
-def confusion(pred: npt.ArrayLike, truth: npt.ArrayLike, k: int) -> IntArray:
-    """(k, k + 1) counts: rows true label, columns predicted label, last column no label."""
-    p = np.where(np.asarray(pred) >= 0, pred, k)
-    out = np.zeros((k, k + 1), dtype=np.int64)
-    np.add.at(out, (np.asarray(truth), p), 1)
-    return out
-
-
 def choose_threshold(scores: npt.ArrayLike) -> int:
     """Index of the best score over THRESHOLDS; ties go to the larger threshold."""
     s = np.asarray(scores)
     return int(len(s) - 1 - np.argmax(s[::-1]))
-
-
-def stratified_group_folds(
-    truth: npt.ArrayLike, groups: npt.ArrayLike, k: int, seed: int
-) -> tuple[IntArray, int]:
-    """Fold number of each clip and the number of folds, ``min(k, number of groups)``.
-
-    All clips of a group (subject) go to one fold. Groups are taken in a seeded random order,
-    larger groups first; each goes to the fold that needs its labels most: an empty fold
-    first, then the smallest sum over the group's clips of (clips of that label already in
-    the fold / clips of that label overall), then the fold with fewer clips, then the lower
-    fold number. With one clip a group this deals each label's clips round the folds.
-    """
-    y = np.asarray(truth, dtype=np.int64)
-    _, group_of_clip = np.unique(np.asarray(groups, dtype=str), return_inverse=True)
-    n_groups = int(group_of_clip.max()) + 1 if len(y) else 0
-    n_folds = min(k, n_groups)
-    if n_folds < 2:
-        raise ValueError(f"cross-validation needs at least 2 subjects or clips, got {n_groups}")
-    n_classes = int(y.max()) + 1
-    per_group = np.zeros((n_groups, n_classes), dtype=np.int64)
-    np.add.at(per_group, (group_of_clip, y), 1)
-    weight = 1.0 / np.maximum(per_group.sum(axis=0), 1)
-    rng = np.random.default_rng(seed)
-    order = rng.permutation(n_groups)
-    order = order[np.argsort(-per_group[order].sum(axis=1), kind="stable")]
-    fold_counts = np.zeros((n_folds, n_classes), dtype=np.int64)
-    fold_of_group = np.zeros(n_groups, dtype=np.int64)
-    for g in order:
-        need = fold_counts @ (per_group[g] * weight)
-        sizes = fold_counts.sum(axis=1)
-        best = np.lexsort((np.arange(n_folds), sizes, need, sizes > 0))[0]
-        fold_of_group[g] = best
-        fold_counts[best] += per_group[g]
-    return fold_of_group[group_of_clip], n_folds
 
 
 @dataclass
@@ -248,7 +152,7 @@ class LabelSetResult:
     ``truth``: each clip's true label in this label set.
     """
 
-    label_set: str
+    label_set: LabelSet
     names: tuple[str, ...]
     truth: IntArray
     n_clips: int
@@ -302,18 +206,18 @@ class LabelSetResult:
 
 
 def _predict_all(
-    table: ClipTable, label_set: str
+    table: ClipTable, label_set: LabelSet
 ) -> tuple[IntArray, IntArray, IntArray, IntArray, int]:
     """(rule predictions over THRESHOLDS, top1, mean_prob, truth, k) in a label set."""
     counts, mean_probs, truth = table.in_label_set(label_set)
-    sweep = rule_predictions(counts, THRESHOLDS)
-    top1 = rule_predictions(counts, [1.0])[0]
+    sweep = representative_labels(counts, THRESHOLDS)
+    top1 = representative_labels(counts, [1.0])[0]
     mean_prob = mean_prob_predictions(mean_probs, counts.sum(axis=1))
     return sweep, top1, mean_prob, truth, counts.shape[1]
 
 
 def _method(
-    pred: IntArray, truth: IntArray, folds: IntArray, n_folds: int, k: int, label_set: str
+    pred: IntArray, truth: IntArray, folds: IntArray, n_folds: int, k: int, label_set: LabelSet
 ) -> MethodResult:
     parts = [folds == f for f in range(max(n_folds, 1))]
     return MethodResult(
@@ -326,8 +230,11 @@ def _method(
     )
 
 
-def cross_validate(table: ClipTable, label_set: str, k: int = 5, seed: int = 0) -> LabelSetResult:
+def cross_validate(
+    table: ClipTable, label_set: LabelSet, k: int = 5, seed: int = 0
+) -> LabelSetResult:
     """Top-1, the threshold rule (threshold fitted per fold) and mean_prob, k-fold."""
+    label_set = LabelSet(label_set)
     sweep, top1, mean_prob, truth, n_classes = _predict_all(table, label_set)
     folds, n_folds = stratified_group_folds(table.truth, table.groups, k, seed)
     held_out = np.empty_like(truth)
@@ -344,13 +251,14 @@ def cross_validate(table: ClipTable, label_set: str, k: int = 5, seed: int = 0) 
     return _result(table, label_set, truth, folds, n_folds, rule, top1, mean_prob, sweep)
 
 
-def evaluate_fixed(table: ClipTable, label_set: str, threshold: float) -> LabelSetResult:
+def evaluate_fixed(table: ClipTable, label_set: LabelSet, threshold: float) -> LabelSetResult:
     """The three methods on all clips at a fixed threshold: no search, no cross-validation."""
+    label_set = LabelSet(label_set)
     sweep, top1, mean_prob, truth, n_classes = _predict_all(table, label_set)
     counts, _, _ = table.in_label_set(label_set)
     everything = np.zeros(len(truth), dtype=np.int64)
     rule = _method(
-        rule_predictions(counts, [threshold])[0], truth, everything, 0, n_classes, label_set
+        representative_labels(counts, [threshold])[0], truth, everything, 0, n_classes, label_set
     )
     rule.threshold = threshold
     return _result(table, label_set, truth, everything, 0, rule, top1, mean_prob, sweep)
@@ -358,7 +266,7 @@ def evaluate_fixed(table: ClipTable, label_set: str, threshold: float) -> LabelS
 
 def _result(
     table: ClipTable,
-    label_set: str,
+    label_set: LabelSet,
     truth: IntArray,
     folds: IntArray,
     n_folds: int,

@@ -10,7 +10,7 @@ DATA is either
 Labels are normalised with ``streamfer.labels.normalise_label`` (``Happiness`` -> happy,
 ``calm`` -> neutral, ...). Clips whose label the model cannot output (contempt, pride, ...)
 are left out and counted per label. Whether a clip can be read is found out later, when it is
-decoded (``streamfer.predictions``).
+decoded (``streamfer.evaluation.predictions``).
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from streamfer.capture import VIDEO_SUFFIXES
 from streamfer.errors import DataError
 from streamfer.labels import EMOTIONS, normalise_label
+from streamfer.sources.readers import VIDEO_SUFFIXES
 
 _LAYOUT_HINT = (
     "give a folder with one sub-folder per label (videos or frame folders inside), "

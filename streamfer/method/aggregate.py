@@ -1,14 +1,7 @@
-"""The sliding-window threshold rule that turns per-frame labels into a representative emotion.
+"""The streaming aggregator: one person's sliding window of classified frames.
 
-The rule (Yang, Lee & Park; see docs/method.md): in a window of N classified frames let e* be
-the most frequent label other than neutral and n(e*) its count. If n(e*) >= threshold * N the
-window's representative emotion is e*; otherwise it is the most frequent label overall (Top-1,
-which may be neutral). Threshold 1.0 is plain Top-1.
-
-Ties are broken by label order: the label that comes first in ``EMOTIONS`` (angry, disgust,
-fear, happy, sad, surprise, neutral) or ``BROAD`` (negative, positive, neutral) wins. The
-comparison n(e*) >= threshold * N allows 1e-9 for floating-point error, so 0.15 * 20 counts
-as 3.
+Each window is judged by the threshold rule of ``streamfer.method.rule`` (implemented once,
+with its tie rule). Frames with no face for this person do not count toward N.
 
 This module is pure: no I/O and no clock. Time comes from frame timestamps.
 """
@@ -19,28 +12,10 @@ from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
-import numpy.typing as npt
 
+from streamfer.choices import LabelSet, Method
 from streamfer.labels import BROAD_OF_EMOTION, label_names
-
-METHODS = ("threshold", "top1")
-_EPS = 1e-9
-
-
-def representative_index(counts: npt.ArrayLike, threshold: float) -> int:
-    """Index of the representative label for per-label ``counts`` (neutral last).
-
-    ``threshold`` is a fraction 0..1 of the window's frames. Returns -1 for an empty window.
-    """
-    c = np.asarray(counts, dtype=np.int64)
-    n = int(c.sum())
-    if n == 0:
-        return -1
-    neutral = len(c) - 1
-    best_other = int(np.argmax(c[:neutral]))  # argmax returns the first of equal maxima
-    if c[best_other] > 0 and c[best_other] >= threshold * n - _EPS:
-        return best_other
-    return int(np.argmax(c))
+from streamfer.method.rule import EPSILON, representative_index
 
 
 @dataclass(frozen=True)
@@ -52,26 +27,25 @@ class AggregatorSettings:
     ``emit_interval_seconds``: how often a verdict is emitted per track.
     """
 
-    method: str = "threshold"
+    method: Method = Method.THRESHOLD
     threshold: float = 0.20
-    label_set: str = "7"
+    label_set: LabelSet = LabelSet.EMOTIONS
     window_seconds: float = 3.0
     min_frames: int = 5
     emit_interval_seconds: float = 1.0
 
     def __post_init__(self) -> None:
-        if self.method not in METHODS:
-            raise ValueError(f"method must be one of {METHODS}, not {self.method!r}")
+        # the words of config.toml are accepted too: Method("mode") raises ValueError
+        object.__setattr__(self, "method", Method(self.method))
+        object.__setattr__(self, "label_set", LabelSet(self.label_set))
         if not 0.0 < self.threshold <= 1.0:
             raise ValueError(f"threshold must be in (0, 1], not {self.threshold}")
-        if self.label_set not in ("7", "3"):
-            raise ValueError(f"label set must be '7' or '3', not {self.label_set!r}")
         if self.window_seconds <= 0 or self.emit_interval_seconds <= 0 or self.min_frames < 1:
             raise ValueError("window_seconds, emit_interval_seconds > 0 and min_frames >= 1")
 
     @property
     def effective_threshold(self) -> float:
-        return 1.0 if self.method == "top1" else self.threshold
+        return 1.0 if self.method is Method.TOP1 else self.threshold
 
 
 @dataclass(frozen=True)
@@ -103,15 +77,15 @@ class WindowAggregator:
     ) -> RepresentativeEmotion | None:
         """Add one classified frame at time ``t``; return a verdict when one is due."""
         label = emotion_index
-        if self.settings.label_set == "3":
+        if self.settings.label_set is LabelSet.BROAD:
             label = int(BROAD_OF_EMOTION[emotion_index])
         self._window.append((t, label, valence, arousal))
-        start = t - self.settings.window_seconds + _EPS  # the window is (t - window, t]
+        start = t - self.settings.window_seconds + EPSILON  # the window is (t - window, t]
         while self._window and self._window[0][0] <= start:
             self._window.popleft()
         if (
             self._last_emit is not None
-            and t - self._last_emit < self.settings.emit_interval_seconds - _EPS
+            and t - self._last_emit < self.settings.emit_interval_seconds - EPSILON
         ):
             return None
         if len(self._window) < self.settings.min_frames:

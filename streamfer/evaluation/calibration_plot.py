@@ -6,13 +6,17 @@ from pathlib import Path
 
 import numpy as np
 
-from streamfer.calibration import THRESHOLDS, LabelSetResult
+from streamfer.choices import LabelSet
 from streamfer.errors import OutputError
+from streamfer.method.calibration import THRESHOLDS, LabelSetResult
 
-_NAMES = {"7": "7 emotions", "3": "3 broad labels (negative, positive, neutral)"}
+_NAMES = {
+    LabelSet.EMOTIONS: "7 emotions",
+    LabelSet.BROAD: "3 broad labels (negative, positive, neutral)",
+}
 
 
-def plot_sweep(results: dict[str, LabelSetResult], path: Path, title: str) -> None:
+def plot_sweep(results: dict[LabelSet, LabelSetResult], path: Path, title: str) -> None:
     """Write a PNG with one panel a label set: the rule's accuracy on all clips at each
     threshold (0.05 to 1.00), Top-1 (dashed line), mean_prob (dotted line) and the threshold
     in use (calibrate: chosen on all clips; evaluate: the configured one) as a star.

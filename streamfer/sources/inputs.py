@@ -17,9 +17,9 @@ from pathlib import Path
 
 import cv2
 
-from streamfer.capture import VIDEO_SUFFIXES, image_files
-from streamfer.files import recording_sha256
-from streamfer.quiet import quiet_stderr
+from streamfer.sources.files import recording_sha256
+from streamfer.sources.readers import VIDEO_SUFFIXES, image_files
+from streamfer.vision.quiet import quiet_stderr
 
 _GLOB_CHARS = re.compile(r"[*?\[]")
 

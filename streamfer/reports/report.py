@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from streamfer.errors import OutputError
-from streamfer.figures import overview_figure, track_figure
-from streamfer.files import write_atomic
-from streamfer.log import read_log
-from streamfer.sessionstats import SessionStats, session_stats, summary_rows
+from streamfer.reports.figures import overview_figure, track_figure
+from streamfer.reports.sessionstats import SessionStats, session_stats, summary_rows
+from streamfer.session.log import read_log
+from streamfer.sources.files import write_atomic
 
 HTML_NAME = "report.html"
 
@@ -45,7 +45,7 @@ def log_status(stats: SessionStats) -> tuple[str, list[str]]:
         notes.append(f"unreadable lines skipped: {', '.join(map(str, stats.bad_lines[:10]))}")
     if stats.end_reason is None:
         return "incomplete", [*notes, "no session_end record: the session did not end cleanly"]
-    if stats.end_reason != "end_of_source":
+    if not stats.complete:
         notes.append(f"the session ended by {stats.end_reason}")
     return ("complete" if stats.complete else "ended"), notes
 

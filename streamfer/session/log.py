@@ -1,8 +1,9 @@
 """The JSONL session log: one JSON object a line, flushed line by line.
 
-Writer: ``SessionLog`` appends records and flushes each, so a crash or a kill loses at most
-the line being written, and a full disk is reported as OutputError. Reader: ``read_log``
-accepts a file whose last line was cut off and says so. The schema is in docs/log-format.md.
+Writer: ``SessionLog`` appends typed records (``streamfer.session.records``) and flushes
+each, so a crash or a kill loses at most the line being written, and a full disk is reported
+as OutputError. Reader: ``read_log`` returns typed records, accepts a file whose last line
+was cut off and says so. The schema is in docs/log-format.md.
 """
 
 from __future__ import annotations
@@ -13,14 +14,15 @@ import json
 import os
 import socket
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
-from streamfer.errors import OutputError
+from streamfer.errors import DiskFullError, OutputError
+from streamfer.session.records import Record, SessionEnd, is_complete, record_from_json
 
-SCHEMA_VERSION = 1
+_R = TypeVar("_R", bound=Record)
 
 
 def now_iso() -> str:
@@ -40,7 +42,7 @@ def dated_log_path(log_dir: Path, stem: str = "session") -> Path:
 
 
 class SessionLog:
-    """Appends records to a JSONL file. Every record gets ``type``, ``ts`` and ``t``."""
+    """Appends records to a JSONL file; a record without a wall-clock ``ts`` gets the time now."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -55,19 +57,20 @@ class SessionLog:
                 "pick a writable folder with --log-dir",
             ) from None
 
-    def write(self, record_type: str, t: float, **fields: Any) -> None:
-        """Append one record; ``t`` is seconds since the session started (source time)."""
+    def write(self, record: Record) -> None:
+        """Append one record as one line, and flush it."""
         if self._file is None:
             raise OutputError(f"the log {self.path} is already closed")
-        record = {"type": record_type, "ts": now_iso(), "t": round(t, 4), **fields}
-        line = json.dumps(record, separators=(",", ":"), default=_jsonable) + "\n"
+        if not record.ts:
+            record = replace(record, ts=now_iso())
+        line = json.dumps(record.to_json(), separators=(",", ":"), default=_jsonable) + "\n"
         try:
             with self._lock:
                 self._file.write(line)
                 self._file.flush()
         except OSError as exc:
             if exc.errno == errno.ENOSPC:
-                raise OutputError(
+                raise DiskFullError(
                     f"the disk holding {self.path} is full; the log up to here is intact",
                     "free some space or use --log-dir on another disk",
                 ) from None
@@ -101,19 +104,35 @@ def host_info() -> dict[str, Any]:
 
 @dataclass
 class LogContents:
-    """A log read back: its records, and whether (and where) its last line was cut off."""
+    """A log read back: its records, and whether (and where) its last line was cut off.
+
+    ``bad_lines``: lines before the last that are not a record this version knows.
+    """
 
     path: Path
-    records: list[dict[str, Any]] = field(default_factory=list)
+    records: list[Record] = field(default_factory=list)
     truncated_line: int | None = None
     bad_lines: list[int] = field(default_factory=list)
 
     @property
-    def complete(self) -> bool:
-        return bool(self.records) and self.records[-1].get("type") == "session_end"
+    def last(self) -> Record | None:
+        """The log's last line as a record; None when it was cut off (or the log is empty)."""
+        if self.truncated_line is not None or not self.records:
+            return None
+        return self.records[-1]
 
-    def of_type(self, record_type: str) -> list[dict[str, Any]]:
-        return [r for r in self.records if r.get("type") == record_type]
+    @property
+    def ended(self) -> bool:
+        """The log closes with a ``session_end`` (for any reason): it was not cut short."""
+        return isinstance(self.last, SessionEnd)
+
+    @property
+    def complete(self) -> bool:
+        """The whole source was analysed (``records.is_complete``)."""
+        return is_complete(self.last)
+
+    def of_type(self, kind: type[_R]) -> list[_R]:
+        return [r for r in self.records if isinstance(r, kind)]
 
 
 def read_log(path: Path) -> LogContents:
@@ -129,13 +148,34 @@ def read_log(path: Path) -> LogContents:
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
-            if not isinstance(record, dict):
+            data = json.loads(line)
+            if not isinstance(data, dict):
                 raise ValueError("not an object")
-            contents.records.append(record)
+            contents.records.append(record_from_json(data))
         except ValueError:
             if number - 1 == last:
                 contents.truncated_line = number
             else:
                 contents.bad_lines.append(number)
     return contents
+
+
+def last_record(path: Path) -> Record | None:
+    """The log's last record, read from the file's end; None if unreadable or cut off.
+
+    Cheap on long logs: ``analyze`` asks it of every earlier output to decide what to redo.
+    """
+    try:
+        with path.open("rb") as f:
+            f.seek(0, os.SEEK_END)
+            f.seek(max(f.tell() - 65536, 0))
+            tail = f.read().decode("utf-8", "replace")
+    except OSError:
+        return None
+    if not tail.endswith("\n"):
+        return None  # cut off mid-line
+    try:
+        data = json.loads(tail.rstrip("\n").rsplit("\n", 1)[-1])
+        return record_from_json(data) if isinstance(data, dict) else None
+    except ValueError:
+        return None

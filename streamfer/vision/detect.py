@@ -9,8 +9,8 @@ import cv2
 
 from streamfer.core import Box, Detection, Image
 from streamfer.errors import ModelError
-from streamfer.models import read_model
-from streamfer.quiet import quiet_stderr
+from streamfer.vision.models import read_model
+from streamfer.vision.quiet import quiet_stderr
 
 
 class FaceDetectorBackend(Protocol):

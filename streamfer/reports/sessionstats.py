@@ -14,13 +14,21 @@ import io
 from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from streamfer.labels import BROAD, EMOTIONS, label_names
-from streamfer.log import LogContents
+from streamfer.session.log import LogContents
+from streamfer.session.records import (
+    Emotion,
+    FrameRecord,
+    GroupEmotion,
+    Marker,
+    SessionEnd,
+    SessionStart,
+    is_complete,
+)
 
 
 @dataclass
@@ -82,7 +90,7 @@ class SessionStats:
     fps: float
     frames: int | None
     duration: float
-    end_reason: str | None
+    end: SessionEnd | None
     has_frames: bool
     tracks: dict[int, TrackStats]
     group: list[tuple[float, str, dict[str, float]]]
@@ -93,8 +101,13 @@ class SessionStats:
     overall: str
 
     @property
+    def end_reason(self) -> str | None:
+        """The ``reason`` as logged, None when the log has no ``session_end``."""
+        return self.end.reason_text if self.end is not None else None
+
+    @property
     def complete(self) -> bool:
-        return self.end_reason == "end_of_source"
+        return is_complete(self.end)
 
 
 def _shares(verdicts: list[Verdict], labels: tuple[str, ...]) -> tuple[dict[str, float], str]:
@@ -109,18 +122,18 @@ def _shares(verdicts: list[Verdict], labels: tuple[str, ...]) -> tuple[dict[str,
 
 def session_stats(contents: LogContents) -> SessionStats:
     """Everything the summary and the report need, from a log as ``read_log`` returns it."""
-    starts, ends = contents.of_type("session_start"), contents.of_type("session_end")
-    start: dict[str, Any] = starts[0] if starts else {}
-    end: dict[str, Any] | None = ends[-1] if ends else None
-    aggregator = start.get("config", {}).get("aggregator", {})
+    starts, ends = contents.of_type(SessionStart), contents.of_type(SessionEnd)
+    start = starts[0] if starts else None
+    end = ends[-1] if ends else None
+    aggregator = start.config.get("aggregator", {}) if start else {}
     labels = label_names(str(aggregator.get("label_set", "7")))
     interval = float(aggregator.get("emit_interval_seconds", 1.0))
-    fps = float(start.get("source_fps") or 30.0)
-    frame_rows: dict[int, list[tuple[float, list[float], float, float]]] = {}
-    for record in contents.of_type("frame"):
-        for face in record.get("faces", []):
-            frame_rows.setdefault(int(face["track"]), []).append(
-                (float(record["t"]), face["probs"], float(face["valence"]), float(face["arousal"]))
+    fps = float((start.source_fps if start else 0.0) or 30.0)
+    frame_rows: dict[int, list[tuple[float, tuple[float, ...], float, float]]] = {}
+    for record in contents.of_type(FrameRecord):
+        for face in record.faces:
+            frame_rows.setdefault(face.track, []).append(
+                (record.t, face.probs, face.valence, face.arousal)
             )
     tracks: dict[int, TrackStats] = {}
     for track, rows in frame_rows.items():
@@ -132,20 +145,11 @@ def session_stats(contents: LogContents) -> SessionStats:
             arousal=np.array([r[3] for r in rows]),
         )
     group: list[tuple[float, str, dict[str, float]]] = []
-    for record in contents.of_type("emotion"):
-        if record.get("track") == "group":
-            group.append((float(record["t"]), str(record["label"]), dict(record.get("shares", {}))))
-            continue
-        track = int(record["track"])
-        stats = tracks.setdefault(track, TrackStats(track))
-        stats.verdicts.append(
-            Verdict(
-                float(record["t"]),
-                str(record["label"]),
-                record.get("valence"),
-                record.get("arousal"),
-            )
-        )
+    for g in contents.of_type(GroupEmotion):
+        group.append((g.t, g.label, dict(g.shares)))
+    for e in contents.of_type(Emotion):
+        stats = tracks.setdefault(e.track, TrackStats(e.track))
+        stats.verdicts.append(Verdict(e.t, e.label, e.valence, e.arousal))
     every: list[Verdict] = []
     for stats in tracks.values():
         for this, following in zip(stats.verdicts, [*stats.verdicts[1:], None], strict=False):
@@ -154,21 +158,21 @@ def session_stats(contents: LogContents) -> SessionStats:
         stats.changes = sum(a.label != b.label for a, b in pairwise(stats.verdicts))
         every.extend(stats.verdicts)
     shares, overall = _shares(every, labels)
-    frames = int(end["frames_processed"]) if end else None
-    last_t = max((float(r.get("t", 0.0)) for r in contents.records), default=0.0)
+    frames = end.frames_processed if end else None
+    last_t = max((r.t for r in contents.records), default=0.0)
     return SessionStats(
         path=contents.path,
-        source=str(start.get("source", "")),
+        source=start.source if start else "",
         labels=labels,
         interval=interval,
         fps=fps,
         frames=frames,
         duration=frames / fps if frames is not None else last_t,
-        end_reason=str(end["reason"]) if end else None,
+        end=end,
         has_frames=bool(frame_rows),
         tracks=dict(sorted(tracks.items())),
         group=group,
-        markers=[(float(r["t"]), str(r.get("note", ""))) for r in contents.of_type("marker")],
+        markers=[(m.t, m.note) for m in contents.of_type(Marker)],
         truncated_line=contents.truncated_line,
         bad_lines=list(contents.bad_lines),
         shares=shares,

@@ -1,7 +1,8 @@
-"""Part A of calibration: the per-frame predictions of every clip, cached on disk.
+"""Predicting: the per-frame predictions of every labelled clip, cached on disk.
 
-Each clip runs through the same ``FramePipeline`` as ``streamfer run`` (MediaPipe detection,
-tracker, crop, Mini-Xception), every frame, in order. For each frame with a face the largest
+(The paper's "Part A"; scoring the rules on them, its "Part B", is ``method.calibration``.)
+Each clip is recorded by the same ``Recorder`` and ``FramePipeline`` as ``streamfer run``
+(MediaPipe detection, tracker, crop, Mini-Xception), every frame, in order, with no log. For each frame with a face the largest
 face's 7 probabilities are kept (frames with no face do not count). The result is stored in
 a cache folder as ``<key>.npz``, the key being the sha256 of
 
@@ -27,15 +28,17 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
-from streamfer.capture import Capture, open_recording
-from streamfer.classify import TFLiteEmotionClassifier
+from streamfer.choices import Pace
 from streamfer.config import Config
-from streamfer.datasets import Clip
-from streamfer.detect import MediaPipeFaceDetector
 from streamfer.errors import OutputError, SourceError
-from streamfer.files import recording_sha256
-from streamfer.models import read_model
-from streamfer.pipeline import FramePipeline
+from streamfer.evaluation.datasets import Clip
+from streamfer.pipeline import FramePipeline, StepResult
+from streamfer.session.lifecycle import NullLog, Recorder
+from streamfer.sources.files import recording_sha256
+from streamfer.sources.readers import open_recording
+from streamfer.vision.classify import TFLiteEmotionClassifier
+from streamfer.vision.detect import MediaPipeFaceDetector
+from streamfer.vision.models import read_model
 
 CACHE_VERSION = 1
 DEFAULT_CACHE_DIR = Path(".streamfer-cache")
@@ -57,7 +60,7 @@ class ClipPredictions:
 
 
 @dataclass
-class PartAResult:
+class PredictionResult:
     """``predictions`` holds one entry per clip, None for a clip that could not be read."""
 
     predictions: list[ClipPredictions | None]
@@ -67,8 +70,8 @@ class PartAResult:
     seconds: float = 0.0
 
 
-class PartAProgress(Protocol):
-    """What Part A reports while it works (the CLI draws a progress bar from it)."""
+class PredictionProgress(Protocol):
+    """What predicting reports while it works (the CLI draws a progress bar from it)."""
 
     def clip_started(self, clip: Clip, frame_count: int | None) -> None: ...
 
@@ -160,7 +163,7 @@ def predict_clip(
     config: Config,
     detector: MediaPipeFaceDetector,
     classifier: TFLiteEmotionClassifier,
-    progress: PartAProgress,
+    progress: PredictionProgress,
 ) -> ClipPredictions:
     """Decode one clip and run the pipeline on every frame, with a fresh tracker.
 
@@ -171,35 +174,40 @@ def predict_clip(
     reader = open_recording(clip.path)
     progress.clip_started(clip, getattr(reader, "frame_count", None))
     pipeline = FramePipeline(config, detector=detector, classifier=classifier)
-    capture = Capture(reader, realtime=False, queue_size=config.source.queue_size).start()
-    rows: list[npt.NDArray[np.float32]] = []
-    frame_index: list[int] = []
-    track: list[int] = []
-    frames_read = 0
-    try:
-        for frame in capture:
-            faces = pipeline.process(frame).frame.faces
-            frames_read += 1
-            progress.frame_done()
-            if faces:
-                largest = max(faces, key=lambda face: face.detection.box.area)
-                rows.append(largest.probs)
-                frame_index.append(frame.index)
-                track.append(largest.track)
-    finally:
-        capture.close()
+    recorder = Recorder(config, NullLog(), reader, pace=Pace.AS_FAST_AS_POSSIBLE)
+    largest = _LargestFaces(progress)
+    end = recorder.record(pipeline, [largest], models={}).end
     return ClipPredictions(
-        probs=np.array(rows, dtype=np.float32).reshape(-1, 7),
-        frame_index=np.array(frame_index, dtype=np.int32),
-        track=np.array(track, dtype=np.int32),
-        frames_read=frames_read,
+        probs=np.array(largest.rows, dtype=np.float32).reshape(-1, 7),
+        frame_index=np.array(largest.frame_index, dtype=np.int32),
+        track=np.array(largest.track, dtype=np.int32),
+        frames_read=end.frames_processed,
     )
 
 
+class _LargestFaces:
+    """Keeps the largest face's probabilities of every frame that has a face."""
+
+    def __init__(self, progress: PredictionProgress) -> None:
+        self.progress = progress
+        self.rows: list[npt.NDArray[np.float32]] = []
+        self.frame_index: list[int] = []
+        self.track: list[int] = []
+
+    def on_step(self, step: StepResult) -> None:
+        self.progress.frame_done()
+        faces = step.frame.faces
+        if faces:
+            largest = max(faces, key=lambda face: face.detection.box.area)
+            self.rows.append(largest.probs)
+            self.frame_index.append(step.frame.frame_index)
+            self.track.append(largest.track)
+
+
 def predict_clips(
-    clips: list[Clip], config: Config, cache: PredictionCache | None, progress: PartAProgress
-) -> PartAResult:
-    """Part A over every clip. A clip that cannot be read is recorded in ``failures``.
+    clips: list[Clip], config: Config, cache: PredictionCache | None, progress: PredictionProgress
+) -> PredictionResult:
+    """Predictions for every clip. A clip that cannot be read is recorded in ``failures``.
 
     The models are loaded on first need, so a fully cached run loads none. Model and
     cache-writing errors stop the run (ModelError, OutputError).
@@ -207,7 +215,7 @@ def predict_clips(
     start = time.perf_counter()
     settings = settings_digest(config)
     models: tuple[MediaPipeFaceDetector, TFLiteEmotionClassifier] | None = None
-    result = PartAResult(predictions=[])
+    result = PredictionResult(predictions=[])
     try:
         for clip in clips:
             predictions: ClipPredictions | None = None

@@ -6,8 +6,8 @@ import hashlib
 import os
 from pathlib import Path
 
-from streamfer.capture import image_files
 from streamfer.errors import OutputError
+from streamfer.sources.readers import image_files
 
 
 def write_atomic(path: Path, text: str) -> None:

@@ -8,10 +8,10 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
-from streamfer.align import INPUT_SIZE, normalise
 from streamfer.errors import ModelError
-from streamfer.models import read_model
-from streamfer.quiet import quiet_stderr
+from streamfer.vision.align import INPUT_SIZE, normalise
+from streamfer.vision.models import read_model
+from streamfer.vision.quiet import quiet_stderr
 
 
 class EmotionClassifierBackend(Protocol):

@@ -5,9 +5,8 @@ Each has its own pair of pipes to the parent, so a worker that dies (killed, out
 can corrupt no lock that another worker needs: the parent sees its process end, marks the
 file it was on as failed and starts a replacement for the files still waiting.
 
-Messages, worker to parent: ``("start", index, pid)``, ``("progress", index, frames)``
-(a few times a second), ``("done", Outcome)``. Parent to worker: ``Task`` or ``"stop"``;
-closing the pipe tells the worker to finish.
+Messages, worker to parent: ``Started``, ``FileProgress`` (a few times a second), ``Done``.
+Parent to worker: a ``Task`` or ``STOP``; closing the pipe tells the worker to finish.
 
 Workers ignore SIGINT: a Ctrl-C in the terminal reaches the whole process group, and only
 the parent decides; it sends ``"stop"`` and each worker ends its file cleanly.
@@ -28,10 +27,36 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from multiprocessing.process import BaseProcess
 
-from streamfer.analysis import Outcome, Task, analyze_file
+from streamfer.batch.analysis import Outcome, Task, analyze_recording
 
 PROGRESS_INTERVAL_SECONDS = 0.2
-Message = tuple[object, ...]
+STOP = "stop"
+
+
+@dataclass(frozen=True)
+class Started:
+    """A worker (process ``pid``) began the task ``index``."""
+
+    index: int
+    pid: int
+
+
+@dataclass(frozen=True)
+class FileProgress:
+    """The task ``index`` has ``frames`` frames done."""
+
+    index: int
+    frames: int
+
+
+@dataclass(frozen=True)
+class Done:
+    """A task ended, as ``outcome`` says."""
+
+    outcome: Outcome
+
+
+Message = Started | FileProgress | Done
 
 
 def _worker_main(
@@ -50,7 +75,7 @@ def _worker_main(
                 message = tasks.recv()
             except (EOFError, OSError):
                 break
-            if message == "stop":
+            if message == STOP:
                 stopping.set()
                 current[0].set()
             else:
@@ -64,20 +89,20 @@ def _worker_main(
         current[0] = file_stop = threading.Event()
         if stopping.is_set():
             outcome = Outcome(task.index, "interrupted", 0, "not started: stopped", 0.0)
-            results.send(("done", outcome))
+            results.send(Done(outcome))
             continue
-        results.send(("start", task.index, os.getpid()))
+        results.send(Started(task.index, os.getpid()))
         last = [0.0]
 
         def progress(frames: int, index: int = task.index, last: list[float] = last) -> None:
             now = time.monotonic()
             if now - last[0] >= PROGRESS_INTERVAL_SECONDS:
                 last[0] = now
-                results.send(("progress", index, frames))
+                results.send(FileProgress(index, frames))
 
-        outcome = analyze_file(task, file_stop, progress)
-        results.send(("progress", task.index, outcome.frames))
-        results.send(("done", outcome))
+        outcome = analyze_recording(task, file_stop, progress)
+        results.send(FileProgress(task.index, outcome.frames))
+        results.send(Done(outcome))
     results.close()
 
 
@@ -95,7 +120,7 @@ class Pool:
     """Runs tasks on up to ``size`` worker processes; ``events`` yields what happens."""
 
     size: int
-    on_message: Callable[[Message], None]
+    on_message: Callable[[Started | FileProgress], None]
     workers: list[_Worker] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -127,7 +152,7 @@ class Pool:
             if stop.is_set() and not stopping:
                 stopping = True
                 for worker in self.workers:
-                    self._send(worker, "stop")
+                    self._send(worker, STOP)
                 for task in waiting:
                     yield Outcome(task.index, "interrupted", 0, "not started: interrupted", 0.0)
                 waiting = []
@@ -166,11 +191,9 @@ class Pool:
             try:
                 while worker.results.poll():
                     message: Message = worker.results.recv()
-                    if message[0] == "done":
-                        outcome = message[1]
-                        assert isinstance(outcome, Outcome)
+                    if isinstance(message, Done):
                         worker.current = None
-                        yield outcome
+                        yield message.outcome
                     else:
                         self.on_message(message)
             except (EOFError, OSError, pickle.UnpicklingError):

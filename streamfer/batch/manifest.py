@@ -1,0 +1,76 @@
+"""The driver side of ``analyze``: which inputs were already analysed with these settings.
+
+``Manifest`` (``manifest.json`` in the output folder) records, per output log, the sha256 of
+the input's content and of the settings that shape the results. An input is skipped when
+both match and its log is complete (``records.is_complete``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from streamfer.config import Config
+from streamfer.session.log import last_record
+from streamfer.session.records import is_complete
+from streamfer.sources.files import write_atomic
+from streamfer.sources.inputs import Input
+from streamfer.vision.models import describe
+
+MANIFEST_NAME = "manifest.json"
+
+
+def settings_hash(config: Config) -> str:
+    """sha256 of the settings that shape an analysis' results, and of the model files."""
+    settings = config.as_dict()
+    for section in ("source", "dashboard"):
+        settings.pop(section, None)
+    settings["log"].pop("dir", None)
+    settings["detector"]["model"] = describe(config.resolve_model(config.detector.model))["sha256"]
+    settings["classifier"]["model"] = describe(config.resolve_model(config.classifier.model))[
+        "sha256"
+    ]
+    text = json.dumps(settings, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+class Manifest:
+    """``manifest.json``: per log name, the input, its content hash and the settings hash."""
+
+    def __init__(self, out_dir: Path) -> None:
+        self.path = out_dir / MANIFEST_NAME
+        self.entries: dict[str, dict[str, Any]] = {}
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+            if isinstance(data, dict) and isinstance(data.get("entries"), dict):
+                self.entries = data["entries"]
+        except (OSError, ValueError):
+            pass  # no manifest yet, or a damaged one: everything is redone
+
+    def is_done(self, name: str, log_path: Path, content: str | None, settings: str) -> bool:
+        """The complete output for this content and these settings is already there."""
+        entry = self.entries.get(name)
+        return (
+            content is not None
+            and entry is not None
+            and entry.get("content_sha256") == content
+            and entry.get("settings_sha256") == settings
+            and is_complete(last_record(log_path))
+        )
+
+    def record(
+        self, name: str, item: Input, content: str | None, settings: str, status: str
+    ) -> None:
+        """Note an input's outcome and save the manifest atomically."""
+        self.entries[name] = {
+            "input": str(item.path),
+            "content_sha256": content,
+            "settings_sha256": settings,
+            "status": status,
+        }
+        self.save()
+
+    def save(self) -> None:
+        write_atomic(self.path, json.dumps({"version": 1, "entries": self.entries}, indent=1))

@@ -1,0 +1,3 @@
+"""What a finished session log says: per-person statistics, figures (timelines, valence/arousal)
+and the HTML report.
+"""

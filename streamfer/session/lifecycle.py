@@ -1,0 +1,265 @@
+"""One recording lifecycle, for every caller: ``run``, ``analyze`` and ``calibrate``.
+
+``Recorder.record`` opens the capture of a source, runs the pipeline frame by frame, writes
+the records of each frame, takes markers and stop requests (keyboard, signals, the caller),
+and closes the log with exactly one ``SessionEnd`` whatever ended it: the end of the source,
+a stop, a signal, a lost source, a full disk or any other error (which is then raised again
+after the ``SessionEnd`` is written). Callers differ only in what they pass in: the log (or
+``NullLog``), the pace, observers of each step (the dashboard, a progress bar, a collector
+of predictions) and whether SIGINT/SIGTERM stop the session.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext, suppress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from streamfer import __version__
+from streamfer.choices import Pace
+from streamfer.config import Config
+from streamfer.errors import (
+    DiskFullError,
+    SourceError,
+    SourceLostError,
+    StreamferError,
+)
+from streamfer.labels import EMOTIONS
+from streamfer.pipeline import FramePipeline, StepResult, run
+from streamfer.session.log import host_info
+from streamfer.session.records import (
+    EndReason,
+    Marker,
+    Record,
+    SessionEnd,
+    SessionStart,
+)
+from streamfer.session.step_records import step_records
+from streamfer.sources.capture import Capture
+from streamfer.sources.readers import FrameReader
+from streamfer.stats import LatencyMeter, RateMeter
+from streamfer.vision.models import describe
+
+
+class RecordSink(Protocol):
+    """Where records go: a ``SessionLog``, or ``NullLog`` when nothing is kept."""
+
+    @property
+    def records(self) -> int: ...
+
+    @property
+    def path(self) -> Path | None: ...
+
+    def write(self, record: Record) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class NullLog:
+    """A sink that keeps nothing (calibration collects predictions through an observer)."""
+
+    def __init__(self) -> None:
+        self.records = 0
+        self.path: Path | None = None
+
+    def write(self, record: Record) -> None:
+        self.records += 1
+
+    def close(self) -> None:
+        pass
+
+
+class StepObserver(Protocol):
+    """Told of every processed frame, after its records are written."""
+
+    def on_step(self, step: StepResult) -> None: ...
+
+
+@dataclass(frozen=True)
+class SessionSummary:
+    """What a recorded session came to: its last record and where the log is."""
+
+    log_path: Path | None
+    end: SessionEnd
+    records: int
+
+    @property
+    def reason(self) -> str:
+        return self.end.reason_text
+
+
+def model_info(config: Config) -> dict[str, Any]:
+    """Name and sha256 of the detector and classifier files, for the ``session_start`` record."""
+    return {
+        "detector": describe(config.resolve_model(config.detector.model)),
+        "classifier": describe(config.resolve_model(config.classifier.model)),
+    }
+
+
+class Recorder:
+    """One session from its source's first frame to its ``SessionEnd``.
+
+    ``stop`` may be shared with the caller: setting it ends the session with the reason given
+    to ``request_stop`` (STOPPED when it was set directly).
+    """
+
+    def __init__(
+        self,
+        config: Config,
+        log: RecordSink,
+        reader: FrameReader,
+        *,
+        pace: Pace = Pace.AS_FAST_AS_POSSIBLE,
+        stop: threading.Event | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.config = config
+        self.log = log
+        self.reader = reader
+        self.source = reader.description
+        self.stop = stop or threading.Event()
+        self.clock = clock
+        self.capture = Capture(
+            reader,
+            realtime=pace is Pace.REAL_TIME,
+            queue_size=config.source.queue_size,
+            stop=self.stop,
+        )
+        self.started = clock()
+        self.processed = RateMeter()
+        self.latency = LatencyMeter()
+        self.frames_processed = 0
+        self.last_t = 0.0
+        self._stop_reason: tuple[EndReason, str] | None = None
+        self._ended: SessionSummary | None = None
+
+    def request_stop(self, reason: EndReason, detail: str = "") -> None:
+        """End the session after the current frame; the first reason given is the one logged."""
+        if self._stop_reason is None:
+            self._stop_reason = (reason, detail)
+        self.stop.set()
+
+    def _on_signal(self, name: str) -> None:
+        self.request_stop(EndReason.SIGNAL, name)
+
+    def add_marker(self, note: str) -> None:
+        """Log an operator's note at the time of the last processed frame."""
+        self.log.write(Marker(self.last_t, note))
+
+    def record(
+        self,
+        pipeline: FramePipeline,
+        observers: Sequence[StepObserver] = (),
+        *,
+        max_frames: int | None = None,
+        models: dict[str, Any] | None = None,
+        handle_signals: bool = False,
+    ) -> SessionSummary:
+        """Run the session to its end and write its one ``SessionEnd``; see the module doc.
+
+        The pipeline stays the caller's to close; the capture (and so the reader) and the
+        log are closed here.
+        """
+        reason, detail = EndReason.ERROR, ""
+
+        def on_step(step: StepResult) -> None:
+            for record in step_records(step, self.config):
+                self.log.write(record)
+            now = self.clock()
+            self.latency.add(now - step.frame.captured)
+            self.processed.tick(now)
+            self.frames_processed += 1
+            self.last_t = step.frame.t
+            for observer in observers:
+                observer.on_step(step)
+
+        try:
+            self.log.write(self._start(models if models is not None else model_info(self.config)))
+            signals = on_signals(self._on_signal) if handle_signals else nullcontext()
+            with signals:
+                self.capture.start()
+                _, why = run(self.capture, pipeline, on_step, self.stop, max_frames)
+            if why == "stopped":
+                reason, detail = self._stop_reason or (EndReason.STOPPED, "")
+            else:
+                reason = EndReason(why)
+        except StreamferError as exc:
+            reason, detail = _error_reason(exc), exc.one_line()
+            raise
+        except BaseException as exc:
+            reason, detail = EndReason.ERROR, f"{type(exc).__name__}: {exc}"
+            raise
+        finally:
+            self.capture.close()
+            self._ended = self._end(reason, detail)
+        return self._ended
+
+    def _start(self, models: dict[str, Any]) -> SessionStart:
+        return SessionStart(
+            t=0.0,
+            version=__version__,
+            source=self.source,
+            source_fps=self.reader.fps,
+            live=self.reader.is_live,
+            config=self.config.as_dict(),
+            models=models,
+            labels=EMOTIONS,
+            host=host_info(),
+        )
+
+    def _end(self, reason: EndReason, detail: str) -> SessionSummary:
+        """Write the ``SessionEnd`` and close the log (a full disk is not fatal here)."""
+        elapsed = max(self.clock() - self.started, 1e-9)
+        p50, p95 = self.latency.percentile(50), self.latency.percentile(95)
+        end = SessionEnd(
+            t=self.last_t,
+            frames_read=self.capture.stats.read,
+            frames_processed=self.frames_processed,
+            frames_dropped=self.capture.stats.dropped,
+            mean_fps=round(self.frames_processed / elapsed, 2),
+            wall_seconds=round(elapsed, 3),
+            latency_p50_ms=None if p50 is None else round(p50 * 1000, 2),
+            latency_p95_ms=None if p95 is None else round(p95 * 1000, 2),
+            reason=reason,
+            detail=detail,
+        )
+        with suppress(StreamferError):  # a full or lost disk: what was written stays readable
+            self.log.write(end)
+        self.log.close()
+        return SessionSummary(self.log.path, end, self.log.records)
+
+
+def _error_reason(exc: StreamferError) -> EndReason:
+    if isinstance(exc, SourceLostError):
+        return EndReason.SOURCE_LOST
+    if isinstance(exc, SourceError):
+        return EndReason.SOURCE_ERROR
+    if isinstance(exc, DiskFullError):
+        return EndReason.DISK_FULL
+    return EndReason.ERROR
+
+
+@contextmanager
+def on_signals(handle: Callable[[str], None]) -> Iterator[None]:
+    """While inside, SIGINT and SIGTERM call ``handle(name)`` instead of killing the process.
+
+    Only the main thread can take signals; elsewhere this does nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, _frame: object) -> None:
+        handle(signal.Signals(signum).name)
+
+    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)

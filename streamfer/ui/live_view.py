@@ -1,0 +1,126 @@
+"""What the live terminal shows of a session being recorded, and the two ways to show it.
+
+``LiveView`` observes a ``Recorder`` (one ``on_step`` per frame) and keeps each person's
+latest state; ``snapshot()`` turns it and the recorder's meters into the dashboard's
+``Snapshot``. ``show_live`` runs a recording under a Rich ``Live`` dashboard, or headless
+with a status line every few seconds.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import replace
+
+from rich.console import Console
+from rich.live import Live
+
+from streamfer.pipeline import FramePipeline, StepResult
+from streamfer.session.lifecycle import Recorder, SessionSummary
+from streamfer.ui.dashboard import PersonView, Snapshot, render, status_line
+
+
+class LiveView:
+    """The dashboard's view of one recording; a ``StepObserver`` of its ``Recorder``."""
+
+    def __init__(self, recorder: Recorder) -> None:
+        self.recorder = recorder
+        self.people: dict[int, PersonView] = {}
+        self.message = ""
+        self._lock = threading.Lock()
+
+    def on_step(self, step: StepResult) -> None:
+        verdicts = {e.track: e for e in step.emotions}
+        seen = {f.track for f in step.frame.faces}
+        with self._lock:
+            people: dict[int, PersonView] = {}
+            for face in step.frame.faces:
+                old = self.people.get(face.track)
+                verdict = verdicts.get(face.track)
+                people[face.track] = PersonView(
+                    track=face.track,
+                    label=verdict.label if verdict else (old.label if old else None),
+                    counts=verdict.counts if verdict else (old.counts if old else {}),
+                    probs=tuple(float(p) for p in face.probs),
+                    valence=face.valence,
+                    arousal=face.arousal,
+                    in_view=True,
+                )
+            # keep people the tracker still holds (grace period), shown as out of view
+            for track, old in self.people.items():
+                if track not in seen and track in step.live_tracks:
+                    people[track] = replace(old, in_view=False)
+            self.people = dict(sorted(people.items()))
+
+    def add_marker(self, note: str) -> None:
+        """Log a marker through the recorder and say so on screen."""
+        self.recorder.add_marker(note)
+        t = self.recorder.last_t
+        self.message = f"marker added at {t:.1f} s" + (f": {note}" if note else "")
+
+    def snapshot(self) -> Snapshot:
+        r = self.recorder
+        now = r.clock()
+        p50, p95 = r.latency.percentile(50), r.latency.percentile(95)
+        with self._lock:
+            people = tuple(self.people.values())
+        agg = r.config.aggregator
+        method = (
+            f"{agg.method} {agg.effective_threshold:.2f} · {agg.label_set} labels · "
+            f"{agg.window_seconds:g} s"
+        )
+        return Snapshot(
+            source=r.source,
+            method=method,
+            input_fps=r.capture.input_rate.rate(now),
+            processed_fps=r.processed.rate(now),
+            latency_p50_ms=None if p50 is None else p50 * 1000,
+            latency_p95_ms=None if p95 is None else p95 * 1000,
+            dropped=r.capture.stats.dropped,
+            uptime_seconds=now - r.started,
+            log_path=str(r.log.path),
+            records=r.log.records,
+            people=people,
+            message=self.message,
+        )
+
+
+class _StatusLines:
+    """Headless: a status line every ``interval`` seconds of wall clock."""
+
+    def __init__(self, view: LiveView, console: Console, interval: float) -> None:
+        self.view, self.console, self.interval = view, console, interval
+        self.next = view.recorder.clock() + interval
+
+    def on_step(self, step: StepResult) -> None:
+        now = self.view.recorder.clock()
+        if now >= self.next:
+            self.next = now + self.interval
+            self.print()
+
+    def print(self) -> None:
+        self.console.print(status_line(self.view.snapshot()), highlight=False, soft_wrap=True)
+
+
+def show_live(
+    recorder: Recorder,
+    view: LiveView,
+    pipeline: FramePipeline,
+    console: Console,
+    *,
+    dashboard: bool,
+    max_frames: int | None = None,
+) -> SessionSummary:
+    """Record with the dashboard redrawn a few times a second, or headless with status lines."""
+    config = recorder.config
+    if dashboard:
+        with Live(
+            get_renderable=lambda: render(view.snapshot()),
+            console=console,
+            refresh_per_second=config.dashboard.refresh_hz,
+            transient=False,
+        ):
+            return recorder.record(pipeline, [view], max_frames=max_frames, handle_signals=True)
+    status = _StatusLines(view, console, config.dashboard.status_interval_seconds)
+    summary = recorder.record(pipeline, [view, status], max_frames=max_frames, handle_signals=True)
+    status.print()
+    return summary

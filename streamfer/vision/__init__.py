@@ -1,0 +1,3 @@
+"""What the computer sees in a frame: face detection, crop alignment, the emotion classifier,
+the face tracker and the model files (with their descriptions) they load.
+"""

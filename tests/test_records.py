@@ -1,0 +1,113 @@
+"""The typed log records: JSON round trips, the one complete-log rule, and the schema doc."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import pytest
+
+from streamfer.choices import LabelSet, Method
+from streamfer.session.log import SessionLog, last_record, read_log
+from streamfer.session.records import (
+    Emotion,
+    EndReason,
+    FaceRecord,
+    FrameRecord,
+    GroupEmotion,
+    Marker,
+    Record,
+    SessionEnd,
+    SessionStart,
+    is_complete,
+    record_from_json,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def end(reason: EndReason, detail: str = "") -> SessionEnd:
+    return SessionEnd(5.0, 150, 150, 0, 29.9, 5.02, 3.1, 7.4, reason, detail)
+
+
+SAMPLES: list[Record] = [
+    SessionStart(0.0, "0.1.0", "demo", 30.0, False, {"log": {"frames": True}}, {}, ("a",), {}),
+    FrameRecord(0.5, 15, (FaceRecord(1, (10, 20, 64, 64), 0.91, (0.1,) * 7, "neutral", 0.0, 0.1),)),
+    Emotion(
+        1.0, 1, "sad", Method.THRESHOLD, 0.2, LabelSet.EMOTIONS, 3.0, 30, {"sad": 6}, -0.5, 0.1
+    ),
+    GroupEmotion(
+        1.0, "happy", {"happy": 0.5, "sad": 0.5}, (1, 2), Method.TOP1, 1.0, LabelSet.BROAD, 3.0
+    ),
+    Marker(2.25, "child looks away"),
+    end(EndReason.END_OF_SOURCE),
+    end(EndReason.SIGNAL, "SIGTERM"),
+    end(EndReason.MAX_FRAMES),
+]
+
+
+@pytest.mark.parametrize("record", SAMPLES, ids=lambda r: type(r).__name__)
+def test_each_record_survives_a_json_line(record: Record) -> None:
+    line = json.dumps(record.to_json())
+    back = record_from_json(json.loads(line))
+    assert back == record
+    assert list(record.to_json())[:3] == ["type", "ts", "t"]
+
+
+def test_error_reasons_keep_their_text() -> None:
+    lost = end(EndReason.SOURCE_LOST, "no frame from tcp://x for 3 s")
+    assert lost.to_json()["reason"] == "error: no frame from tcp://x for 3 s"
+    back = SessionEnd.from_json(lost.to_json())
+    assert back.reason is EndReason.ERROR and back.reason_text == lost.reason_text
+    assert end(EndReason.SIGNAL, "SIGINT").to_json()["reason"] == "SIGINT"
+
+
+@pytest.mark.parametrize(
+    ("last", "complete"),
+    [
+        (end(EndReason.END_OF_SOURCE), True),
+        (end(EndReason.STOPPED), False),
+        (end(EndReason.SIGNAL, "SIGINT"), False),
+        (end(EndReason.ERROR, "boom"), False),
+        (Marker(1.0, ""), False),
+        (None, False),
+    ],
+)
+def test_one_definition_of_complete(last: Record | None, complete: bool) -> None:
+    assert is_complete(last) is complete
+
+
+def test_the_log_round_trip_and_a_cut_last_line(tmp_path: Path) -> None:
+    path = tmp_path / "s.jsonl"
+    log = SessionLog(path)
+    for record in SAMPLES[:6]:
+        log.write(record)
+    log.close()
+    contents = read_log(path)
+    assert [dataclasses.replace(r, ts="") for r in contents.records] == SAMPLES[:6]
+    assert all(r.ts for r in contents.records)  # the writer stamped the wall clock
+    assert contents.complete and contents.ended
+    assert isinstance(last_record(path), SessionEnd)
+    assert json.loads(path.read_text().splitlines()[0])["schema"] == 2
+    with path.open("a") as f:
+        f.write('{"type":"marker","t":9.0,"no')
+    cut = read_log(path)
+    assert cut.truncated_line == 7 and not cut.complete and last_record(path) is None
+
+
+def test_an_unknown_record_is_a_bad_line_not_a_crash(tmp_path: Path) -> None:
+    path = tmp_path / "s.jsonl"
+    path.write_text('{"type":"weather","t":0}\n{"type":"marker","ts":"","t":1,"note":""}\n')
+    contents = read_log(path)
+    assert contents.bad_lines == [1] and contents.records == [Marker(1.0, "")]
+
+
+def test_every_field_is_described_in_the_log_format_doc() -> None:
+    doc = (ROOT / "docs" / "log-format.md").read_text(encoding="utf-8")
+    for record in SAMPLES:
+        fields = set(record.to_json())
+        if isinstance(record, FrameRecord):
+            fields |= set(record.faces[0].to_json())
+        missing = sorted(f for f in fields if f"`{f}`" not in doc)
+        assert not missing, f"{type(record).__name__}: {missing} not in docs/log-format.md"
