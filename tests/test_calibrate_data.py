@@ -171,7 +171,7 @@ def test_write_config_changes_two_values_and_keeps_the_rest(tmp_path: Path) -> N
     assert len(before) == len(after)
     assert changed == [
         ("threshold = 0.20", "threshold = 0.15"),
-        ('label_set = "7"', 'label_set = "3"'),
+        ('label_set = "emotions"', 'label_set = "3"'),
     ]
     loaded = config_module.load(path)
     assert loaded.aggregator.threshold == 0.15 and loaded.aggregator.label_set == "3"

@@ -30,7 +30,7 @@ CONFIG = Config()
 
 @pytest.fixture(scope="module")
 def classifier() -> TFLiteEmotionClassifier:
-    return TFLiteEmotionClassifier(CONFIG.resolve_model(CONFIG.classifier.model))
+    return TFLiteEmotionClassifier(CONFIG.emotion_model_path())
 
 
 def test_shipped_models_are_the_recorded_files() -> None:

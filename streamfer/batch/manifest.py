@@ -29,9 +29,7 @@ def settings_hash(config: Config) -> str:
         settings.pop(section, None)
     settings["log"].pop("dir", None)
     settings["detector"]["model"] = describe(config.resolve_model(config.detector.model))["sha256"]
-    settings["classifier"]["model"] = describe(config.resolve_model(config.classifier.model))[
-        "sha256"
-    ]
+    settings["classifier"]["model"] = describe(config.emotion_model_path())["sha256"]
     text = json.dumps(settings, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()
 

@@ -100,7 +100,7 @@ def handle(args: argparse.Namespace, console: Console) -> int:
         raise ConfigError(f"--workers {args.workers} is not a positive number", "try --workers 2")
     config = load_config(args, {"log.frames": not args.no_frames})
     read_model(config.resolve_model(config.detector.model), "face detector")
-    read_model(config.resolve_model(config.classifier.model), "emotion")
+    read_model(config.emotion_model_path(), "emotion")
     out: Path = args.out
     try:
         out.mkdir(parents=True, exist_ok=True)

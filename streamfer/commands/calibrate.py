@@ -17,11 +17,11 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from streamfer import config as config_module
-from streamfer.choices import LabelSet, Method
+from streamfer.choices import LABEL_SET_WORDS, LabelSet, Method
 from streamfer.commands.calibration_output import (
-    SET_NAMES,
     detail_tables,
     report_data,
+    set_name,
     summary_table,
     write_outputs,
 )
@@ -72,10 +72,10 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     calibrate.add_argument("--seed", type=int, default=0, help="seed of the fold split (default 0)")
     calibrate.add_argument(
         "--labels",
-        choices=[s.value for s in LabelSet],
-        default="7",
+        choices=LABEL_SET_WORDS,
+        default="emotions",
         dest="write_labels",
-        help="which label set's threshold --write-config stores, with that label set (default 7)",
+        help="which label set's threshold --write-config stores, with that label set (default: the model's emotions)",
     )
     calibrate.add_argument(
         "--write-config",
@@ -101,7 +101,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     group.add_argument("--method", choices=[m.value for m in Method], help="the method to mark")
     group.add_argument("--threshold", type=float, metavar="F", help="the threshold (0-1] to score")
     group.add_argument(
-        "--labels", choices=[s.value for s in LabelSet], dest="label_set", help="label set to mark"
+        "--labels", choices=LABEL_SET_WORDS, dest="label_set", help="label set to mark"
     )
     evaluate.set_defaults(handler=handle_evaluate)
 
@@ -153,9 +153,9 @@ def handle_calibrate(args: argparse.Namespace, console: Console) -> int:
         chosen = results[LabelSet(args.write_labels)].methods["threshold"].threshold
         assert chosen is not None
         path = write_path
-        write_aggregator(path, chosen, args.write_labels)
+        write_aggregator(path, chosen, LabelSet(args.write_labels).value)
         console.print(
-            f'wrote threshold = {chosen:.2f}, label_set = "{args.write_labels}" to {path}'
+            f'wrote threshold = {chosen:.2f}, label_set = "{LabelSet(args.write_labels)}" to {path}'
         )
         if config.aggregator.method is not Method.THRESHOLD:
             console.print(
@@ -177,7 +177,7 @@ def handle_evaluate(args: argparse.Namespace, console: Console) -> int:
         dataset,
         results,
         f"all clips, threshold {settings.effective_threshold:.2f}; configured: "
-        f"{settings.method}, {SET_NAMES[settings.label_set]}",
+        f"{settings.method}, {set_name(results[settings.label_set])}",
     )
     for label_set in LABEL_SETS:
         detail_tables(console, results[label_set])
@@ -213,7 +213,8 @@ class _RichProgress:
 def _predict(
     args: argparse.Namespace, config: Config, console: Console
 ) -> tuple[Dataset, ClipTable, PredictionResult]:
-    dataset = load_dataset(args.data)
+    emotions = config.emotions()
+    dataset = load_dataset(args.data, emotions)
     labels = ", ".join(f"{name} {n}" for name, n in dataset.label_counts().items())
     console.print(f"{args.data}: {len(dataset.clips)} clips ({labels})")
     if dataset.excluded:
@@ -254,7 +255,7 @@ def _predict(
             "give clips of at least 2 subjects",
         )
     table = ClipTable.from_probs(
-        [p.probs for _, p in used], [c.label_index for c, _ in used], groups
+        [p.probs for _, p in used], [emotions.index(c.label) for c, _ in used], groups, emotions
     )
     return dataset, table, predicted
 

@@ -11,6 +11,7 @@ of predictions) and whether SIGINT/SIGTERM stop the session.
 
 from __future__ import annotations
 
+import dataclasses
 import signal
 import threading
 import time
@@ -29,7 +30,6 @@ from streamfer.errors import (
     SourceLostError,
     StreamferError,
 )
-from streamfer.labels import EMOTIONS
 from streamfer.pipeline import FramePipeline, StepResult, run
 from streamfer.session.log import host_info
 from streamfer.session.records import (
@@ -94,10 +94,19 @@ class SessionSummary:
 
 
 def model_info(config: Config) -> dict[str, Any]:
-    """Name and sha256 of the detector and classifier files, for the ``session_start`` record."""
+    """File and sha256 of the detector and classifier, for the ``session_start`` record.
+
+    The classifier's entry adds the model's name, classes and the crop in use.
+    """
+    card = config.emotion_model()
     return {
         "detector": describe(config.resolve_model(config.detector.model)),
-        "classifier": describe(config.resolve_model(config.classifier.model)),
+        "classifier": {
+            **describe(config.emotion_model_path()),
+            "name": card.name,
+            "classes": list(card.classes),
+            "crop": dataclasses.asdict(config.crop()),
+        },
     }
 
 
@@ -168,7 +177,7 @@ class Recorder:
         reason, detail = EndReason.ERROR, ""
 
         def on_step(step: StepResult) -> None:
-            for record in step_records(step, self.config):
+            for record in step_records(step, self.config, pipeline.emotions):
                 self.log.write(record)
             now = self.clock()
             self.latency.add(now - step.frame.captured)
@@ -179,7 +188,11 @@ class Recorder:
                 observer.on_step(step)
 
         try:
-            self.log.write(self._start(models if models is not None else model_info(self.config)))
+            self.log.write(
+                self._start(
+                    models if models is not None else model_info(self.config), pipeline.emotions
+                )
+            )
             signals = on_signals(self._on_signal) if handle_signals else nullcontext()
             with signals:
                 self.capture.start()
@@ -199,7 +212,7 @@ class Recorder:
             self._ended = self._end(reason, detail)
         return self._ended
 
-    def _start(self, models: dict[str, Any]) -> SessionStart:
+    def _start(self, models: dict[str, Any], emotions: tuple[str, ...]) -> SessionStart:
         return SessionStart(
             t=0.0,
             version=__version__,
@@ -208,7 +221,7 @@ class Recorder:
             live=self.reader.is_live,
             config=self.config.as_dict(),
             models=models,
-            labels=EMOTIONS,
+            labels=emotions,
             host=host_info(),
         )
 

@@ -24,6 +24,7 @@ class LiveView:
 
     def __init__(self, recorder: Recorder) -> None:
         self.recorder = recorder
+        self.emotions = recorder.config.emotions()
         self.people: dict[int, PersonView] = {}
         self.message = ""
         self._lock = threading.Lock()
@@ -44,6 +45,7 @@ class LiveView:
                     valence=face.valence,
                     arousal=face.arousal,
                     in_view=True,
+                    emotions=self.emotions,
                 )
             # keep people the tracker still holds (grace period), shown as out of view
             for track, old in self.people.items():
