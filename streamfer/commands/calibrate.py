@@ -25,6 +25,7 @@ from streamfer.commands.calibration_output import (
     summary_table,
     write_outputs,
 )
+from streamfer.commands.evaluate_faces import handle_evaluate_faces
 from streamfer.commands.options import add_config_options, load_config
 from streamfer.config import Config
 from streamfer.config_write import write_aggregator
@@ -51,6 +52,7 @@ examples:
   streamfer calibrate clips.csv --write-config        ... and store it in the config in use
   streamfer calibrate clips/ --labels 3 --write-config my.toml --report-json cal.json
   streamfer evaluate clips/ --threshold 0.15          score a fixed threshold, no search
+  streamfer evaluate --faces faces/ --report-json f.json   the model alone on face crops
 
 Labels are normalised (Happiness, joy -> happy; calm -> neutral); labels the model cannot
 output (contempt, pride, ...) are left out and counted. Per-frame predictions are cached in
@@ -97,6 +99,14 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _add_common(evaluate, "evaluation.png")
+    evaluate.add_argument(
+        "--faces",
+        action="store_true",
+        help="DATA holds already-cropped faces (a folder of label sub-folders of images, or an "
+        ".npz with images and labels + classes or FER+ votes + columns): score the emotion "
+        "model alone, with its own preprocessing; writes accuracy, per-class recall and a "
+        "confusion matrix (PNG beside --report-json, else ./confusion.png)",
+    )
     group = evaluate.add_argument_group("representative emotion (override config.toml)")
     group.add_argument("--method", choices=[m.value for m in Method], help="the method to mark")
     group.add_argument("--threshold", type=float, metavar="F", help="the threshold (0-1] to score")
@@ -166,6 +176,8 @@ def handle_calibrate(args: argparse.Namespace, console: Console) -> int:
 
 
 def handle_evaluate(args: argparse.Namespace, console: Console) -> int:
+    if args.faces:
+        return handle_evaluate_faces(args, console)
     config = load_config(args)
     dataset, table, predicted = _predict(args, config, console)
     settings = config.aggregator
