@@ -3,6 +3,7 @@
     python benchmarks/bench_pipeline.py                      # generated 640x480 clips, 1 and 2 faces
     python benchmarks/bench_pipeline.py --video my.mp4       # your own clip
     python benchmarks/bench_pipeline.py --realtime           # also real-time playback: latency, drops
+    python benchmarks/bench_pipeline.py --model NAME         # another emotion model in models/
 
 Measured in one run on the same file: decode-only fps; decode + detection fps; the full
 pipeline as fast as possible (capture thread, detection, tracking, crops, emotion model,
@@ -27,7 +28,7 @@ import numpy as np
 from machine import cpu_name
 
 from streamfer.choices import Pace
-from streamfer.config import Config
+from streamfer.config import Config, with_overrides
 from streamfer.pipeline import FramePipeline, StepResult
 from streamfer.session.lifecycle import Recorder
 from streamfer.session.log import SessionLog
@@ -173,8 +174,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0, help="length of generated clips")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--realtime", action="store_true", help="also measure real-time playback")
+    parser.add_argument("--model", help="emotion model by name (default: config.toml's default)")
     args = parser.parse_args()
     config = Config()
+    if args.model:
+        config = with_overrides(config, {"classifier.model": args.model})
+    print(f"emotion model: {config.emotion_model().name}, crop {config.crop()}")
     print(
         f"machine: {cpu_name()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
         f"OpenCV {cv2.__version__}"
