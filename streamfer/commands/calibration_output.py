@@ -30,7 +30,7 @@ def set_name(result: LabelSetResult) -> str:
     """ "7 emotions" or "8 emotions" (the model's), or "3 broad"."""
     if result.label_set is LabelSet.EMOTIONS:
         return f"{len(result.names)} emotions"
-    return set_name(result)
+    return SET_NAMES[result.label_set]
 
 
 def _pct(value: float) -> str:
