@@ -15,8 +15,10 @@ import pytest
 from clips import NO_FACE, ONE_FACE, TWO_FACES, streamfer, write_clip
 from clips import cli_env as _env
 
+from streamfer.config import Config
 from streamfer.session.log import read_log
 from streamfer.session.records import Emotion, SessionStart
+from streamfer.vision.models import sha256_of
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -53,11 +55,16 @@ def test_one_face(tmp_path: Path) -> None:
     assert records[0]["type"] == "session_start" and records[-1]["type"] == "session_end"
     start, end = records[0], records[-1]
     assert start["config"]["aggregator"]["threshold"] == 0.2
+    default = Config()
     assert {m["file"] for m in start["models"].values()} == {
         "blazeface_short_range.tflite",
-        "emotion_mini_xception_f32.tflite",
+        default.emotion_model_path().name,
     }
     assert all(m["shipped"] for m in start["models"].values())
+    classifier = start["models"]["classifier"]  # the model's name and sha256 are logged
+    assert classifier["name"] == default.classifier.model
+    assert classifier["sha256"] == sha256_of(default.emotion_model_path())
+    assert start["labels"] == classifier["classes"] == list(default.emotions())
     assert end["reason"] == "end_of_source"
     assert end["frames_processed"] == frames == 90 and end["frames_dropped"] == 0
     emotions = [r for r in records if r["type"] == "emotion"]
