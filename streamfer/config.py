@@ -26,7 +26,7 @@ else:  # pragma: no cover - Python 3.10
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 
 #: The emotion model used when config.toml names none (see docs/accuracy.md for the choice).
-DEFAULT_EMOTION_MODEL = "emotion_mini_xception_f32"
+DEFAULT_EMOTION_MODEL = "emotion_ferplus_mini"
 
 
 @dataclass(frozen=True)
