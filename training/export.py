@@ -27,27 +27,43 @@ import numpy as np
 from training.data import CLASSES, validation_sets
 from training.metrics import Candidate, scores
 
-DEFAULT_CROP = {"margin": 0.2, "square": True, "align_eyes": False, "equalize": False,
-                "flip_average": False}
+DEFAULT_CROP = {
+    "margin": 0.2,
+    "square": True,
+    "align_eyes": False,
+    "equalize": False,
+    "flip_average": False,
+}
 
 
-def sidecar(name: str, run: dict[str, Any], alpha: float, crop: dict[str, Any],
-            epoch: int) -> dict[str, Any]:
+def sidecar(
+    name: str, run: dict[str, Any], alpha: float, crop: dict[str, Any], epoch: int
+) -> dict[str, Any]:
     size = int(run["settings"]["size"])
     prior = np.asarray(run["prior"], np.float64)
     return {
         "format": "streamfer-emotion-model/1",
         "name": name,
-        "input": {"height": size, "width": size, "channels": 1, "color": "gray",
-                  "scale": 2.0 / 255.0, "offset": -1.0,
-                  "note": "value = pixel * scale + offset (pixel 0..255 -> -1..1)"},
+        "input": {
+            "height": size,
+            "width": size,
+            "channels": 1,
+            "color": "gray",
+            "scale": 2.0 / 255.0,
+            "offset": -1.0,
+            "note": "value = pixel * scale + offset (pixel 0..255 -> -1..1)",
+        },
         "output": "softmax",
         "classes": list(CLASSES),
         "crop": crop,
         "prior": prior.round(6).tolist(),
         "prior_alpha": alpha,
-        "training": {**run["settings"], "epoch": epoch, "train_set": run["train"],
-                     "augment": run["augment"]},
+        "training": {
+            **run["settings"],
+            "epoch": epoch,
+            "train_set": run["train"],
+            "augment": run["augment"],
+        },
     }
 
 
@@ -71,7 +87,8 @@ def convert(run_dir: Path, epoch: int | None, alpha: float) -> tuple[bytes, dict
     face = keras.Input((size, size, 1), batch_size=1, name="face")
     logits = model(face, training=False)
     probs = keras.layers.Softmax(name="probs")(
-        keras.layers.Lambda(lambda z: z + bias, name="prior")(logits) if alpha else logits)
+        keras.layers.Lambda(lambda z: z + bias, name="prior")(logits) if alpha else logits
+    )
     full = keras.Model(face, probs)
     converter = tf.lite.TFLiteConverter.from_keras_model(full)
     converter.optimizations = []  # float32 weights: no quantisation
@@ -92,7 +109,7 @@ def check_against_keras(flatbuffer: bytes, full: Any, size: int) -> None:
     expected = np.asarray(full(x, training=False))
     worst = 0.0
     for i in range(len(x)):
-        interpreter.set_tensor(inp, x[i:i + 1])
+        interpreter.set_tensor(inp, x[i : i + 1])
         interpreter.invoke()
         worst = max(worst, float(np.abs(interpreter.get_tensor(out)[0] - expected[i]).max()))
     if not worst < 1e-4:
@@ -113,14 +130,24 @@ def evaluate(path: Path, data_dir: Path) -> dict[str, Any]:
         key = vs.name.split(":")[0]
         plain = scores(truth, [candidate.classes[i] for i in probs.argmax(1)], candidate.classes)
         flip = scores(truth, [candidate.classes[i] for i in flipped.argmax(1)], candidate.classes)
-        result[key] = {**plain, "flip_accuracy": flip["accuracy"],
-                       "flip_recall": flip["recall"], "ms_per_face_1_thread": round(per_face_ms, 3)}
+        result[key] = {
+            **plain,
+            "flip_accuracy": flip["accuracy"],
+            "flip_recall": flip["recall"],
+            "ms_per_face_1_thread": round(per_face_ms, 3),
+        }
     return result
 
 
-def export_run(run_dir: Path, epoch: int | None = None, alpha: float = 0.0,
-               name: str | None = None, out: Path | None = None,
-               crop: dict[str, Any] | None = None, data_dir: Path | None = None) -> Path:
+def export_run(
+    run_dir: Path,
+    epoch: int | None = None,
+    alpha: float = 0.0,
+    name: str | None = None,
+    out: Path | None = None,
+    crop: dict[str, Any] | None = None,
+    data_dir: Path | None = None,
+) -> Path:
     data, run, epoch = convert(run_dir, epoch, alpha)
     name = name or f"{run_dir.name}_e{epoch}_a{alpha:g}"
     out = out or run_dir / "export"
@@ -131,14 +158,21 @@ def export_run(run_dir: Path, epoch: int | None = None, alpha: float = 0.0,
     (out / f"{name}.json").write_text(json.dumps(card, indent=1) + "\n")
     from training.train import DEFAULT_DATA
 
-    metrics = {"file": tflite.name, "sha256": hashlib.sha256(data).hexdigest(),
-               "bytes": len(data), "params_note": "see training log",
-               "measured": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-               **evaluate(tflite, data_dir or DEFAULT_DATA)}
+    metrics = {
+        "file": tflite.name,
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "bytes": len(data),
+        "params_note": "see training log",
+        "measured": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        **evaluate(tflite, data_dir or DEFAULT_DATA),
+    }
     (out / f"{name}.metrics.json").write_text(json.dumps(metrics, indent=1) + "\n")
-    print(f"exported {tflite} ({len(data)} bytes): "
-          f"FER+ valid {metrics['ferplus']['accuracy']} (flip {metrics['ferplus']['flip_accuracy']}), "
-          f"FER2013 PublicTest {metrics['fer2013']['accuracy']}", flush=True)
+    print(
+        f"exported {tflite} ({len(data)} bytes): "
+        f"FER+ valid {metrics['ferplus']['accuracy']} (flip {metrics['ferplus']['flip_accuracy']}), "
+        f"FER2013 PublicTest {metrics['fer2013']['accuracy']}",
+        flush=True,
+    )
     return tflite
 
 
@@ -146,8 +180,12 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("run", type=Path)
     p.add_argument("--epoch", type=int)
-    p.add_argument("--alpha", type=float, default=0.0,
-                   help="prior power baked in: 0 balanced (default), tau: training prior")
+    p.add_argument(
+        "--alpha",
+        type=float,
+        default=0.0,
+        help="prior power baked in: 0 balanced (default), tau: training prior",
+    )
     p.add_argument("--name")
     p.add_argument("--out", type=Path)
     p.add_argument("--crop", type=json.loads, help="recommended crop as JSON")

@@ -76,9 +76,7 @@ class Candidate:
         return np.asarray(p / p.sum(axis=1, keepdims=True), np.float64)
 
 
-def scores(
-    truth: list[str], predicted: list[str], classes: tuple[str, ...]
-) -> dict[str, Any]:
+def scores(truth: list[str], predicted: list[str], classes: tuple[str, ...]) -> dict[str, Any]:
     """Accuracy, per-class recall and confusion (rows: true class) for faces of known classes.
 
     Faces whose true class the model cannot output are counted in ``left_out`` and not scored.

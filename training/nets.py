@@ -20,14 +20,21 @@ from keras import layers
 
 def _block(x: Any, filters: int, reps: int, weight_decay: float) -> Any:
     reg = keras.regularizers.l2(weight_decay) if weight_decay else None
-    shortcut = layers.Conv2D(filters, 1, strides=2, padding="same", use_bias=False,
-                             kernel_regularizer=reg)(x)
+    shortcut = layers.Conv2D(
+        filters, 1, strides=2, padding="same", use_bias=False, kernel_regularizer=reg
+    )(x)
     shortcut = layers.BatchNormalization()(shortcut)
     for i in range(reps):
         if i:
             x = layers.ReLU()(x)
-        x = layers.SeparableConv2D(filters, 3, padding="same", use_bias=False,
-                                   depthwise_regularizer=reg, pointwise_regularizer=reg)(x)
+        x = layers.SeparableConv2D(
+            filters,
+            3,
+            padding="same",
+            use_bias=False,
+            depthwise_regularizer=reg,
+            pointwise_regularizer=reg,
+        )(x)
         x = layers.BatchNormalization()(x)
     x = layers.MaxPooling2D(3, strides=2, padding="same")(x)
     return layers.Add()([x, shortcut])

@@ -66,8 +66,11 @@ def model_table(result: dict[str, Any], top: int | None = None) -> str:
         )
     best = rows[0][1]
     recall = result["photos"]["kdef"]["variants"][best]["recall"]
-    lines += ["", f"KDEF recall per class at `{best}`: "
-              + ", ".join(f"{k} {v:.2f}" for k, v in recall.items())]
+    lines += [
+        "",
+        f"KDEF recall per class at `{best}`: "
+        + ", ".join(f"{k} {v:.2f}" for k, v in recall.items()),
+    ]
     return "\n".join(lines) + "\n"
 
 

@@ -40,18 +40,30 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--out", type=Path, required=True, help="run folder (outside the repo)")
     p.add_argument("--resume", action="store_true", help="go on from OUT's newest checkpoint")
     p.add_argument("--data", type=Path, default=DEFAULT_DATA)
-    p.add_argument("--arch", default="mini_xception", choices=["mini_xception", "xception_m", "xception_s", "fer2013_mini"])
+    p.add_argument(
+        "--arch",
+        default="mini_xception",
+        choices=["mini_xception", "xception_m", "xception_s", "fer2013_mini"],
+    )
     p.add_argument("--size", type=int, default=48, help="input side in pixels (48 or 64)")
     p.add_argument("--sources", default="ferplus,fer2013", help="ferplus, fer2013 or both")
     p.add_argument("--ferplus-target", default="soft", choices=["soft", "majority"])
     p.add_argument("--tau", type=float, default=1.0, help="logit adjustment strength (0: plain)")
-    p.add_argument("--prior-floor", type=float, default=0.01,
-                   help="class prior floor for the adjustment (contempt and disgust are rare)")
+    p.add_argument(
+        "--prior-floor",
+        type=float,
+        default=0.01,
+        help="class prior floor for the adjustment (contempt and disgust are rare)",
+    )
     p.add_argument("--epochs", type=int, default=24)
     p.add_argument("--batch", type=int, default=64)
     p.add_argument("--lr", type=float, default=2e-3)
-    p.add_argument("--warmup-epochs", type=float, default=1.0,
-                   help="linear warm-up from lr/10 (fine-tuning wants a short one)")
+    p.add_argument(
+        "--warmup-epochs",
+        type=float,
+        default=1.0,
+        help="linear warm-up from lr/10 (fine-tuning wants a short one)",
+    )
     p.add_argument("--weight-decay", type=float, default=1e-4, help="L2 on kernels")
     p.add_argument("--seed", type=int, default=8)
     p.add_argument("--threads", type=int, default=1, help="TensorFlow intra-op threads")
@@ -60,8 +72,21 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-SETTINGS = ("arch", "size", "sources", "ferplus_target", "tau", "prior_floor", "epochs",
-            "batch", "lr", "warmup_epochs", "weight_decay", "seed", "limit")
+SETTINGS = (
+    "arch",
+    "size",
+    "sources",
+    "ferplus_target",
+    "tau",
+    "prior_floor",
+    "epochs",
+    "batch",
+    "lr",
+    "warmup_epochs",
+    "weight_decay",
+    "seed",
+    "limit",
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -76,8 +101,9 @@ def main(argv: list[str] | None = None) -> int:
         for key in SETTINGS:
             if key != "epochs":  # a resumed run may be given another length
                 setattr(args, key, saved["settings"].get(key, getattr(args, key)))
-        saved.setdefault("resumes", []).append({
-            "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "epochs": args.epochs})
+        saved.setdefault("resumes", []).append(
+            {"at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "epochs": args.epochs}
+        )
         run_file.write_text(json.dumps(saved, indent=1))
     elif run_file.exists():
         print(f"{out} already holds a run; use --resume or another --out", file=sys.stderr)
@@ -103,15 +129,20 @@ def main(argv: list[str] | None = None) -> int:
     aug = AugmentSettings()
     out.mkdir(parents=True, exist_ok=True)
     if not args.resume:
-        run_file.write_text(json.dumps({
-            "settings": {k: getattr(args, k) for k in SETTINGS},
-            "classes": list(CLASSES),
-            "train": {"name": train.name, "n": len(train.images)},
-            "prior": prior.round(6).tolist(),
-            "augment": asdict(aug),
-            "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "command": " ".join(sys.argv),
-        }, indent=1))
+        run_file.write_text(
+            json.dumps(
+                {
+                    "settings": {k: getattr(args, k) for k in SETTINGS},
+                    "classes": list(CLASSES),
+                    "train": {"name": train.name, "n": len(train.images)},
+                    "prior": prior.round(6).tolist(),
+                    "augment": asdict(aug),
+                    "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                    "command": " ".join(sys.argv),
+                },
+                indent=1,
+            )
+        )
 
     model = ARCHS[args.arch](args.size, len(CLASSES), args.weight_decay)
     optimizer = keras.optimizers.Adam(learning_rate=args.lr)
@@ -121,8 +152,9 @@ def main(argv: list[str] | None = None) -> int:
     manager = tf.train.CheckpointManager(checkpoint, str(out / "checkpoints"), max_to_keep=None)
     if args.resume and manager.latest_checkpoint:
         checkpoint.restore(manager.latest_checkpoint).expect_partial()
-        print(f"resumed from {manager.latest_checkpoint} (epoch {int(epoch_var.numpy())})",
-              flush=True)
+        print(
+            f"resumed from {manager.latest_checkpoint} (epoch {int(epoch_var.numpy())})", flush=True
+        )
 
     images = tf.constant(train.images)
     targets = tf.constant(train.targets)
@@ -142,13 +174,13 @@ def main(argv: list[str] | None = None) -> int:
         y = tf.gather(targets, idx)
         with tf.GradientTape() as tape:
             logits = model(x, training=True)
-            ce = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(
-                y, logits + tau * log_prior))
+            ce = tf.reduce_mean(
+                tf.nn.softmax_cross_entropy_with_logits(y, logits + tau * log_prior)
+            )
             loss = ce + tf.add_n(model.losses) if model.losses else ce
         grads = tape.gradient(loss, model.trainable_variables)
         optimizer.apply_gradients(zip(grads, model.trainable_variables, strict=True))
-        hit = tf.cast(tf.equal(tf.argmax(logits + tau * log_prior, 1), tf.argmax(y, 1)),
-                      tf.float32)
+        hit = tf.cast(tf.equal(tf.argmax(logits + tau * log_prior, 1), tf.argmax(y, 1)), tf.float32)
         return ce, tf.reduce_mean(hit)
 
     @tf.function(reduce_retracing=True)
@@ -173,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
         ce_sum = acc_sum = 0.0
         for step in range(steps):
             optimizer.learning_rate.assign(lr_at(epoch * steps + step))
-            idx = tf.constant(order[step * args.batch:(step + 1) * args.batch])
+            idx = tf.constant(order[step * args.batch : (step + 1) * args.batch])
             ce, acc = train_step(idx, tf.constant([args.seed, epoch * steps + step], tf.int64))
             ce_sum += float(ce)
             acc_sum += float(acc)
@@ -185,8 +217,12 @@ def main(argv: list[str] | None = None) -> int:
             "seconds": round(time.time() - t0, 1),
         }
         for vs in valid:
-            logits = np.concatenate([predict(tf.constant(vs.images[i:i + 512])).numpy()
-                                     for i in range(0, len(vs.images), 512)])
+            logits = np.concatenate(
+                [
+                    predict(tf.constant(vs.images[i : i + 512])).numpy()
+                    for i in range(0, len(vs.images), 512)
+                ]
+            )
             labels = vs.labels
             for name, alpha in (("bal", 0.0), ("prior", tau)):
                 pred = (logits + alpha * np.log(prior)).argmax(1)
