@@ -91,13 +91,13 @@ def test_calibrate_videos_then_all_from_cache(
 ) -> None:
     data = layouts("videos")
     (data / "happy" / "broken.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42 truncated")
-    (data / "contempt").mkdir(exist_ok=True)
-    shutil.copy(data / "happy" / "001.mp4", data / "contempt" / "001.mp4")
+    (data / "pride").mkdir(exist_ok=True)  # a label no model outputs
+    shutil.copy(data / "happy" / "001.mp4", data / "pride" / "001.mp4")
     cache = workdir / "cache-videos"
     args = ("calibrate", data, "--cache", cache, "--report-json", workdir / "v.json")
     first = report_of(streamfer(*args, cwd=workdir), workdir / "v.json")
 
-    assert first["clips"]["left_out_labels"] == {"contempt": 1}
+    assert first["clips"]["left_out_labels"] == {"pride": 1}
     assert [Path(u["path"]).name for u in first["clips"]["unreadable"]] == ["broken.mp4"]
     assert first["predict"]["frames_decoded"] == 2 * len(IDS) * FRAMES
     for label_set in ("emotions", "3"):
@@ -223,10 +223,10 @@ def test_errors_are_one_line(tmp_path: Path) -> None:
             "manifest with columns path,label[,subject])"
         )
     ]
-    (tmp_path / "contempt").mkdir()
-    (tmp_path / "contempt" / "a.mp4").write_bytes(b"x")
+    (tmp_path / "pride").mkdir()
+    (tmp_path / "pride" / "a.mp4").write_bytes(b"x")
     result = streamfer("evaluate", tmp_path, cwd=tmp_path)
-    assert result.returncode == 6 and "left out: contempt (1)" in result.stderr
+    assert result.returncode == 6 and "left out: pride (1)" in result.stderr
     result = streamfer("calibrate", tmp_path, "--write-config", tmp_path / "no.toml", cwd=tmp_path)
     assert result.returncode == 2 and "does not exist" in result.stderr
     (tmp_path / "happy").mkdir()

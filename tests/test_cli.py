@@ -84,7 +84,11 @@ def test_two_faces_get_two_tracks_and_a_group_record(tmp_path: Path) -> None:
     assert len(frames) == 60
     assert all(sorted(f["track"] for f in fr["faces"]) == [1, 2] for fr in frames)
     face = frames[0]["faces"][0]
-    assert len(face["probs"]) == 7 and len(face["box"]) == 4 and -1 <= face["valence"] <= 1
+    assert (
+        len(face["probs"]) == len(Config().emotions())
+        and len(face["box"]) == 4
+        and -1 <= face["valence"] <= 1
+    )
     tracks = {r["track"] for r in records if r["type"] == "emotion"}
     assert tracks == {1, 2, "group"}
     group = [r for r in records if r.get("track") == "group"]
