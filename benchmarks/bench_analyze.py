@@ -32,7 +32,7 @@ from streamfer.config import Config
 from streamfer.pipeline import FramePipeline, run
 from streamfer.sources import demo
 from streamfer.sources.capture import Capture
-from streamfer.sources.readers import open_video_file
+from streamfer.sources.readers import open_recording
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -60,7 +60,7 @@ def decode_fps(clip: Path) -> float:
 
 def pipeline_fps(clip: Path) -> float:
     pipeline = FramePipeline(Config())
-    capture = Capture(open_video_file(clip)).start()
+    capture = Capture(open_recording(clip)).start()
     start = time.perf_counter()
     frames, _ = run(capture, pipeline, lambda step: None)
     elapsed = time.perf_counter() - start

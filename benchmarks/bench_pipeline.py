@@ -34,7 +34,7 @@ from streamfer.session.lifecycle import Recorder
 from streamfer.session.log import SessionLog
 from streamfer.session.records import Record
 from streamfer.sources import demo
-from streamfer.sources.readers import open_video_file
+from streamfer.sources.readers import open_recording
 from streamfer.vision.detect import MediaPipeFaceDetector
 
 
@@ -114,7 +114,7 @@ class StageTimes:
 def full_pipeline(path: Path, config: Config, realtime: bool, log_dir: Path) -> dict[str, float]:
     pipeline = FramePipeline(config)
     log = TimedLog(SessionLog(log_dir / f"bench-{time.monotonic_ns()}.jsonl"))
-    recorder = Recorder(config, log, open_video_file(path), pace=Pace.of(realtime))
+    recorder = Recorder(config, log, open_recording(path), pace=Pace.of(realtime))
     times = StageTimes()
     start = time.perf_counter()
     end = recorder.record(pipeline, [times], models={}).end

@@ -6,6 +6,7 @@ a bad value raises ConfigError naming the key, the value and what is allowed.
 
 from __future__ import annotations
 
+import math
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
@@ -75,6 +76,7 @@ class SourceSettings:
     default: str = "0"
     realtime: bool = False
     queue_size: int = 8
+    reconnect_seconds: float = 60.0
 
     @property
     def pace(self) -> Pace:
@@ -177,6 +179,7 @@ _SCHEMA: dict[str, dict[str, tuple[type, tuple[Check, str]]]] = {
         "default": (str, _any_text()),
         "realtime": (bool, ((lambda v: True), "true or false")),
         "queue_size": (int, _positive("integer")),
+        "reconnect_seconds": (float, ((lambda v: v >= 0), "0 (forever) or a positive number")),
     },
     "detector": {
         "model": (str, _any_text()),
@@ -249,6 +252,10 @@ def coerce(section: str, key: str, value: Any, origin: str = "config") -> Any:
             f"{origin}: {section}.{key} = {value!r} is not {allowed}",
             f"expected a {kind.__name__}",
         )
+    if isinstance(value, float) and not math.isfinite(
+        value
+    ):  # inf would reach the JSON log as Infinity
+        raise ConfigError(f"{origin}: {section}.{key} = {value!r} is not a finite number")
     if not check(value):
         raise ConfigError(f"{origin}: {section}.{key} = {value!r} is not {allowed}")
     return value if choice is None else choice(value)
@@ -273,9 +280,13 @@ def load(path: Path | None) -> Config:
     if path is None:
         return Config()
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_bytes().decode("utf-8")
     except FileNotFoundError:
         raise ConfigError(f"config file {path} does not exist", "pass --config PATH") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"config file {path} is not UTF-8 text (byte {exc.start})", "save it as UTF-8"
+        ) from None
     except OSError as exc:
         raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
     try:

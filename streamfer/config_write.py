@@ -1,80 +1,79 @@
-"""Change values in a ``config.toml`` without disturbing its comments and layout.
+"""Change values in a ``config.toml`` and keep its comments, layout and TOML forms.
 
-Only the value of each named key inside one ``[section]`` is replaced; a comment after the
-value stays. A key that is missing is added after the section's last key, and a missing
-section is appended at the end. The result is checked by loading it before it replaces the
-file, so a bad write never leaves a broken config behind.
+The file is parsed with tomlkit, a TOML library that keeps what it does not change: comments,
+blank lines, key order, and the form a section is written in (``[aggregator]``, dotted keys
+``aggregator.threshold = 0.2``, an inline table ``aggregator = {threshold = 0.2}``). A missing
+section is added at the end. The result must load as a valid streamfer config before it
+replaces the file, through ``streamfer.durable.write_atomic``, so a failed or interrupted
+write leaves the old file in place.
 """
 
 from __future__ import annotations
 
-import os
-import re
-import tempfile
+import stat
+import sys
 from pathlib import Path
+from typing import Any
+
+import tomlkit
+from tomlkit.exceptions import TOMLKitError
 
 from streamfer import config as config_module
+from streamfer.durable import FILE_MODE, write_atomic
 from streamfer.errors import ConfigError, OutputError
 
-_HEADER = re.compile(r"^\s*\[\s*([A-Za-z0-9_.-]+)\s*\]\s*(#.*)?$")
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
 
 
-def set_values(text: str, section: str, values: dict[str, str]) -> str:
-    """``text`` with ``key = value`` set for each of ``values`` (TOML literals) in ``section``."""
-    lines = text.splitlines(keepends=True)
-    start = next((i for i, line in enumerate(lines) if _section(line) == section), None)
-    if start is None:
-        tail = "" if not text or text.endswith("\n") else "\n"
-        body = "".join(f"{key} = {value}\n" for key, value in values.items())
-        return f"{text}{tail}\n[{section}]\n{body}"
-    end = next(
-        (i for i in range(start + 1, len(lines)) if _section(lines[i]) is not None), len(lines)
-    )
-    last_key = start
+def set_values(text: str, section: str, values: dict[str, Any]) -> str:
+    """``text`` with ``section.key = value`` set for each of ``values`` (Python values).
+
+    Raises ConfigError when ``text`` is not valid TOML or ``section`` is not a table.
+    """
+    if text and not text.endswith("\n"):
+        text += "\n"
+    try:
+        document = tomlkit.parse(text)
+    except TOMLKitError as exc:
+        raise ConfigError(f"not valid TOML: {exc}") from None
+    table = document.get(section)
+    if table is None:
+        table = tomlkit.table()
+        if document.body and not text.endswith("\n\n"):
+            document.add(tomlkit.nl())  # a blank line before the new section
+        document[section] = table
+    if not isinstance(table, dict):
+        raise ConfigError(f"{section!r} must be a [section], not a value")
     for key, value in values.items():
-        pattern = re.compile(rf"^(\s*{re.escape(key)}\s*=\s*)(.*?)(\s*(?:#.*)?)(\r?\n?)$")
-        for i in range(start + 1, end):
-            match = pattern.match(lines[i])
-            if match:
-                lines[i] = f"{match[1]}{value}{match[3]}{match[4]}"
-                last_key = max(last_key, i)
-                break
-        else:
-            for i in range(start + 1, end):  # after the section's last key = value line
-                if re.match(r"^\s*[A-Za-z0-9_-]+\s*=", lines[i]):
-                    last_key = max(last_key, i)
-            lines.insert(last_key + 1, f"{key} = {value}\n")
-            end += 1
-    return "".join(lines)
-
-
-def _section(line: str) -> str | None:
-    match = _HEADER.match(line)
-    return match[1] if match else None
+        table[key] = value
+    return tomlkit.dumps(document)
 
 
 def write_aggregator(path: Path, threshold: float, label_set: str) -> None:
-    """Store ``threshold`` and ``label_set`` in ``[aggregator]`` of the config file ``path``."""
+    """Store ``threshold`` (rounded to 0.01) and ``label_set`` in ``[aggregator]`` of ``path``.
+
+    A missing file is created. Raises ConfigError when the file is not valid TOML or would
+    not load afterwards, OutputError when it cannot be read or written.
+    """
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_bytes().decode("utf-8")
+        mode = stat.S_IMODE(path.stat().st_mode)
     except FileNotFoundError:
-        text = ""
+        text, mode = "", FILE_MODE
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{path} is not UTF-8 text (byte {exc.start})", "save it as UTF-8"
+        ) from None
     except OSError as exc:
         raise OutputError(f"cannot read {path}: {exc.strerror}") from None
-    new = set_values(
-        text, "aggregator", {"threshold": f"{threshold:.2f}", "label_set": f'"{label_set}"'}
-    )
     try:
-        handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        with os.fdopen(handle, "w", encoding="utf-8") as f:
-            f.write(new)
-    except OSError as exc:
-        raise OutputError(f"cannot write {path}: {exc.strerror}", "check the permissions") from None
-    try:
-        config_module.load(Path(tmp))
+        new = set_values(
+            text, "aggregator", {"threshold": round(threshold, 2), "label_set": label_set}
+        )
+        config_module.from_mapping(tomllib.loads(new), path.resolve().parent, str(path))
     except ConfigError as exc:
-        Path(tmp).unlink(missing_ok=True)
         raise ConfigError(f"{path} would become invalid: {exc.message}", "fix it by hand") from None
-    if path.exists():
-        os.chmod(tmp, path.stat().st_mode & 0o777)
-    os.replace(tmp, path)
+    write_atomic(path, new, mode=mode)

@@ -58,5 +58,11 @@ class DataError(StreamferError):
     exit_code = 6
 
 
+class ClusterError(StreamferError):
+    """A Ray cluster that cannot be reached (``analyze --engine ray --address``)."""
+
+    exit_code = 7
+
+
 class DiskFullError(OutputError):
     """The disk holding a log or report is full."""

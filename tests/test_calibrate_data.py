@@ -184,13 +184,13 @@ def test_set_values_comments_missing_keys_and_sections() -> None:
         "[detector]\nthreshold = 9  # not this one\n\n"
         "[aggregator]  # the rule\nthreshold=0.3   # share\nwindow_seconds = 2.0\n\n[log]\n"
     )
-    out = set_values(text, "aggregator", {"threshold": "0.05", "label_set": '"3"'})
+    out = set_values(text, "aggregator", {"threshold": 0.05, "label_set": "3"})
     assert out == (
         "[detector]\nthreshold = 9  # not this one\n\n"
         "[aggregator]  # the rule\nthreshold=0.05   # share\nwindow_seconds = 2.0\n"
         'label_set = "3"\n\n[log]\n'
     )
-    assert set_values("[log]\ndir = 'x'", "aggregator", {"threshold": "0.1"}) == (
+    assert set_values("[log]\ndir = 'x'", "aggregator", {"threshold": 0.1}) == (
         "[log]\ndir = 'x'\n\n[aggregator]\nthreshold = 0.1\n"
     )
 

@@ -17,7 +17,7 @@ from clips import cli_env as _env
 
 from streamfer.config import Config
 from streamfer.session.log import read_log
-from streamfer.session.records import Emotion, SessionStart
+from streamfer.session.records import Emotion, EndReason, SessionEnd, SessionStart, SourceLost
 from streamfer.vision.models import sha256_of
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -166,7 +166,7 @@ def test_signal_ends_the_session_cleanly(tmp_path: Path, sig: signal.Signals) ->
         _, err = process.communicate(timeout=30)
     finally:
         process.kill()
-    assert process.returncode == 0, err
+    assert process.returncode == 128 + sig, err  # as a shell reports a signal's end
     contents = read_log(only_log(log_dir))
     assert contents.truncated_line is None and contents.ended and not contents.complete
     end = contents.records[-1].to_json()
@@ -291,10 +291,14 @@ def test_full_disk(tmp_path: Path, tiny_disk: Path) -> None:
         cwd=tmp_path,
     )
     assert result.returncode == 5
-    assert "is full" in one_line_error(result)
-    contents = read_log(only_log(tiny_disk))
+    line = one_line_error(result)
+    log = only_log(tiny_disk)
+    assert "the disk filled up: the session ended early" in line and str(log) in line
+    contents = read_log(log)
     assert isinstance(contents.records[0], SessionStart) and len(contents.records) > 50
-    assert not contents.bad_lines  # at most the last line is cut
+    assert not contents.bad_lines and contents.truncated_line is None  # whole lines only
+    end = contents.records[-1]
+    assert isinstance(end, SessionEnd) and end.reason is EndReason.DISK_FULL
 
 
 def test_help_teaches() -> None:
@@ -351,24 +355,32 @@ def tcp_stream(tmp_path: Path):  # type: ignore[no-untyped-def]
 
 
 def test_network_stream_then_its_loss(tmp_path: Path, tcp_stream: str) -> None:
-    """A live stream is read as it comes; when it stops sending, the session ends with a clear error."""
+    """A live stream is read as it comes; when it stops sending and does not come back within
+    --reconnect seconds, the session ends with a clear error."""
     result = streamfer(
         "run",
         "--source",
         tcp_stream,
         "--stream-timeout",
         "5",  # not the default 10 s: the wait for the lost stream is the test's longest
+        "--reconnect",
+        "1",
         "--no-dashboard",
         "--log-dir",
         "logs",
         cwd=tmp_path,
     )
     assert result.returncode == 3
-    assert f"no frame from {tcp_stream} for 5 s" in one_line_error(result)
+    line = one_line_error(result)
+    assert f"{tcp_stream} was lost and did not come back within 1 s" in line
+    assert f"no frame from {tcp_stream} for 5 s" in line or "cannot reach" in line
     contents = read_log(only_log(tmp_path / "logs"))
     start, end = (r.to_json() for r in (contents.records[0], contents.records[-1]))
     assert start["live"] is True and start["source"] == tcp_stream
-    assert end["type"] == "session_end" and end["reason"].startswith("error: no frame from")
+    assert end["type"] == "session_end" and "did not come back" in end["reason"]
+    assert [r.detail for r in contents.of_type(SourceLost)] == [
+        f"no frame from {tcp_stream} for 5 s"
+    ]
     # read as it comes: most of the 60 frames are read; how many are processed (newest frame
     # wins) depends on the machine's load, and the emotion records below need at least 5
     assert end["frames_read"] > 20 and end["frames_processed"] >= 5

@@ -20,6 +20,8 @@ from streamfer.session.records import (
     Record,
     SessionEnd,
     SessionStart,
+    SourceBack,
+    SourceLost,
     is_complete,
     record_from_json,
 )
@@ -44,6 +46,12 @@ SAMPLES: list[Record] = [
     end(EndReason.END_OF_SOURCE),
     end(EndReason.SIGNAL, "SIGTERM"),
     end(EndReason.MAX_FRAMES),
+    SourceLost(3.0, "no frame from rtsp://cam for 10 s"),
+    SourceBack(3.0, 4.5, 3),
+    end(EndReason.DISK_FULL, "the disk holding the log failed (No space left on device)"),
+    SessionEnd(
+        1.0, 29, 29, 0, 300.0, 0.1, 3.1, 7.4, EndReason.SOURCE_INCOMPLETE, "a.mp4: 29 of 60", 60
+    ),
 ]
 
 
@@ -101,6 +109,18 @@ def test_an_unknown_record_is_a_bad_line_not_a_crash(tmp_path: Path) -> None:
     path.write_text('{"type":"weather","t":0}\n{"type":"marker","ts":"","t":1,"note":""}\n')
     contents = read_log(path)
     assert contents.bad_lines == [1] and contents.records == [Marker(1.0, "")]
+
+
+def test_a_record_with_a_wrong_typed_field_is_a_bad_line(tmp_path: Path) -> None:
+    path = tmp_path / "typed.jsonl"
+    path.write_text(
+        '{"type":"marker","ts":"x","t":"1.0","note":"text t"}\n'
+        '{"type":"marker","ts":"x","t":1.0,"note":5}\n'
+        '{"type":"source_back","ts":"x","t":1.0,"seconds":2,"attempts":true}\n'
+        '{"type":"marker","ts":"x","t":1,"note":"fine"}\n'
+    )
+    contents = read_log(path)
+    assert contents.bad_lines == [1, 2, 3] and contents.records == [Marker(1, "fine", "x")]
 
 
 def test_every_field_is_described_in_the_log_format_doc() -> None:

@@ -39,7 +39,8 @@ class Task:
 
 @dataclass(frozen=True)
 class Outcome:
-    """How one input went. ``status``: ok, failed or interrupted; ``reason`` says why."""
+    """How one input went. ``status``: ok, partial (read in part: cut short or damaged),
+    failed or interrupted; ``reason`` says why."""
 
     index: int
     status: str
@@ -104,6 +105,8 @@ def analyze_recording(
         pipeline.close()
     if reason is EndReason.END_OF_SOURCE:
         status = "ok"
+    elif reason is EndReason.SOURCE_INCOMPLETE:
+        status = "partial"  # the log holds what could be read, and says what is missing
     elif reason is EndReason.STOPPED:
         status = "interrupted"
     else:

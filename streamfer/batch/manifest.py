@@ -7,15 +7,14 @@ both match and its log is complete (``records.is_complete``).
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 from typing import Any
 
 from streamfer.config import Config
+from streamfer.durable import sha256_text, write_atomic
 from streamfer.session.log import last_record
 from streamfer.session.records import is_complete
-from streamfer.sources.files import write_atomic
 from streamfer.sources.inputs import Input
 from streamfer.vision.models import describe
 
@@ -31,7 +30,7 @@ def settings_hash(config: Config) -> str:
     settings["detector"]["model"] = describe(config.resolve_model(config.detector.model))["sha256"]
     settings["classifier"]["model"] = describe(config.emotion_model_path())["sha256"]
     text = json.dumps(settings, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()
+    return sha256_text(text)
 
 
 class Manifest:

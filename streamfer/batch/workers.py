@@ -15,12 +15,14 @@ the parent decides; it sends ``"stop"`` and each worker ends its file cleanly.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import multiprocessing
 import multiprocessing.connection
 import os
 import pickle
 import queue
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -59,15 +61,44 @@ class Done:
 Message = Started | FileProgress | Done
 
 
+def _die_with_parent() -> None:
+    """Ask Linux to send SIGTERM when the parent dies (a kill -9, a power-cut-like crash)."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0)
+    except (OSError, AttributeError):
+        return  # the pipe's end-of-file still stops the worker
+    parent = multiprocessing.parent_process()
+    if parent is not None and os.getppid() != parent.pid:  # it died before the request
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+_PR_SET_PDEATHSIG = 1
+
+
 def _worker_main(
     tasks: multiprocessing.connection.Connection, results: multiprocessing.connection.Connection
 ) -> None:
-    """Analyse the tasks that arrive on ``tasks`` until it closes; report on ``results``."""
+    """Analyse the tasks that arrive on ``tasks`` until it closes; report on ``results``.
+
+    A worker never outlives its parent: the parent's death closes ``tasks`` (and, on Linux,
+    sends SIGTERM through PR_SET_PDEATHSIG); either ends the current file as stopped, with
+    its ``session_end``, and the worker exits.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     stopping = threading.Event()
     # each file gets its own stop event (Capture.close sets it); "stop" sets the current one
     current = [threading.Event()]
     inbox: queue.Queue[Task | None] = queue.Queue()
+
+    def parent_gone(_signum: int, _frame: object) -> None:
+        stopping.set()
+        current[0].set()
+
+    signal.signal(signal.SIGTERM, parent_gone)
+    _die_with_parent()
 
     def listen() -> None:
         while True:
@@ -213,7 +244,10 @@ class Pool:
         for worker in self.workers:
             worker.process.join(max(deadline - time.monotonic(), 0.1))
             if worker.process.is_alive():
-                worker.process.terminate()
+                worker.process.terminate()  # a worker ends its file on SIGTERM...
+                worker.process.join(5.0)
+            if worker.process.is_alive():
+                worker.process.kill()  # ...unless stuck in native code
                 worker.process.join()
             worker.results.close()
         self.workers = []

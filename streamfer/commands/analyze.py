@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,21 +22,22 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from streamfer.batch import ray_engine
 from streamfer.batch.analysis import Outcome, Task
 from streamfer.batch.manifest import Manifest, settings_hash
 from streamfer.batch.workers import FileProgress, Pool, Started
 from streamfer.commands.options import add_config_options, add_method_options, load_config
-from streamfer.config import Config
+from streamfer.durable import private_dir, write_atomic
 from streamfer.errors import ConfigError, OutputError, SourceError
 from streamfer.reports.sessionstats import session_stats, summary_csv, summary_rows
-from streamfer.session.lifecycle import on_signals
 from streamfer.session.log import read_log
-from streamfer.sources.files import write_atomic
-from streamfer.sources.inputs import Input, content_hash, find_inputs, frame_count
+from streamfer.session.signals import on_signals
+from streamfer.sources.inputs import Input, content_hash, find_inputs, find_skipped, frame_count
 from streamfer.vision.models import read_model
 
 SUMMARY_NAME = "summary.csv"
 EXIT_FAILED = 1
+EXIT_PARTIAL = 3
 EXIT_INTERRUPTED = 130
 REUSED_NOTE = "reused: analysed before with the same content and settings"
 
@@ -43,11 +46,17 @@ examples:
   streamfer analyze sessions/ --out results/           every video and frame folder, recursively
   streamfer analyze 'clinic/**/*.mp4' a.mov --out results/ --workers 2
   streamfer analyze sessions/ --out results/ --force  redo inputs analysed before
+  streamfer analyze /nfs/sessions --out results/ --engine ray --address auto
+                                                      on the Ray cluster this machine is in
 
 For each input: results/<name>.jsonl (the same records as `run`, with per-frame faces
 unless --no-frames), and one results/summary.csv for the run. A second run skips inputs
 whose complete log exists for the same content and settings (results/manifest.json).
-Exit code: 0 all went well, 1 some input failed, 130 interrupted.
+Every input appears in summary.csv: ok, partial (a file read in part: cut short or
+damaged; its log says what is missing), failed, interrupted, or skipped (a file in a
+searched folder that is neither a video nor an image, with the reason).
+Exit code: 0 all went well, 1 some input failed, 3 some input was read only in part,
+130 interrupted.
 Then: streamfer report results/ --out report/
 """
 
@@ -71,8 +80,21 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "--workers",
         type=int,
         metavar="N",
-        default=os.cpu_count() or 1,
-        help="processes, each analysing its own files (default: the number of cores, %(default)s)",
+        help="processes (Ray: actors), each analysing its own files (default: the number of "
+        f"cores, {os.cpu_count() or 1}; with --engine ray: the cluster's CPUs)",
+    )
+    parser.add_argument(
+        "--engine",
+        choices=["local", "ray"],
+        default="local",
+        help="local: worker processes on this machine (default); ray: actors on a Ray cluster "
+        '(pip install "streamfer[ray]"; inputs on a filesystem every node sees: docs/scale.md)',
+    )
+    parser.add_argument(
+        "--address",
+        metavar="ADDR",
+        help="with --engine ray: auto, HOST:PORT of the head node, or ray://HOST:10001 "
+        "(default: start a private local Ray instance)",
     )
     parser.add_argument("--force", action="store_true", help="redo inputs analysed before")
     parser.add_argument(
@@ -96,17 +118,22 @@ class _Item:
 
 
 def handle(args: argparse.Namespace, console: Console) -> int:
-    if args.workers < 1:
+    if args.workers is not None and args.workers < 1:
         raise ConfigError(f"--workers {args.workers} is not a positive number", "try --workers 2")
+    if args.address is not None and args.engine != "ray":
+        raise ConfigError("--address is for --engine ray", "add --engine ray")
+    if args.engine == "ray":
+        ray_engine.require_ray()
     config = load_config(args, {"log.frames": not args.no_frames})
     read_model(config.resolve_model(config.detector.model), "face detector")
     read_model(config.emotion_model_path(), "emotion")
     out: Path = args.out
     try:
-        out.mkdir(parents=True, exist_ok=True)
+        private_dir(out)
     except OSError as exc:
         raise OutputError(f"cannot create the output folder {out}: {exc.strerror}") from None
     inputs = find_inputs(args.paths, out)
+    passed_over = find_skipped(args.paths, out)
     if not inputs:
         raise SourceError(
             "no video files or frame folders found in " + " ".join(args.paths),
@@ -115,6 +142,15 @@ def handle(args: argparse.Namespace, console: Console) -> int:
     settings = settings_hash(config)
     manifest = Manifest(out)
     items = [_Item(i, out / f"{i.name}.jsonl", content_hash(i), frame_count(i)) for i in inputs]
+    skipped_rows = [
+        row
+        for path, why in passed_over
+        for row in summary_rows(str(path), "", "skipped", why, None)
+    ]
+    for path, why in passed_over:
+        console.print(
+            f"skipped {escape(str(path))}: {escape(why)}", highlight=False, soft_wrap=True
+        )
     tasks: list[Task] = []
     for index, item in enumerate(items):
         name = item.input.name
@@ -127,24 +163,55 @@ def handle(args: argparse.Namespace, console: Console) -> int:
             )
         else:
             tasks.append(Task(index, item.input, item.log_path, config))
-    outcomes = _run_tasks(tasks, items, config, min(args.workers, max(len(tasks), 1)), console)
-    for outcome in outcomes:
+
+    def save_summary() -> None:
+        rows = [row for item in items for row in (item.rows or [])]
+        write_atomic(out / SUMMARY_NAME, summary_csv(rows + skipped_rows))
+
+    def finished(outcome: Outcome) -> None:
+        """Each file as it finishes: the manifest and the summary on disk at once, so a kill
+        (or a power cut) loses nothing that was done."""
         item = items[outcome.index]
         manifest.record(item.input.name, item.input, item.content, settings, outcome.status)
-    rows = [row for item in items for row in (item.rows or [])]
-    write_atomic(out / SUMMARY_NAME, summary_csv(rows))
-    failed = sum(o.status == "failed" for o in outcomes)
-    interrupted = sum(o.status == "interrupted" for o in outcomes)
+        save_summary()
+
+    stop = threading.Event()  # set by Ctrl-C or SIGTERM
+    with contextlib.ExitStack() as cleanup:
+        pool: Pool | ray_engine.RayPool
+        if args.engine == "ray" and tasks:
+            with on_signals(lambda _name: stop.set()):  # connecting takes seconds
+                cpus = ray_engine.connect(args.address, args.workers)
+            cleanup.callback(_disconnect)
+            workers = min(args.workers or max(cpus, 1), len(tasks))
+            pool = ray_engine.RayPool(workers, lambda _message: None, config)
+        else:
+            workers = min(args.workers or os.cpu_count() or 1, max(len(tasks), 1))
+            pool = Pool(workers, lambda _message: None)
+        if args.workers is not None and workers < args.workers:
+            console.print(
+                f"--workers {args.workers}: using {workers}, one per input to analyse",
+                highlight=False,
+                soft_wrap=True,
+            )
+        outcomes = _run_tasks(tasks, items, pool, console, finished, stop)
+        save_summary()
+    count = {s: sum(o.status == s for o in outcomes) for s in _STATUSES}
     console.print(
-        f"{len(items)} inputs: {sum(o.status == 'ok' for o in outcomes)} analysed, "
-        f"{len(items) - len(tasks)} skipped, {failed} failed, {interrupted} interrupted; "
+        f"{len(items) + len(passed_over)} inputs: {count['ok']} analysed, "
+        f"{len(items) - len(tasks)} reused, {count['partial']} partial, {count['failed']} failed, "
+        f"{count['interrupted']} interrupted, {len(passed_over)} skipped; "
         f"summary: {out / SUMMARY_NAME}",
         highlight=False,
         soft_wrap=True,
     )
-    if interrupted:
+    if count["interrupted"]:
         return EXIT_INTERRUPTED
-    return EXIT_FAILED if failed else 0
+    if count["failed"]:
+        return EXIT_FAILED
+    return EXIT_PARTIAL if count["partial"] else 0
+
+
+_STATUSES = ("ok", "partial", "failed", "interrupted")
 
 
 def _rows(item: _Item, status: str, note: str) -> list[dict[str, str]]:
@@ -157,10 +224,24 @@ def _rows(item: _Item, status: str, note: str) -> list[dict[str, str]]:
     return summary_rows(str(item.input.path), log_name, status, note, stats)
 
 
+def _disconnect() -> None:
+    """Leave the Ray cluster; a Ctrl-C while Ray shuts down changes nothing any more."""
+    with on_signals(lambda _name: None):
+        ray_engine.disconnect()
+
+
 def _run_tasks(
-    tasks: list[Task], items: list[_Item], config: Config, workers: int, console: Console
+    tasks: list[Task],
+    items: list[_Item],
+    pool: Pool | ray_engine.RayPool,
+    console: Console,
+    finished: Callable[[Outcome], None],
+    stop: threading.Event,
 ) -> list[Outcome]:
-    """Run the tasks on the worker pool with a progress display; fill in each item's rows."""
+    """Run the tasks on the pool with a progress display; fill in each item's rows.
+
+    ``finished`` gets each outcome once its rows are filled in; ``stop`` ends the run early.
+    """
     outcomes: list[Outcome] = []
     if not tasks:
         return outcomes
@@ -190,16 +271,26 @@ def _run_tasks(
     def update_overall() -> None:
         frames = sum(done_frames.values())
         fps = frames / max(time.monotonic() - started, 1e-9)
+        failed = sum(o.status == "failed" for o in outcomes)
         progress.update(
             overall,
             completed=frames,
-            files=f"{len(outcomes)}/{len(tasks)} files",
+            files=f"{len(outcomes)}/{len(tasks)} files" + (f", {failed} failed" if failed else ""),
             fps=f"{fps:.0f} fps",
         )
 
-    def on_message(message: Started | FileProgress) -> None:
+    def on_message(message: Started | FileProgress | ray_engine.Retrying) -> None:
         index = message.index
-        if isinstance(message, Started):
+        if isinstance(message, ray_engine.Retrying):
+            done_frames[index] = 0
+            if index in per_file:
+                progress.remove_task(per_file.pop(index))
+            console.print(
+                f"[yellow]retry[/] {escape(items[index].input.name)}: {escape(message.why)}",
+                highlight=False,
+                soft_wrap=True,
+            )
+        elif isinstance(message, Started):
             n = expected[index]
             file_started[index] = time.monotonic()
             per_file[index] = progress.add_task(
@@ -216,8 +307,8 @@ def _run_tasks(
                 )
         update_overall()
 
-    stop = threading.Event()
-    pool = Pool(workers, on_message)
+    pool.on_message = on_message
+    placements = pool.placements if isinstance(pool, ray_engine.RayPool) else {}
     try:
         with on_signals(lambda _name: stop.set()), progress:
             for outcome in pool.run(tasks, stop):
@@ -228,25 +319,30 @@ def _run_tasks(
                 item = items[outcome.index]
                 note = "" if outcome.status == "ok" else outcome.reason
                 item.rows = _rows(item, outcome.status, note)
-                _print_outcome(console, item, outcome)
+                finished(outcome)
+                _print_outcome(console, item, outcome, placements.get(outcome.index))
                 update_overall()
     finally:
         pool.close()
     return outcomes
 
 
-def _print_outcome(console: Console, item: _Item, outcome: Outcome) -> None:
+def _print_outcome(
+    console: Console, item: _Item, outcome: Outcome, worker: ray_engine.WorkerInfo | None
+) -> None:
+    """One line per finished input; with the Ray engine, ``ok`` lines say where it ran."""
     name = escape(item.input.name)
     if outcome.status == "ok":
         fps = outcome.frames / outcome.wall_seconds if outcome.wall_seconds > 0 else 0.0
+        where = f" on {escape(worker.label)}" if worker is not None else ""
         console.print(
             f"[green]ok[/] {name}: {outcome.frames} frames in {outcome.wall_seconds:.1f} s "
-            f"({fps:.0f} fps) -> {escape(str(item.log_path))}",
+            f"({fps:.0f} fps){where} -> {escape(str(item.log_path))}",
             highlight=False,
             soft_wrap=True,
         )
     else:
-        colour = "red" if outcome.status == "failed" else "yellow"
+        colour = "red" if outcome.status in ("failed", "partial") else "yellow"
         console.print(
             f"[{colour}]{outcome.status}[/] {name}: {escape(outcome.reason)}",
             highlight=False,

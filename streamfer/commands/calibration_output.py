@@ -16,6 +16,7 @@ from rich.table import Table
 from streamfer import __version__
 from streamfer.choices import LabelSet
 from streamfer.config import Config
+from streamfer.durable import write_atomic
 from streamfer.errors import OutputError
 from streamfer.evaluation.calibration_plot import plot_sweep
 from streamfer.evaluation.datasets import Dataset
@@ -152,9 +153,9 @@ def write_outputs(
     if args.report_json is not None:
         try:
             args.report_json.parent.mkdir(parents=True, exist_ok=True)
-            args.report_json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
         except OSError as exc:
             raise OutputError(f"cannot write {args.report_json}: {exc.strerror}") from None
+        write_atomic(args.report_json, json.dumps(report, indent=2) + "\n")
         console.print(f"report: {args.report_json}")
     if not args.no_plot:
         plot = args.plot

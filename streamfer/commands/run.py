@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from contextlib import ExitStack
 from pathlib import Path
@@ -11,11 +12,13 @@ from rich.console import Console
 
 from streamfer.choices import Pace
 from streamfer.commands.options import add_config_options, add_method_options, load_config
-from streamfer.errors import ConfigError
+from streamfer.config import Config
+from streamfer.errors import ConfigError, SourceError
 from streamfer.pipeline import FramePipeline
 from streamfer.session.lifecycle import Recorder
 from streamfer.session.log import SessionLog, dated_log_path
 from streamfer.session.records import EndReason
+from streamfer.session.signals import exit_code
 from streamfer.sources.readers import open_reader
 from streamfer.ui.keyboard import KeyReader
 from streamfer.ui.live_view import LiveView, show_live
@@ -68,6 +71,13 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "the session with an error (default %(default)g)",
     )
     parser.add_argument(
+        "--reconnect",
+        type=float,
+        metavar="SECONDS",
+        help="how long a lost camera or stream is reopened before the session ends with an "
+        "error; 0 keeps trying forever (default: source.reconnect_seconds, 60)",
+    )
+    parser.add_argument(
         "--no-dashboard",
         action="store_true",
         help="headless: print a one-line status every few seconds instead of the dashboard",
@@ -84,6 +94,7 @@ def handle(args: argparse.Namespace, console: Console) -> int:
             "source.realtime": args.realtime,
             "log.frames": args.log_frames,
             "log.dir": str(args.log_dir.resolve()) if args.log_dir is not None else None,
+            "source.reconnect_seconds": args.reconnect,
         },
     )
     source = args.source if args.source is not None else config.source.default
@@ -93,8 +104,9 @@ def handle(args: argparse.Namespace, console: Console) -> int:
     with ExitStack() as cleanup:  # on an error, close whatever was opened before it
         if args.stream_timeout <= 0:
             raise ConfigError(f"--stream-timeout {args.stream_timeout:g} is not a positive number")
-        reader = open_reader(source, args.stream_timeout)
+        reader = open_reader(source, args.stream_timeout, config.source.reconnect_seconds)
         cleanup.callback(reader.close)
+        _warn_if_the_window_cannot_fill(reader.fps, config)
         pipeline = FramePipeline(config)
         cleanup.callback(pipeline.close)
         log = SessionLog(dated_log_path(config.resolve(config.log.dir)))
@@ -117,10 +129,33 @@ def handle(args: argparse.Namespace, console: Console) -> int:
         keys.close()
         pipeline.close()
     end = summary.end
+    if end.reason is EndReason.SOURCE_INCOMPLETE:
+        raise SourceError(
+            f"{end.detail}; {end.frames_processed} frames processed, and the log says "
+            f"so (session_end reason source_incomplete); log: {summary.log_path}",
+            "re-record or repair the file",
+        )
     print(
         f"streamfer: {end.frames_processed} frames processed "
         f"({end.mean_fps:.1f} fps, {end.frames_dropped} dropped), "
         f"ended by {summary.reason}; log: {summary.log_path}",
         file=sys.stderr,
     )
+    if end.reason is EndReason.SIGNAL:
+        return exit_code(end.detail) or 1  # 128 + the signal's number, as a shell reports it
     return 0
+
+
+def _warn_if_the_window_cannot_fill(fps: float, config: Config) -> None:
+    """A slow source (a 0.5 fps clip is honoured at 0.5 fps) may never put ``min_frames``
+    frames into the window: say so before the session, rather than log no verdict silently."""
+    agg = config.aggregator
+    most = math.floor(agg.window_seconds * fps + 1e-9) + 1
+    if most < agg.min_frames:
+        needed = math.ceil((agg.min_frames - 1) / fps)
+        print(
+            f"streamfer: warning: at {fps:g} fps a {agg.window_seconds:g} s window holds at most "
+            f"{most} frame{'s' * (most != 1)}, fewer than min_frames = {agg.min_frames}: no "
+            f"verdict will be logged (hint: --window {needed} or more)",
+            file=sys.stderr,
+        )

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import numpy as np
 
 from streamfer.choices import LabelSet
+from streamfer.durable import write_atomic
 from streamfer.errors import OutputError
 from streamfer.method.calibration import THRESHOLDS, LabelSetResult
 
@@ -67,8 +69,10 @@ def plot_sweep(results: dict[LabelSet, LabelSetResult], path: Path, title: str) 
     axes[0].set_ylabel("accuracy on all clips")
     figure.suptitle(title, fontsize=11)
     figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        figure.savefig(path, format="png")
     except OSError as exc:
         raise OutputError(f"cannot write the plot {path}: {exc.strerror}") from None
+    write_atomic(path, buffer.getvalue())

@@ -21,7 +21,7 @@ import numpy.typing as npt
 
 from streamfer.errors import DataError, OutputError
 from streamfer.labels import EMOTIONS_8, normalise_label
-from streamfer.sources.readers import IMAGE_SUFFIXES
+from streamfer.sources.videofile import IMAGE_SUFFIXES
 from streamfer.vision.classify import EmotionClassifierBackend
 
 FACES_HINT = (

@@ -17,10 +17,8 @@ A second run over the same clips with the same models and settings decodes nothi
 from __future__ import annotations
 
 import dataclasses
-import hashlib
+import io
 import json
-import os
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +29,7 @@ import numpy.typing as npt
 
 from streamfer.choices import Pace
 from streamfer.config import Config
+from streamfer.durable import private_dir, sha256_file, sha256_text, write_atomic
 from streamfer.errors import OutputError, SourceError
 from streamfer.evaluation.datasets import Clip
 from streamfer.pipeline import FramePipeline, StepResult
@@ -104,30 +103,22 @@ class PredictionCache:
 
     def put(self, key: str, predictions: ClipPredictions) -> None:
         """Write atomically, so an interrupted run never leaves a half-written entry."""
+        buffer = io.BytesIO()
+        np.savez(
+            buffer,
+            probs=predictions.probs,
+            frame_index=predictions.frame_index,
+            track=predictions.track,
+            frames_read=np.int64(predictions.frames_read),
+        )
         try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            handle, tmp = tempfile.mkstemp(dir=self.folder, suffix=".npz.tmp")
+            private_dir(self.folder)
         except OSError as exc:
             raise OutputError(
                 f"cannot write the prediction cache in {self.folder}: {exc.strerror}",
                 "pass --cache DIR with a writable folder",
             ) from None
-        try:
-            with os.fdopen(handle, "wb") as f:
-                np.savez(
-                    f,
-                    probs=predictions.probs,
-                    frame_index=predictions.frame_index,
-                    track=predictions.track,
-                    frames_read=np.int64(predictions.frames_read),
-                )
-            os.replace(tmp, self.folder / f"{key}.npz")
-        except OSError as exc:
-            Path(tmp).unlink(missing_ok=True)
-            raise OutputError(
-                f"cannot write the prediction cache in {self.folder}: {exc.strerror}",
-                "free some disk space or pass --cache DIR",
-            ) from None
+        write_atomic(self.folder / f"{key}.npz", buffer.getvalue())
 
 
 def settings_digest(config: Config) -> str:
@@ -143,12 +134,13 @@ def settings_digest(config: Config) -> str:
         "iou_threshold": tracker.iou_threshold,
         "max_missed_frames": tracker.max_missed_frames,
     }
-    return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()
+    return sha256_text(json.dumps(settings, sort_keys=True))
 
 
 def _model_sha256(path: Path, what: str) -> str:
     """sha256 of a model file; ModelError when it is missing or not a TFLite file."""
-    return hashlib.sha256(read_model(path, what)).hexdigest()
+    read_model(path, what)  # ModelError when missing or not TFLite
+    return sha256_file(path)
 
 
 def clip_key(clip: Clip, settings: str) -> str:

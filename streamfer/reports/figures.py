@@ -10,6 +10,7 @@ group. Markers are dashed vertical lines with their notes. Times are seconds of 
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,7 @@ from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.patches import Circle, Patch
 
+from streamfer.durable import write_atomic
 from streamfer.labels import circumplex
 from streamfer.reports.sessionstats import SessionStats, TrackStats
 
@@ -189,7 +191,7 @@ def track_figure(stats: SessionStats, track: TrackStats, path: Path) -> None:
         + (f"; mean valence {mean_v:+.2f}" if mean_v is not None else ""),
         fontsize=11,
     )
-    fig.savefig(path, dpi=DPI)
+    _save(fig, path)
 
 
 def overview_figure(stats: SessionStats, path: Path) -> None:
@@ -213,4 +215,11 @@ def overview_figure(stats: SessionStats, path: Path) -> None:
     if not rows:
         ax.text(0.5, 0.5, "no face in this session", transform=ax.transAxes, ha="center")
     fig.suptitle(f"{stats.path.stem}: who showed what, when", fontsize=11)
-    fig.savefig(path, dpi=DPI)
+    _save(fig, path)
+
+
+def _save(fig: Figure, path: Path) -> None:
+    """PNG bytes written whole (``durable.write_atomic``, 0600)."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, dpi=DPI, format="png")
+    write_atomic(path, buffer.getvalue())

@@ -13,11 +13,11 @@ import html
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from streamfer.durable import private_dir, write_atomic
 from streamfer.errors import OutputError
-from streamfer.reports.figures import overview_figure, track_figure
+from streamfer.reports.figures import COLOURS, overview_figure, track_figure
 from streamfer.reports.sessionstats import SessionStats, session_stats, summary_rows
 from streamfer.session.log import read_log
-from streamfer.sources.files import write_atomic
 
 HTML_NAME = "report.html"
 
@@ -42,7 +42,12 @@ def log_status(stats: SessionStats) -> tuple[str, list[str]]:
             "the records before it are shown"
         )
     if stats.bad_lines:
-        notes.append(f"unreadable lines skipped: {', '.join(map(str, stats.bad_lines[:10]))}")
+        n = len(stats.bad_lines)
+        shown = ", ".join(map(str, stats.bad_lines[:10])) + (", ..." if n > 10 else "")
+        notes.append(
+            f"{n} record{'s' * (n != 1)} skipped (unreadable, or fields of the wrong type): "
+            f"line{'s' * (n != 1)} {shown}"
+        )
     if stats.end_reason is None:
         return "incomplete", [*notes, "no session_end record: the session did not end cleanly"]
     if not stats.complete:
@@ -53,7 +58,7 @@ def log_status(stats: SessionStats) -> tuple[str, list[str]]:
 def build_report(logs: list[Path], out_dir: Path) -> list[LogReport]:
     """Draw the figures and write report.html for ``logs`` into ``out_dir``."""
     try:
-        out_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(out_dir)
     except OSError as exc:
         raise OutputError(f"cannot create the report folder {out_dir}: {exc.strerror}") from None
     reports = []
@@ -134,12 +139,57 @@ def _section(report: LogReport) -> str:
             f"<tr><td>{t:.1f}</td><td>{html.escape(note)}</td></tr>" for t, note in stats.markers
         )
         parts.append(f"<table><tr><th>marker at (s)</th><th>note</th></tr>{rows}</table>")
-    for image in report.images:
+    for number, image in enumerate(report.images):
+        if number == 1 or (number == 0 and len(report.images) == 1):
+            parts.append(_group_consensus(stats))  # above the people's timelines
         data = base64.b64encode(image.read_bytes()).decode("ascii")
         parts.append(
             f"<div><img alt='{html.escape(image.stem)}' src='data:image/png;base64,{data}'></div>"
         )
     return "\n".join(parts)
+
+
+def _group_consensus(stats: SessionStats) -> str:
+    """The group's verdicts (2+ people in view) as a strip on the clip's time axis, with
+    their shares, so the page shows what the PNG overview and the terminal show."""
+    if not stats.group:
+        return "<p class='group'>Group consensus: none (never two or more people in view)</p>"
+    duration = max(stats.duration, 1e-9)
+    cells = []
+    spans = []
+    for (t, label, shares), following in zip(stats.group, [*stats.group[1:], None], strict=True):
+        end = min(t + stats.interval, following[0] if following else duration, duration)
+        spans.append((label, max(end - t, 0.0)))
+        left, width = 100 * t / duration, 100 * max(end - t, 0.0) / duration
+        share_text = ", ".join(
+            f"{k} {v:.0%}" for k, v in sorted(shares.items(), key=lambda kv: -kv[1])
+        )
+        title = html.escape(f"{t:.1f}-{end:.1f} s: {label} ({share_text})")
+        colour = COLOURS.get(label, "#ffffff")
+        cells.append(
+            f"<div title='{title}' style='position:absolute;left:{left:.3f}%;width:{width:.3f}%;"
+            f"top:0;bottom:0;background:{colour}'></div>"
+        )
+    total = sum(span for _, span in spans) or 1.0
+    by_label: dict[str, float] = {}
+    for label, span in spans:
+        by_label[label] = by_label.get(label, 0.0) + span / total
+    summary = ", ".join(f"{k} {v:.0%}" for k, v in sorted(by_label.items(), key=lambda kv: -kv[1]))
+    changes = "".join(
+        f"<tr><td>{t:.1f}</td><td>{html.escape(label)}</td><td>"
+        + html.escape(", ".join(f"{k} {v:.0%}" for k, v in shares.items() if v > 0))
+        + "</td></tr>"
+        for (t, label, shares), previous in zip(stats.group, [None, *stats.group[:-1]], strict=True)
+        if previous is None or previous[1] != label
+    )
+    return (
+        f"<h3>Group consensus (2+ people in view): {html.escape(summary)}</h3>"
+        "<div class='strip' style='position:relative;height:18px;border:1px solid #bbb;"
+        f"background:#f7f7f7'>{''.join(cells)}</div>"
+        f"<p class='axis'>0 s<span style='float:right'>{stats.duration:.1f} s</span></p>"
+        "<table><tr><th>from (s)</th><th>group emotion</th><th>people's emotions</th></tr>"
+        f"{changes}</table>"
+    )
 
 
 def render_html(reports: list[LogReport]) -> str:

@@ -170,7 +170,7 @@ def session_stats(contents: LogContents) -> SessionStats:
         interval=interval,
         fps=fps,
         frames=frames,
-        duration=frames / fps if frames is not None else last_t,
+        duration=_duration(end, fps, last_t),
         end=end,
         has_frames=bool(frame_rows),
         tracks=dict(sorted(tracks.items())),
@@ -181,6 +181,27 @@ def session_stats(contents: LogContents) -> SessionStats:
         shares=shares,
         overall=overall,
     )
+
+
+def _duration(end: SessionEnd | None, fps: float, last_t: float) -> float:
+    """The clip's length: the last frame's time stamp plus one frame (the container's time,
+    so a variable-frame-rate clip is measured right); without a session_end, the last record's
+    time."""
+    if end is None:
+        return last_t
+    if end.frames_processed == 0:
+        return 0.0
+    return end.t + 1.0 / fps
+
+
+def _covered(spans: list[tuple[float, float]]) -> float:
+    """Total length of the union of ``(start, end)`` spans, in seconds."""
+    total, reach = 0.0, float("-inf")
+    for start, stop in sorted(spans):
+        if stop > reach:
+            total += stop - max(start, reach)
+            reach = stop
+    return total
 
 
 SUMMARY_COLUMNS = (
@@ -223,7 +244,12 @@ def summary_rows(
         all_v = np.concatenate([t.valence for t in stats.tracks.values()])
         all_a = np.concatenate([t.arousal for t in stats.tracks.values()])
         valences, arousals = [float(all_v.mean())], [float(all_a.mean())]
-    verdict_seconds = sum(v.span for t in stats.tracks.values() for v in t.verdicts)
+    # time covered by at least one person's verdict: with two people at once it is counted
+    # once, so it never exceeds the clip
+    verdict_seconds = min(
+        _covered([(v.t, v.t + v.span) for t in stats.tracks.values() for v in t.verdicts]),
+        stats.duration,
+    )
     rows = [
         {
             **common,
@@ -241,7 +267,9 @@ def summary_rows(
             {
                 **common,
                 "track": str(track.track),
-                "track_seconds": _fmt(track.last_t - track.first_t + 1.0 / stats.fps, 2),
+                "track_seconds": _fmt(
+                    min(track.last_t - track.first_t + 1.0 / stats.fps, stats.duration), 2
+                ),
                 "overall_emotion": track.overall,
                 "changes": str(track.changes),
                 "mean_valence": _fmt(track.mean_valence),

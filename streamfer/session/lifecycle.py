@@ -12,11 +12,10 @@ of predictions) and whether SIGINT/SIGTERM stop the session.
 from __future__ import annotations
 
 import dataclasses
-import signal
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, nullcontext, suppress
+from collections.abc import Callable, Sequence
+from contextlib import nullcontext, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -38,10 +37,15 @@ from streamfer.session.records import (
     Record,
     SessionEnd,
     SessionStart,
+    SourceBack,
+    SourceLost,
 )
+from streamfer.session.signals import on_signals
 from streamfer.session.step_records import step_records
 from streamfer.sources.capture import Capture
 from streamfer.sources.readers import FrameReader
+from streamfer.sources.reconnect import ReconnectingReader, SourceEvent
+from streamfer.sources.videofile import ReadCheck
 from streamfer.stats import LatencyMeter, RateMeter
 from streamfer.vision.models import describe
 
@@ -146,6 +150,12 @@ class Recorder:
         self.last_t = 0.0
         self._stop_reason: tuple[EndReason, str] | None = None
         self._ended: SessionSummary | None = None
+        self.read_check: ReadCheck | None = None
+        self.end_written = False
+        self.on_source_event: Callable[[SourceEvent], None] | None = None  # headless lines
+        if isinstance(reader, ReconnectingReader):
+            reader.on_event = self._source_event
+            reader.stop = self.stop
 
     def request_stop(self, reason: EndReason, detail: str = "") -> None:
         """End the session after the current frame; the first reason given is the one logged."""
@@ -187,30 +197,79 @@ class Recorder:
             for observer in observers:
                 observer.on_step(step)
 
-        try:
-            self.log.write(
-                self._start(
-                    models if models is not None else model_info(self.config), pipeline.emotions
+        disk_full: DiskFullError | None = None
+        signals = on_signals(self._on_signal) if handle_signals else nullcontext()
+        with signals:  # also while ending: the session_end is written whole
+            try:
+                self.log.write(
+                    self._start(
+                        models if models is not None else model_info(self.config),
+                        pipeline.emotions,
+                    )
                 )
-            )
-            signals = on_signals(self._on_signal) if handle_signals else nullcontext()
-            with signals:
                 self.capture.start()
                 _, why = run(self.capture, pipeline, on_step, self.stop, max_frames)
-            if why == "stopped":
-                reason, detail = self._stop_reason or (EndReason.STOPPED, "")
-            else:
-                reason = EndReason(why)
-        except StreamferError as exc:
-            reason, detail = _error_reason(exc), exc.one_line()
-            raise
-        except BaseException as exc:
-            reason, detail = EndReason.ERROR, f"{type(exc).__name__}: {exc}"
-            raise
-        finally:
-            self.capture.close()
-            self._ended = self._end(reason, detail)
+                if why == "stopped":
+                    reason, detail = self._stop_reason or (EndReason.STOPPED, "")
+                else:
+                    reason = EndReason(why)
+                if reason is EndReason.END_OF_SOURCE:
+                    reason, detail = self._check_read()
+            except DiskFullError as exc:  # raised again below, saying how the log ends
+                reason, detail, disk_full = EndReason.DISK_FULL, exc.message, exc
+            except StreamferError as exc:
+                reason, detail = _error_reason(exc), exc.one_line()
+                raise
+            except BaseException as exc:
+                reason, detail = EndReason.ERROR, f"{type(exc).__name__}: {exc}"
+                raise
+            finally:
+                self.capture.close()
+                self._ended = self._end(reason, detail)
+        if disk_full is not None:
+            if self.log.records == 0:
+                raise disk_full  # not even session_start: the log was removed
+            raise DiskFullError(self._disk_full_message(), disk_full.hint) from None
         return self._ended
+
+    def _disk_full_message(self) -> str:
+        where = self.log.path if self.log.path is not None else "the log"
+        if self.end_written:
+            return (
+                f"the disk filled up: the session ended early, at {self.last_t:.1f} s; "
+                f"the log is whole up to there and ends with session_end disk_full: {where}"
+            )
+        return (
+            f"the disk filled up: the session ended early, at {self.last_t:.1f} s; "
+            f"the log is whole up to its last line, but has no session_end: {where}"
+        )
+
+    def _check_read(self) -> tuple[EndReason, str]:
+        """END_OF_SOURCE when a recording gave every frame its container promised (or says
+        nothing), else SOURCE_INCOMPLETE with what was missing."""
+        check = getattr(self.reader, "check", None)
+        if check is None:
+            return EndReason.END_OF_SOURCE, ""
+        result = check()
+        assert isinstance(result, ReadCheck)
+        self.read_check = result
+        if result.complete:
+            return EndReason.END_OF_SOURCE, ""
+        return EndReason.SOURCE_INCOMPLETE, f"{self.source}: {result.describe()}"
+
+    def _source_event(self, event: SourceEvent) -> None:
+        """A live source lost or back (from the capture thread): one record in the log."""
+        if event.kind == "source_lost":
+            self.log.write(SourceLost(self.last_t, event.detail))
+        else:
+            self.log.write(SourceBack(self.last_t, event.seconds, event.attempts))
+        if self.on_source_event is not None:
+            self.on_source_event(event)
+
+    @property
+    def source_state(self) -> str:
+        """``live`` or ``lost`` (a live source being reopened), for the dashboard."""
+        return str(getattr(self.reader, "state", "live"))
 
     def _start(self, models: dict[str, Any], emotions: tuple[str, ...]) -> SessionStart:
         return SessionStart(
@@ -240,9 +299,11 @@ class Recorder:
             latency_p95_ms=None if p95 is None else round(p95 * 1000, 2),
             reason=reason,
             detail=detail,
+            frames_expected=None if self.read_check is None else self.read_check.frames_expected,
         )
         with suppress(StreamferError):  # a full or lost disk: what was written stays readable
             self.log.write(end)
+            self.end_written = True
         self.log.close()
         return SessionSummary(self.log.path, end, self.log.records)
 
@@ -255,24 +316,3 @@ def _error_reason(exc: StreamferError) -> EndReason:
     if isinstance(exc, DiskFullError):
         return EndReason.DISK_FULL
     return EndReason.ERROR
-
-
-@contextmanager
-def on_signals(handle: Callable[[str], None]) -> Iterator[None]:
-    """While inside, SIGINT and SIGTERM call ``handle(name)`` instead of killing the process.
-
-    Only the main thread can take signals; elsewhere this does nothing.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def handler(signum: int, _frame: object) -> None:
-        handle(signal.Signals(signum).name)
-
-    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for s, h in previous.items():
-            signal.signal(s, h)

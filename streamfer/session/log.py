@@ -1,14 +1,13 @@
 """The JSONL session log: one JSON object a line, flushed line by line.
 
-Writer: ``SessionLog`` appends typed records (``streamfer.session.records``) and flushes
-each, so a crash or a kill loses at most the line being written, and a full disk is reported
-as OutputError. Reader: ``read_log`` returns typed records, accepts a file whose last line
+Writer: ``SessionLog`` appends typed records (``streamfer.session.records``), each one whole
+line in one write, so a crash or a kill loses at most the line being written, and a full
+disk leaves whole lines ending with a ``session_end`` "disk_full" (see ``SessionLog``). Reader: ``read_log`` returns typed records, accepts a file whose last line
 was cut off and says so. The schema is in docs/log-format.md.
 """
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import json
 import os
@@ -17,9 +16,11 @@ import threading
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import IO, Any, TypeVar
+from typing import Any, TypeVar
 
+from streamfer.durable import private_dir
 from streamfer.errors import DiskFullError, OutputError
+from streamfer.session.linefile import DISK_ERRORS, LineFile, LineWriteError
 from streamfer.session.records import Record, SessionEnd, is_complete, record_from_json
 
 _R = TypeVar("_R", bound=Record)
@@ -42,51 +43,79 @@ def dated_log_path(log_dir: Path, stem: str = "session") -> Path:
 
 
 class SessionLog:
-    """Appends records to a JSONL file; a record without a wall-clock ``ts`` gets the time now."""
+    """Appends records to a JSONL file; a record without a wall-clock ``ts`` gets the time now.
+
+    Each record is one whole line written in one call (``LineFile``). The file is created
+    0600 in a folder created 0700. When the disk fills up (or fails), the file is cut back to
+    its last whole line, the reserve kept beside it is released so that one more record fits
+    (the ``session_end`` saying "disk_full"), and DiskFullError is raised: the session stops.
+    A disk too full to start a log gives OutputError and leaves no file behind.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self.records = 0
+        self.failed: str | None = None  # why writing stopped (a full disk), if it did
         self._lock = threading.Lock()  # markers arrive from the keyboard thread
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._file: IO[str] | None = path.open("x", encoding="utf-8")
+            private_dir(path.parent)
+            self._file: LineFile | None = LineFile(path)
         except OSError as exc:
+            if exc.errno in DISK_ERRORS:
+                raise DiskFullError(
+                    f"the disk holding {path.parent} is full ({exc.strerror}): no log was started",
+                    "free some space or use --log-dir on another disk",
+                ) from None
             raise OutputError(
                 f"cannot write the log at {path}: {exc.strerror}",
                 "pick a writable folder with --log-dir",
             ) from None
 
     def write(self, record: Record) -> None:
-        """Append one record as one line, and flush it."""
+        """Append one record as one line; DiskFullError or OutputError when it cannot be."""
         if self._file is None:
             raise OutputError(f"the log {self.path} is already closed")
         if not record.ts:
             record = replace(record, ts=now_iso())
-        line = json.dumps(record.to_json(), separators=(",", ":"), default=_jsonable) + "\n"
         try:
-            with self._lock:
-                self._file.write(line)
-                self._file.flush()
-        except OSError as exc:
-            if exc.errno == errno.ENOSPC:
-                raise DiskFullError(
-                    f"the disk holding {self.path} is full; the log up to here is intact",
-                    "free some space or use --log-dir on another disk",
-                ) from None
-            raise OutputError(f"cannot write to the log {self.path}: {exc.strerror}") from None
+            line = json.dumps(
+                record.to_json(), separators=(",", ":"), default=_jsonable, allow_nan=False
+            )
+        except ValueError as exc:  # NaN or infinity: JSON has no such numbers
+            raise OutputError(f"cannot log a {record.TYPE} record: {exc}") from None
+        with self._lock:
+            try:
+                self._file.append(line)
+            except LineWriteError as exc:
+                self._failed(exc)
         self.records += 1
 
+    def _failed(self, exc: OSError) -> None:
+        """Called with the lock held, after the file was cut back to its last whole line."""
+        assert self._file is not None
+        if self._file.lines == 0:  # not even the first record: leave nothing behind
+            self._file.discard()
+            self._file = None
+            raise DiskFullError(
+                f"the disk holding {self.path.parent} is full ({exc.strerror}): no log was started",
+                "free some space or use --log-dir on another disk",
+            )
+        first = self.failed is None
+        self.failed = exc.strerror or str(exc)
+        if first:
+            self._file.release_reserve()  # room for the session_end that says so
+        if exc.errno in DISK_ERRORS:
+            full = exc.errno in (errno.ENOSPC, errno.EDQUOT)
+            raise DiskFullError(
+                f"the disk holding the log is {'full' if full else 'failing'} ({self.failed})",
+                "free some space or use --log-dir on another disk",
+            )
+        raise OutputError(f"cannot write to the log {self.path}: {self.failed}")
+
     def close(self) -> None:
-        if self._file is not None:
-            try:
-                self._file.flush()
-                os.fsync(self._file.fileno())
-            except OSError:
-                pass  # already reported by write(); what reached the file stays readable
-            finally:
-                with contextlib.suppress(OSError):
-                    self._file.close()
+        with self._lock:
+            if self._file is not None:
+                self._file.close()  # fsync; what reached the file is whole lines either way
                 self._file = None
 
 
@@ -139,8 +168,8 @@ def read_log(path: Path) -> LogContents:
     """Read a JSONL log; a cut or garbled last line is skipped and reported, not fatal."""
     contents = LogContents(path)
     try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError as exc:
+        text = path.read_bytes().decode("utf-8", "replace")  # no newline translation: a
+    except OSError as exc:  # stray "\r" is damage inside a line, not a line break
         raise OutputError(f"cannot read the log {path}: {exc.strerror}") from None
     lines = text.split("\n")
     last = len(lines) - 1 if lines and lines[-1] != "" else len(lines) - 2
@@ -152,7 +181,7 @@ def read_log(path: Path) -> LogContents:
             if not isinstance(data, dict):
                 raise ValueError("not an object")
             contents.records.append(record_from_json(data))
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: "[[[[..." from damaged bytes
             if number - 1 == last:
                 contents.truncated_line = number
             else:

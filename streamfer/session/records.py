@@ -17,6 +17,7 @@ from enum import Enum
 from typing import Any, ClassVar, Protocol, TypeVar
 
 from streamfer.choices import LabelSet, Method
+from streamfer.session.fieldtypes import conforms, field_hints
 
 SCHEMA_VERSION = 2
 
@@ -31,7 +32,8 @@ class EndReason(str, Enum):
     SIGNAL = "signal"  # SIGINT or SIGTERM; the log names the signal
     SOURCE_LOST = "source_lost"  # a live source stopped sending frames
     SOURCE_ERROR = "source_error"  # the source could not be read
-    DISK_FULL = "disk_full"  # the log's disk filled up
+    DISK_FULL = "disk_full"  # the log's disk filled up; the log ends here, whole
+    SOURCE_INCOMPLETE = "source_incomplete"  # a file ended before all the frames it promised
     ERROR = "error"  # any other failure
 
 
@@ -40,9 +42,10 @@ class EndReason(str, Enum):
 ERROR_REASONS = (
     EndReason.SOURCE_LOST,
     EndReason.SOURCE_ERROR,
-    EndReason.DISK_FULL,
     EndReason.ERROR,
 )
+#: Reasons written as ``<reason>: <detail>`` and read back as themselves.
+DETAILED_REASONS = (EndReason.DISK_FULL, EndReason.SOURCE_INCOMPLETE)
 
 
 @dataclass(frozen=True)
@@ -237,15 +240,19 @@ class SessionEnd:
     latency_p95_ms: float | None
     reason: EndReason
     detail: str = ""
+    frames_expected: int | None = None  # what a recording's container promised, if it says
     ts: str = ""
 
     @property
     def reason_text(self) -> str:
-        """The ``reason`` as logged: ``end_of_source``, ``SIGINT``, ``error: <message>``..."""
+        """The ``reason`` as logged: ``end_of_source``, ``SIGINT``, ``error: <message>``,
+        ``source_incomplete: <what was missing>``, ``disk_full: <message>``..."""
         if self.reason is EndReason.SIGNAL:
             return self.detail
         if self.reason in ERROR_REASONS:
             return f"error: {self.detail}"
+        if self.reason in DETAILED_REASONS:
+            return f"{self.reason.value}: {self.detail}" if self.detail else self.reason.value
         return str(self.reason.value)
 
     def to_json(self) -> dict[str, Any]:
@@ -258,6 +265,7 @@ class SessionEnd:
             "wall_seconds",
             "latency_p50_ms",
             "latency_p95_ms",
+            "frames_expected",
             reason=self.reason_text,
         )
 
@@ -268,9 +276,47 @@ class SessionEnd:
         return cls(**{**_fields(cls, data), "reason": reason, "detail": detail})
 
 
+@dataclass(frozen=True)
+class SourceLost:
+    """A live source stopped sending; streamfer reopens it (``source.reconnect_seconds``)."""
+
+    TYPE: ClassVar[str] = "source_lost"
+    t: float
+    detail: str
+    ts: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return _json(self, "detail")
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> SourceLost:
+        return cls(**_fields(cls, data))
+
+
+@dataclass(frozen=True)
+class SourceBack:
+    """A lost live source answers again after ``seconds`` and ``attempts`` reopen attempts."""
+
+    TYPE: ClassVar[str] = "source_back"
+    t: float
+    seconds: float
+    attempts: int
+    ts: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return _json(self, "seconds", "attempts")
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> SourceBack:
+        return cls(**_fields(cls, data))
+
+
 def _parse_reason(text: str) -> tuple[EndReason, str]:
     if text.startswith("error: "):
         return EndReason.ERROR, text.removeprefix("error: ")
+    for reason in DETAILED_REASONS:
+        if text == reason.value or text.startswith(f"{reason.value}: "):
+            return reason, text.removeprefix(reason.value).removeprefix(": ")
     if text.startswith("SIG"):
         return EndReason.SIGNAL, text
     try:
@@ -279,7 +325,16 @@ def _parse_reason(text: str) -> tuple[EndReason, str]:
         return EndReason.ERROR, text
 
 
-Record = SessionStart | FrameRecord | Emotion | GroupEmotion | Marker | SessionEnd
+Record = (
+    SessionStart
+    | FrameRecord
+    | Emotion
+    | GroupEmotion
+    | Marker
+    | SourceLost
+    | SourceBack
+    | SessionEnd
+)
 
 
 def record_from_json(data: dict[str, Any]) -> Record:
@@ -290,11 +345,13 @@ def record_from_json(data: dict[str, Any]) -> Record:
             if data.get("track") == "group":
                 return GroupEmotion.from_json(data)
             return Emotion.from_json(data)
-        for cls in (SessionStart, FrameRecord, Marker, SessionEnd):
+        for cls in (SessionStart, FrameRecord, Marker, SourceLost, SourceBack, SessionEnd):
             if kind == cls.TYPE:
                 return cls.from_json(data)
-    except (KeyError, TypeError) as exc:
+    except KeyError as exc:
         raise ValueError(f"a {kind} record without the field {exc}") from None
+    except TypeError as exc:
+        raise ValueError(f"a {kind} record with a wrong-typed {exc}") from None
     raise ValueError(f"unknown record type {kind!r}")
 
 
@@ -334,10 +391,16 @@ _T = TypeVar("_T")
 
 
 def _fields(cls: type[_T], data: dict[str, Any]) -> dict[str, Any]:
-    """The keys of ``data`` that are fields of ``cls``; missing required ones raise KeyError."""
+    """The keys of ``data`` that are fields of ``cls``; missing required ones raise KeyError,
+    a value of the wrong JSON type (a time stamp that is text, a note that is a number)
+    raises TypeError naming the field."""
     names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
     out = {k: v for k, v in data.items() if k in names}
+    hints = field_hints(cls)
     for f in dataclasses.fields(cls):  # type: ignore[arg-type]
-        if f.name not in out and f.default is dataclasses.MISSING:
-            raise KeyError(f.name)
+        if f.name not in out:
+            if f.default is dataclasses.MISSING:
+                raise KeyError(f.name)
+        elif not conforms(out[f.name], hints[f.name]):
+            raise TypeError(f"field {f.name} = {out[f.name]!r} is not {hints[f.name]}")
     return out

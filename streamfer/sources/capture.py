@@ -6,8 +6,10 @@ thread:
 - files played as fast as possible: a bounded queue, the reader waits for the consumer, and no
   frame is lost.
 
-Timestamps: files and the demo use the frame's position (index / fps); live sources use a
-monotonic clock from the first frame.
+Time stamps: a video file's frames carry the container's presentation times (see
+``sources.videofile``), a frame folder and the demo ``index / fps``; live sources use a
+monotonic clock from the first frame. A recorded reader's ``check()`` says afterwards whether
+every frame it promised was read.
 """
 
 from __future__ import annotations
@@ -82,7 +84,7 @@ class Capture:
                 if self.reader.is_live:
                     t = now - start
                 else:
-                    t = index / self.reader.fps
+                    t = float(getattr(self.reader, "t", index / self.reader.fps))
                     if self.realtime:
                         delay = start + t - self._clock()
                         if delay > 0 and self.stop.wait(delay):
@@ -152,5 +154,6 @@ class Capture:
 
     def close(self) -> None:
         self.stop.set()
-        self._thread.join(timeout=5.0)
+        if self._thread.ident is not None:  # started (a failed start never started it)
+            self._thread.join(timeout=5.0)
         self.reader.close()

@@ -19,6 +19,7 @@ import cv2
 
 from streamfer.sources.files import recording_sha256
 from streamfer.sources.readers import VIDEO_SUFFIXES, image_files
+from streamfer.sources.videofile import IMAGE_SUFFIXES, container_frame_count, is_still_image
 from streamfer.vision.quiet import quiet_stderr
 
 _GLOB_CHARS = re.compile(r"[*?\[]")
@@ -105,6 +106,60 @@ def find_inputs(arguments: list[str], out_dir: Path | None = None) -> list[Input
     return inputs
 
 
+def find_skipped(arguments: list[str], out_dir: Path | None = None) -> list[tuple[Path, str]]:
+    """The files that folder searches and globs passed over, each with the reason.
+
+    So that every file ``analyze`` was pointed at appears in its summary: notes, sidecar
+    files, videos with an unknown ending (an mp4 named ``.txt``). Hidden files and the
+    output folder are left out; image files count as taken when their folder is a frame
+    sequence.
+    """
+    skip = out_dir.resolve() if out_dir is not None else None
+    found: list[tuple[Path, str]] = []
+
+    def consider(path: Path, by_glob: bool) -> None:
+        suffix = path.suffix.lower()
+        if suffix in VIDEO_SUFFIXES or (not by_glob and suffix in IMAGE_SUFFIXES):
+            return
+        if suffix in IMAGE_SUFFIXES:
+            found.append(
+                (
+                    path,
+                    "an image matched by a glob: name its folder (a frame sequence) or the image itself",
+                )
+            )
+            return
+        ending = suffix or "no ending"
+        found.append(
+            (path, f"not a video or image file ending ({ending}); name the file itself to try it")
+        )
+
+    for argument in arguments:
+        path = Path(argument).expanduser()
+        if path.is_dir():
+            folders = [path]
+            by_glob = False
+        elif not path.exists() and _GLOB_CHARS.search(argument):
+            matches = [Path(m) for m in sorted(glob.glob(str(path), recursive=True))]
+            folders = [m for m in matches if m.is_dir()]
+            for m in matches:
+                if m.is_file():
+                    consider(m.resolve(), by_glob=True)
+            by_glob = False
+        else:
+            continue
+        for folder in folders:
+            root = folder.resolve()
+            for entry in sorted(root.rglob("*")):
+                if any(part.startswith(".") for part in entry.relative_to(root).parts):
+                    continue
+                if skip is not None and (entry == skip or skip in entry.parents):
+                    continue
+                if entry.is_file():
+                    consider(entry, by_glob)
+    return list(dict.fromkeys(found))
+
+
 def content_hash(item: Input) -> str | None:
     """sha256 of the input's content (see ``recording_sha256``), None when unreadable."""
     try:
@@ -117,12 +172,14 @@ def frame_count(item: Input) -> int | None:
     """How many frames the input holds, as its container says (None when unknown)."""
     if item.is_folder:
         return len(image_files(item.path))
+    if is_still_image(item.path):
+        return 1
     if not item.path.is_file() or item.path.stat().st_size == 0:
         return None
-    with quiet_stderr():
+    with quiet_stderr(replay=False):
         capture = cv2.VideoCapture(str(item.path))
     try:
-        count = int(capture.get(cv2.CAP_PROP_FRAME_COUNT) or 0) if capture.isOpened() else 0
+        count = float(capture.get(cv2.CAP_PROP_FRAME_COUNT) or 0) if capture.isOpened() else 0.0
     finally:
         capture.release()
-    return count if count > 0 else None
+    return container_frame_count(count)

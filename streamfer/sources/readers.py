@@ -8,7 +8,6 @@ A source is a camera index, a video file, a frame folder, a stream URL
 
 from __future__ import annotations
 
-import re
 import time
 from pathlib import Path
 from typing import Any, Protocol
@@ -19,9 +18,19 @@ import numpy as np
 from streamfer.core import Image
 from streamfer.errors import SourceError, SourceLostError
 from streamfer.sources import demo
+from streamfer.sources.reconnect import ReconnectingReader
+from streamfer.sources.spec import parse_source
+from streamfer.sources.videofile import (
+    FALLBACK_FPS,
+    IMAGE_SUFFIXES,
+    ReadCheck,
+    StillImageReader,
+    VideoFileReader,
+    container_fps,
+    is_still_image,
+)
 from streamfer.vision.quiet import quiet_stderr
 
-_URL = re.compile(r"^(rtsp|rtsps|rtmp|http|https|tcp|udp)://", re.IGNORECASE)
 #: File endings taken as videos when folders are searched, and as frames of a frame folder.
 VIDEO_SUFFIXES = frozenset(
     [
@@ -40,9 +49,18 @@ VIDEO_SUFFIXES = frozenset(
         ".mts",
         ".m2ts",
         ".ogv",
+        ".h264",
+        ".264",
+        ".h265",
+        ".265",
+        ".hevc",
+        ".mjpeg",
+        ".mjpg",
+        ".y4m",
+        ".vob",
+        ".mxf",
     ]
 )
-IMAGE_SUFFIXES = frozenset([".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"])
 
 
 def image_files(folder: Path) -> list[Path]:
@@ -62,36 +80,39 @@ class FrameReader(Protocol):
     def close(self) -> None: ...
 
 
-class OpenCVReader:
-    """Camera, video file or stream through ``cv2.VideoCapture``.
+class RecordedReader(FrameReader, Protocol):
+    """A recording: ``t`` stamps the frame just read (seconds from the first frame),
+    ``timestamps`` says where stamps come from, and ``check()`` whether the read was whole."""
 
-    A file ends at its first unreadable frame. A live source (camera, stream) may fail a read
-    now and then (a frame that does not decode, a network hiccup): reads are retried, and
-    only ``lost_after_seconds`` without any frame raise SourceError (unplugged, stream gone).
+    t: float
+    timestamps: str
+    frame_count: int | None
+
+    def check(self) -> ReadCheck: ...
+
+
+class OpenCVReader:
+    """A camera or a network stream through ``cv2.VideoCapture`` (files: ``VideoFileReader``).
+
+    A live source may fail a read now and then (a frame that does not decode, a network
+    hiccup): reads are retried, and only ``lost_after_seconds`` without any frame raise
+    SourceLostError (unplugged, stream gone); ``ReconnectingReader`` then reopens it.
     """
 
+    is_live = True
+
     def __init__(
-        self,
-        capture: cv2.VideoCapture,
-        description: str,
-        is_live: bool,
-        lost_after_seconds: float = 5.0,
+        self, capture: cv2.VideoCapture, description: str, lost_after_seconds: float = 5.0
     ) -> None:
         self._capture = capture
         self.description = description
-        self.is_live = is_live
         self.lost_after_seconds = lost_after_seconds
-        fps = float(capture.get(cv2.CAP_PROP_FPS) or 0.0)
-        self.fps = fps if 1.0 <= fps <= 1000.0 else 30.0
-        frame_count = float(capture.get(cv2.CAP_PROP_FRAME_COUNT) or 0.0)
-        self.frame_count = int(frame_count) if frame_count > 0 and not is_live else None
+        self.fps = container_fps(float(capture.get(cv2.CAP_PROP_FPS) or 0.0)) or FALLBACK_FPS
 
     def read(self) -> Image | None:
         ok, image = self._capture.read()
-        if self.is_live and (not ok or image is None):
-            ok, image = self._retry()
         if not ok or image is None:
-            return None
+            ok, image = self._retry()
         if image.ndim == 2:
             image = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
         return np.asarray(image, dtype=np.uint8)
@@ -115,16 +136,24 @@ class OpenCVReader:
 
 
 class FrameFolderReader:
-    """A folder of image files read in name order as one clip (a frame sequence)."""
+    """A folder of image files read in name order as one clip (a frame sequence).
 
-    def __init__(self, folder: Path, fps: float = 30.0) -> None:
+    Frames are stamped ``index / fps``; an image that does not decode is skipped and counted,
+    so ``check`` reports the read as incomplete.
+    """
+
+    is_live = False
+    timestamps = "frame_rate"
+
+    def __init__(self, folder: Path, fps: float = FALLBACK_FPS) -> None:
         self.files = image_files(folder)
         if not self.files:
             raise SourceError(f"folder {folder} holds no image files", "give a video or frames")
         self.description = str(folder)
-        self.is_live = False
         self.fps = fps
         self.frame_count: int | None = len(self.files)
+        self.frames_read = 0
+        self.t = 0.0
         self._next = 0
 
     def read(self) -> Image | None:
@@ -133,8 +162,13 @@ class FrameFolderReader:
             self._next += 1
             image = cv2.imread(str(path))
             if image is not None:
+                self.t = self.frames_read / self.fps
+                self.frames_read += 1
                 return np.asarray(image, dtype=np.uint8)
         return None
+
+    def check(self) -> ReadCheck:
+        return ReadCheck(self.frames_read, self.frame_count)
 
     def close(self) -> None:
         pass
@@ -143,41 +177,74 @@ class FrameFolderReader:
 class DemoReader:
     """The generated demo clip (real faces from a public-domain portrait), 20 s at 30 fps."""
 
+    is_live = False
+    timestamps = "frame_rate"
+
     def __init__(self, loop: bool = False) -> None:
         demo.grace_hopper()  # fail now, not on the capture thread, if it cannot be read
         self.description = "demo (Grace Hopper portrait)"
-        self.is_live = False
         self.fps = demo.FPS
         self.loop = loop
         self.frame_count: int | None = None if loop else int(demo.DURATION_SECONDS * demo.FPS)
-        self._index = 0
+        self.frames_read = 0
+        self.t = 0.0
 
     def read(self) -> Image | None:
-        if self.frame_count is not None and self._index >= self.frame_count:
+        if self.frame_count is not None and self.frames_read >= self.frame_count:
             return None
-        image = demo.demo_frame(self._index / self.fps)
-        self._index += 1
+        self.t = self.frames_read / self.fps
+        image = demo.demo_frame(self.t)
+        self.frames_read += 1
         return image
+
+    def check(self) -> ReadCheck:
+        return ReadCheck(self.frames_read, self.frame_count)
 
     def close(self) -> None:
         pass
 
 
-def open_reader(spec: str, open_timeout_seconds: float = 10.0) -> FrameReader:
-    """Open the source named by ``spec``; raise SourceError with a hint when it cannot be read."""
-    spec = spec.strip()
-    if spec == "demo":
+def open_reader(
+    spec: str, open_timeout_seconds: float = 10.0, reconnect_seconds: float = 60.0
+) -> FrameReader:
+    """Open the source named by ``spec`` (see ``sources.spec``); SourceError with a hint when
+    it cannot be read. Cameras and streams come back after a loss (``ReconnectingReader``)
+    for up to ``reconnect_seconds`` (0: forever)."""
+    source = parse_source(spec)
+    if source.kind == "demo":
         return DemoReader()
-    if spec.isdigit():
-        return _open_camera(int(spec))
-    if _URL.match(spec):
-        return _open_stream(spec, open_timeout_seconds)
-    return open_recording(Path(spec).expanduser())
+    if source.kind == "camera":
+        assert source.camera is not None
+        index = source.camera
+        return ReconnectingReader(
+            _open_camera(index),
+            lambda: _open_camera(index),
+            give_up_seconds=reconnect_seconds,
+        )
+    if source.kind == "stream":
+        assert source.url is not None
+        url = source.url
+        return ReconnectingReader(
+            _open_stream(url, open_timeout_seconds),
+            lambda: _open_stream(url, open_timeout_seconds),
+            give_up_seconds=reconnect_seconds,
+        )
+    assert source.path is not None
+    return open_recording(source.path)
 
 
-def open_recording(path: Path) -> FrameReader:
-    """A recorded clip: a folder of frames or a video file (SourceError when unreadable)."""
-    return FrameFolderReader(path) if path.is_dir() else open_video_file(path)
+def open_recording(path: Path) -> RecordedReader:
+    """A recorded clip: a frame folder, a still image (one frame) or a video file.
+
+    The one rule for every command: a folder is read as its image files in name order, a
+    file with an image ending (``.jpg``, ``.png``...) is a one-frame input, anything else is
+    decoded as a video. SourceError when it cannot be read.
+    """
+    if path.is_dir():
+        return FrameFolderReader(path)
+    if is_still_image(path):
+        return StillImageReader(path)
+    return VideoFileReader(path)
 
 
 def _open_camera(index: int) -> OpenCVReader:
@@ -190,7 +257,7 @@ def _open_camera(index: int) -> OpenCVReader:
             f"no camera at index {index}",
             "plug one in, pick another with --source N, or try --source demo",
         )
-    return OpenCVReader(capture, f"camera {index}", is_live=True)
+    return OpenCVReader(capture, f"camera {index}")
 
 
 def _open_stream(url: str, timeout: float) -> OpenCVReader:
@@ -208,7 +275,7 @@ def _open_stream(url: str, timeout: float) -> OpenCVReader:
             f"cannot reach stream {url}",
             "check the address, the network and that the camera is streaming",
         )
-    reader = OpenCVReader(capture, url, is_live=True, lost_after_seconds=timeout)
+    reader = OpenCVReader(capture, url, lost_after_seconds=timeout)
     try:
         reader.read()  # fail now, with a clear message, if nothing decodes
     except SourceError:
@@ -218,25 +285,3 @@ def _open_stream(url: str, timeout: float) -> OpenCVReader:
             "check that it is sending; H.264 and MJPEG decode best",
         ) from None
     return reader
-
-
-def open_video_file(path: Path) -> OpenCVReader:
-    """Open a video file, checking that it exists, is not empty and decodes a first frame."""
-    if not path.exists():
-        raise SourceError(f"video file {path} does not exist", "check the path")
-    if path.is_file() and path.stat().st_size == 0:
-        raise SourceError(f"video file {path} is empty (0 bytes)", "record or copy it again")
-    with quiet_stderr(replay=False):
-        capture = cv2.VideoCapture(str(path))
-        opened = capture.isOpened()
-        ok, first = capture.read() if opened else (False, None)
-    if not opened:
-        capture.release()
-        raise SourceError(
-            f"{path} is not a video OpenCV can decode", "convert it to mp4 with ffmpeg"
-        )
-    if not ok or first is None:
-        capture.release()
-        raise SourceError(f"{path} has no decodable video frames (corrupt?)", "check the file")
-    capture.set(cv2.CAP_PROP_POS_FRAMES, 0)
-    return OpenCVReader(capture, str(path), is_live=False)

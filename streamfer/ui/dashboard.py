@@ -59,6 +59,7 @@ class Snapshot:
     records: int
     people: tuple[PersonView, ...] = field(default_factory=tuple)
     message: str = ""
+    source_state: str = "live"  # "lost": a live source is being reopened
 
 
 def _bar(fraction: float, width: int) -> str:
@@ -80,8 +81,9 @@ def render_header(s: Snapshot) -> RenderableType:
     grid = Table.grid(padding=(0, 2), expand=True)
     grid.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
     grid.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
+    lost = " [b red]LOST, reconnecting…[/]" if s.source_state == "lost" else ""
     grid.add_row(
-        f"[b]source[/] {s.source}",
+        f"[b]source[/] {s.source}{lost}",
         f"[b]up[/] {_uptime(s.uptime_seconds)} · {s.records} records logged",
     )
     grid.add_row(
@@ -170,4 +172,5 @@ def status_line(s: Snapshot) -> str:
         f"[{_uptime(s.uptime_seconds)}] in {s.input_fps:.1f} fps, done {s.processed_fps:.1f} fps, "
         f"p95 {_fmt_ms(s.latency_p95_ms)} ms, dropped {s.dropped}, records {s.records} | "
         f"{people or 'no face'}"
+        + (" | source lost, reconnecting" if s.source_state == "lost" else "")
     )

@@ -6,6 +6,7 @@ into the log's marker record. Only active when stdin is a terminal.
 
 from __future__ import annotations
 
+import codecs
 import os
 import select
 import sys
@@ -29,6 +30,7 @@ class KeyReader:
         self._stop = threading.Event()
         self._saved: list[Any] | None = None
         self._thread: threading.Thread | None = None
+        self._note: str | None = None  # the marker note being typed, if any
 
     @staticmethod
     def available() -> bool:
@@ -51,31 +53,42 @@ class KeyReader:
         return self
 
     def _loop(self, fd: int) -> None:
-        note: str | None = None
+        # UTF-8 read as it comes: a character typed (é, 日, an emoji) may arrive as several
+        # bytes, split across reads; the incremental decoder keeps the partial ones
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self._note = None
         while not self._stop.is_set():
             ready, _, _ = select.select([fd], [], [], 0.1)
             if not ready:
                 continue
-            char = os.read(fd, 1).decode("utf-8", "ignore")
-            if note is None:
-                if char in ("q", "Q"):
-                    self.on_quit()
-                elif char in ("m", "M"):
-                    note = ""
-                    self.on_prompt("marker note (Enter to add, Esc to cancel): ")
-                continue
-            if char in ("\r", "\n"):
-                self.on_marker(note.strip())
-                note = None
-            elif char == "\x1b":
-                self.on_prompt("marker cancelled")
-                note = None
-            elif char in ("\x7f", "\b"):
-                note = note[:-1]
-                self.on_prompt(f"marker note (Enter to add, Esc to cancel): {note}")
-            elif char.isprintable() and len(note) < 200:
-                note += char
-                self.on_prompt(f"marker note (Enter to add, Esc to cancel): {note}")
+            data = os.read(fd, 64)
+            if not data:
+                break
+            for char in decoder.decode(data):
+                self._key(char)
+
+    def _key(self, char: str) -> None:
+        """One character typed: q quits, m starts a marker note, then the note's text."""
+        prompt = "marker note (Enter to add, Esc to cancel): "
+        if self._note is None:
+            if char in ("q", "Q"):
+                self.on_quit()
+            elif char in ("m", "M"):
+                self._note = ""
+                self.on_prompt(prompt)
+            return
+        if char in ("\r", "\n"):
+            self.on_marker(self._note.strip())
+            self._note = None
+        elif char == "\x1b":
+            self.on_prompt("marker cancelled")
+            self._note = None
+        elif char in ("\x7f", "\b"):
+            self._note = self._note[:-1]
+            self.on_prompt(prompt + self._note)
+        elif char.isprintable() and len(self._note) < 200:
+            self._note += char
+            self.on_prompt(prompt + self._note)
 
     def close(self) -> None:
         self._stop.set()

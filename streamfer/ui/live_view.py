@@ -16,6 +16,7 @@ from rich.live import Live
 
 from streamfer.pipeline import FramePipeline, StepResult
 from streamfer.session.lifecycle import Recorder, SessionSummary
+from streamfer.sources.reconnect import SourceEvent
 from streamfer.ui.dashboard import PersonView, Snapshot, render, status_line
 
 
@@ -83,6 +84,7 @@ class LiveView:
             records=r.log.records,
             people=people,
             message=self.message,
+            source_state=r.source_state,
         )
 
 
@@ -98,6 +100,13 @@ class _StatusLines:
         if now >= self.next:
             self.next = now + self.interval
             self.print()
+
+    def source_event(self, event: SourceEvent) -> None:
+        if event.kind == "source_lost":
+            text = f"source lost ({event.detail}); reconnecting"
+        else:
+            text = f"source back after {event.seconds:.1f} s ({event.attempts} attempts)"
+        self.console.print(text, highlight=False, soft_wrap=True, markup=False)
 
     def print(self) -> None:
         self.console.print(status_line(self.view.snapshot()), highlight=False, soft_wrap=True)
@@ -123,6 +132,7 @@ def show_live(
         ):
             return recorder.record(pipeline, [view], max_frames=max_frames, handle_signals=True)
     status = _StatusLines(view, console, config.dashboard.status_interval_seconds)
+    recorder.on_source_event = status.source_event
     summary = recorder.record(pipeline, [view, status], max_frames=max_frames, handle_signals=True)
     status.print()
     return summary

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
 from functools import lru_cache
 from pathlib import Path
 
+from streamfer.durable import sha256_file
 from streamfer.errors import ModelError
 
 #: sha256 of the files the project ships (models/README.md says where each comes from).
@@ -20,11 +20,7 @@ _REBUILD_HINT = "restore it with 'git checkout models/' or rebuild with 'python 
 
 @lru_cache(maxsize=16)
 def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 16), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    return sha256_file(path)
 
 
 def read_model(path: Path, what: str) -> bytes:
