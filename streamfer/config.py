@@ -120,6 +120,12 @@ class Config:
             return self.resolve_model(name)
         return self.resolve_model(f"models/{name}.tflite")
 
+    def model_path(self, kind: str) -> Path:
+        """The file of the ``"detector"`` or the ``"classifier"`` model."""
+        if kind == "classifier":
+            return self.emotion_model_path()
+        return self.resolve_model(self.detector.model)
+
     def emotion_model(self) -> ModelCard:
         """The emotion model's sidecar (ModelError when it is missing or invalid)."""
         return read_card(self.emotion_model_path())
