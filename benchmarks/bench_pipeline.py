@@ -5,6 +5,7 @@
     python benchmarks/bench_pipeline.py --realtime           # also real-time playback: latency, drops
     python benchmarks/bench_pipeline.py --memory             # also peak memory of `streamfer run`
     python benchmarks/bench_pipeline.py --detector mediapipe # the MediaPipe Tasks backend (extra)
+    python benchmarks/bench_pipeline.py --model NAME         # another emotion model in models/
 
 Measured in one run on the same file: decode-only fps; decode + detection fps; the full
 pipeline as fast as possible (capture thread, detection, tracking, crops, emotion model,
@@ -215,12 +216,20 @@ def main() -> None:
     parser.add_argument("--memory", action="store_true", help="also peak memory of streamfer run")
     parser.add_argument("--detector", choices=["litert", "mediapipe"], help="detector backend")
     parser.add_argument(
-        "--model", help="face detector model, e.g. models/blazeface_full_range_sparse.tflite"
+        "--detector-model",
+        help="face detector model, e.g. models/blazeface_full_range_sparse.tflite",
     )
+    parser.add_argument("--model", help="emotion model by name (default: config.toml's default)")
     args = parser.parse_args()
     config = with_overrides(
-        Config(), {"detector.backend": args.detector, "detector.model": args.model}
+        Config(),
+        {
+            "detector.backend": args.detector,
+            "detector.model": args.detector_model,
+            "classifier.model": args.model,
+        },
     )
+    print(f"emotion model: {config.emotion_model().name}, crop {config.crop()}")
     cv2.setNumThreads(1)  # as FramePipeline sets it: decode-only is measured the same way
     print(
         f"machine: {cpu_name()}, {os.cpu_count()} cores, Python {platform.python_version()}, "

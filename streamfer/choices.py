@@ -20,10 +20,24 @@ class _Word(str, Enum):
 
 
 class LabelSet(_Word):
-    """Which labels the representative emotion uses."""
+    """Which labels the representative emotion uses.
 
-    EMOTIONS = "7"  # the model's 7 emotions
+    ``emotions``: the model's own (FER2013's 7 or FER+'s 8, as its sidecar names them);
+    ``3``: negative, positive, neutral. ``7`` and ``8`` (older configs and logs) read as
+    ``emotions``, ``broad`` as ``3``.
+    """
+
+    EMOTIONS = "emotions"  # the model's emotions: 7 (FER2013) or 8 (FER+, with contempt)
     BROAD = "3"  # negative, positive, neutral
+
+    @classmethod
+    def _missing_(cls, value: object) -> LabelSet | None:
+        aliases = {"7": cls.EMOTIONS, "8": cls.EMOTIONS, "broad": cls.BROAD}
+        return aliases.get(str(value))
+
+
+#: Every word ``label_set`` accepts in config.toml and on the command line.
+LABEL_SET_WORDS = ("emotions", "3", "7", "8", "broad")
 
 
 class Method(_Word):

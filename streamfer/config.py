@@ -15,32 +15,44 @@ from pathlib import Path
 from typing import Any
 
 from streamfer import assets
-from streamfer.choices import LabelSet, Method, Pace
+from streamfer.choices import LABEL_SET_WORDS, LabelSet, Method, Pace
 from streamfer.config_paths import ConfigSource
 from streamfer.errors import ConfigError
 from streamfer.method.aggregate import AggregatorSettings
+from streamfer.vision.modelcard import CropSettings, ModelCard, read_card
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
+#: The emotion model used when config.toml names none (see docs/accuracy.md for the choice).
+DEFAULT_EMOTION_MODEL = "emotion_ferplus_mini"
+
 
 @dataclass(frozen=True)
 class DetectorSettings:
+    """``crop_margin`` and ``align_eyes``: None takes the emotion model's own (its sidecar)."""
+
     backend: str = "litert"
     model: str = "models/blazeface_short_range.tflite"
     min_confidence: float = 0.5
-    crop_margin: float = 0.25
-    align_eyes: bool = True
+    crop_margin: float | None = None
+    align_eyes: bool | None = None
     min_face_pixels: int = 24
     num_threads: int = 1
 
 
 @dataclass(frozen=True)
 class ClassifierSettings:
-    model: str = "models/emotion_mini_xception_f32.tflite"
+    """``model``: a name in ``models/`` (``NAME.tflite`` with ``NAME.json``) or a path.
+
+    ``flip_average``: None takes the model's sidecar setting.
+    """
+
+    model: str = DEFAULT_EMOTION_MODEL
     num_threads: int = 1
+    flip_average: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -104,6 +116,42 @@ class Config:
         shipped = assets.bundled(path)
         return shipped if shipped is not None else near
 
+    def emotion_model_path(self) -> Path:
+        """The emotion model's file: ``classifier.model`` as a name in ``models/`` or a path."""
+        name = self.classifier.model
+        if name.endswith(".tflite") or "/" in name or "\\" in name:
+            return self.resolve_model(name)
+        return self.resolve_model(f"models/{name}.tflite")
+
+    def model_path(self, kind: str) -> Path:
+        """The file of the ``"detector"`` or the ``"classifier"`` model."""
+        if kind == "classifier":
+            return self.emotion_model_path()
+        return self.resolve_model(self.detector.model)
+
+    def emotion_model(self) -> ModelCard:
+        """The emotion model's sidecar (ModelError when it is missing or invalid)."""
+        return read_card(self.emotion_model_path())
+
+    def crop(self) -> CropSettings:
+        """The face crop in use: the model's sidecar, with any value config.toml sets."""
+        own = self.emotion_model().crop
+        return CropSettings(
+            margin=own.margin if self.detector.crop_margin is None else self.detector.crop_margin,
+            align_eyes=own.align_eyes
+            if self.detector.align_eyes is None
+            else self.detector.align_eyes,
+            flip_average=(
+                own.flip_average
+                if self.classifier.flip_average is None
+                else self.classifier.flip_average
+            ),
+        )
+
+    def emotions(self) -> tuple[str, ...]:
+        """The emotion model's class names in its output order (neutral last)."""
+        return self.emotion_model().classes
+
     def as_dict(self) -> dict[str, dict[str, Any]]:
         """The settings as plain data, for the session_start log record."""
         out: dict[str, dict[str, Any]] = {}
@@ -154,6 +202,7 @@ _SCHEMA: dict[str, dict[str, tuple[type, tuple[Check, str]]]] = {
     "classifier": {
         "model": (str, _any_text()),
         "num_threads": (int, _between(1, 64)),
+        "flip_average": (bool, ((lambda v: True), "true or false")),
     },
     "tracker": {
         "iou_threshold": (float, _between(0.0, 1.0, lo_open=True)),
@@ -162,7 +211,7 @@ _SCHEMA: dict[str, dict[str, tuple[type, tuple[Check, str]]]] = {
     "aggregator": {
         "method": (Method, _one_of(*(m.value for m in Method))),
         "threshold": (float, _between(0.0, 1.0, lo_open=True)),
-        "label_set": (LabelSet, _one_of(*(s.value for s in LabelSet))),
+        "label_set": (LabelSet, _one_of(*LABEL_SET_WORDS)),
         "window_seconds": (float, _positive()),
         "min_frames": (int, _positive("integer")),
         "emit_interval_seconds": (float, _positive()),

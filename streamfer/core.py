@@ -65,7 +65,7 @@ class Detection:
 
 @dataclass(frozen=True)
 class FaceResult:
-    """A tracked, classified face: 7 probabilities in EMOTIONS order, summing to about 1."""
+    """A tracked, classified face: the model's probabilities in its order, summing to about 1."""
 
     track: int
     detection: Detection
@@ -74,8 +74,8 @@ class FaceResult:
     arousal: float
 
     def __post_init__(self) -> None:
-        if self.probs.shape != (7,):
-            raise ValueError(f"probs must have 7 values, got shape {self.probs.shape}")
+        if self.probs.ndim != 1 or not 2 <= len(self.probs) <= 16:
+            raise ValueError(f"probs must be one value a class, got shape {self.probs.shape}")
 
     @property
     def emotion_index(self) -> int:

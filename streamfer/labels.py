@@ -1,7 +1,8 @@
 """Emotion labels, the broad 3-label setting, and circumplex coordinates.
 
-The model's 7 outputs come in FER2013 order. The broad setting follows the method
-in DESIGN.md: negative = angry, disgust, fear, sad; positive = happy, surprise.
+A model's emotions are the class names of its sidecar (FER2013's 7 or FER+'s 8, neutral
+last). The broad setting follows the method in DESIGN.md: negative = angry, disgust, fear,
+sad (and contempt); positive = happy, surprise.
 """
 
 from __future__ import annotations
@@ -13,42 +14,75 @@ import numpy.typing as npt
 
 from streamfer.choices import LabelSet
 
+#: FER2013's 7 emotions in its output order (the FER2013 Mini-Xception's classes).
 EMOTIONS: Final = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
+#: FER+'s 8 emotions (Barsoum et al. 2016) in the order streamfer's FER+ models give them.
+EMOTIONS_8: Final = ("angry", "disgust", "fear", "happy", "sad", "surprise", "contempt", "neutral")
 BROAD: Final = ("negative", "positive", "neutral")
 
-#: For each of the 7 emotions, its index in BROAD.
-BROAD_OF_EMOTION: Final = np.array([0, 0, 0, 1, 0, 1, 2], dtype=np.int64)
+#: Each emotion's broad label: contempt is negative (DESIGN.md's broad setting, extended).
+BROAD_OF_NAME: Final = {
+    "angry": 0,
+    "disgust": 0,
+    "fear": 0,
+    "sad": 0,
+    "contempt": 0,
+    "happy": 1,
+    "surprise": 1,
+    "neutral": 2,
+}
 
-#: Valence and arousal of each emotion on the circumplex, from Yin et al., Table 2
-#: (anger, disgust, fear, joy, sadness, surprise, neutral), in EMOTIONS order.
-CIRCUMPLEX: Final = np.array(
-    [
-        [-0.40, 0.80],  # angry
-        [-0.68, 0.50],  # disgust
-        [-0.11, 0.79],  # fear
-        [0.95, 0.12],  # happy (joy)
-        [-0.50, -0.86],  # sad
-        [0.38, 0.92],  # surprise
-        [0.00, 0.00],  # neutral
-    ],
-    dtype=np.float64,
-)
-
-LABEL_SETS: Final = {"7": EMOTIONS, "3": BROAD}
+#: Valence and arousal (each -1..1) of each emotion on the circumplex. The seven of FER2013
+#: are from Yin et al., Table 2 (anger, disgust, fear, joy, sadness, surprise, neutral).
+#: Contempt is not in that table. PROVISIONAL: it takes disgust's point until a cited
+#: valence-arousal value for contempt replaces it (see docs/accuracy.md, "open points").
+CIRCUMPLEX_OF_NAME: Final = {
+    "angry": (-0.40, 0.80),
+    "disgust": (-0.68, 0.50),
+    "fear": (-0.11, 0.79),
+    "happy": (0.95, 0.12),
+    "sad": (-0.50, -0.86),
+    "surprise": (0.38, 0.92),
+    "contempt": (-0.68, 0.50),  # provisional: disgust's point
+    "neutral": (0.00, 0.00),
+}
 
 
-def label_names(label_set: LabelSet | str) -> tuple[str, ...]:
-    """The label names of a label set (``"7"`` or ``"3"``); the neutral label is last."""
-    return LABEL_SETS[LabelSet(label_set).value]
+def broad_of(emotions: tuple[str, ...]) -> npt.NDArray[np.int64]:
+    """For each emotion of a model, its index in BROAD."""
+    return np.array([BROAD_OF_NAME[e] for e in emotions], dtype=np.int64)
 
 
-def valence_arousal(probs: npt.ArrayLike) -> tuple[float, float]:
-    """Probability-weighted mean of the circumplex coordinates, each in -1..1."""
+def circumplex(emotions: tuple[str, ...]) -> npt.NDArray[np.float64]:
+    """(n, 2) valence and arousal of each emotion of a model, in its order."""
+    return np.array([CIRCUMPLEX_OF_NAME[e] for e in emotions], dtype=np.float64)
+
+
+#: For each of FER2013's 7 emotions, its index in BROAD.
+BROAD_OF_EMOTION: Final = broad_of(EMOTIONS)
+#: The circumplex of FER2013's 7 emotions, in EMOTIONS order.
+CIRCUMPLEX: Final = circumplex(EMOTIONS)
+
+
+def label_names(label_set: LabelSet | str, emotions: tuple[str, ...] = EMOTIONS) -> tuple[str, ...]:
+    """The labels of a label set: the model's ``emotions`` or BROAD; neutral is last."""
+    return emotions if LabelSet(label_set) is LabelSet.EMOTIONS else BROAD
+
+
+def valence_arousal(
+    probs: npt.ArrayLike, emotions: tuple[str, ...] | None = None
+) -> tuple[float, float]:
+    """Probability-weighted mean of the circumplex coordinates, each in -1..1.
+
+    ``emotions`` names the model's outputs (default: FER2013's 7, or FER+'s 8 for 8 values).
+    """
     p = np.asarray(probs, dtype=np.float64)
     total = float(p.sum())
     if total <= 0:
         return 0.0, 0.0
-    va = (p / total) @ CIRCUMPLEX
+    if emotions is None:
+        emotions = EMOTIONS_8 if len(p) == len(EMOTIONS_8) else EMOTIONS
+    va = (p / total) @ circumplex(emotions)
     return float(va[0]), float(va[1])
 
 
@@ -59,16 +93,19 @@ _SYNONYMS: Final = {
     "happy": ("happy", "happiness", "joy", "joyful", "happiness/joy"),
     "sad": ("sad", "sadness"),
     "surprise": ("surprise", "surprised"),
+    "contempt": ("contempt", "contemptuous", "scorn"),
     "neutral": ("neutral", "calm", "none"),
 }
 _CANONICAL: Final = {alias: name for name, aliases in _SYNONYMS.items() for alias in aliases}
 
 
-def normalise_label(raw: str) -> str | None:
+def normalise_label(raw: str, emotions: tuple[str, ...] = EMOTIONS) -> str | None:
     """The canonical emotion for a dataset's label, or None when the model cannot output it.
 
     Case, surrounding space and ``-``/``_`` are ignored: ``"Happiness"`` -> ``"happy"``,
-    ``"calm"`` -> ``"neutral"``, ``"contempt"`` -> None.
+    ``"calm"`` -> ``"neutral"``; ``"contempt"`` -> None for FER2013's 7 ``emotions``,
+    ``"contempt"`` for FER+'s 8.
     """
     key = raw.strip().lower().replace("_", " ").replace("-", " ")
-    return _CANONICAL.get(key)
+    name = _CANONICAL.get(key)
+    return name if name in emotions else None

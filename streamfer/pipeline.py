@@ -24,6 +24,7 @@ from streamfer.vision.align import face_crop
 from streamfer.vision.backends import make_detector
 from streamfer.vision.classify import EmotionClassifierBackend, TFLiteEmotionClassifier
 from streamfer.vision.detect import FaceDetectorBackend
+from streamfer.vision.modelcard import CropSettings
 from streamfer.vision.track import IouTracker
 
 
@@ -74,12 +75,15 @@ class FramePipeline:
             config.detector.num_threads,
         )
         try:
+            real = classifier is None or isinstance(classifier, TFLiteEmotionClassifier)
+            self.crop = config.crop() if real else _fake_crop(config)
             self.classifier = classifier or TFLiteEmotionClassifier(
-                config.resolve_model(config.classifier.model), config.classifier.num_threads
+                config.emotion_model_path(), config.classifier.num_threads, self.crop.flip_average
             )
         except BaseException:
             self.detector.close()
             raise
+        self.emotions = self.classifier.classes
         self.tracker = IouTracker(config.tracker.iou_threshold, config.tracker.max_missed_frames)
         self.aggregators: dict[int, WindowAggregator] = {}
         self.latest: dict[int, RepresentativeEmotion] = {}
@@ -99,15 +103,21 @@ class FramePipeline:
         faces: list[FaceResult] = []
         emotions: list[RepresentativeEmotion] = []
         for track, detection in zip(track_ids, detections, strict=True):
-            crop = face_crop(frame.image, detection, settings.crop_margin, settings.align_eyes)
+            crop = face_crop(
+                frame.image,
+                detection,
+                self.crop.margin,
+                self.crop.align_eyes,
+                self.classifier.input_size,
+            )
             probs = self.classifier.classify(crop)
-            valence, arousal = valence_arousal(probs)
+            valence, arousal = valence_arousal(probs, self.emotions)
             face = FaceResult(track, detection, probs, valence, arousal)
             faces.append(face)
             aggregator = self.aggregators.get(track)
             if aggregator is None:
                 aggregator = self.aggregators[track] = WindowAggregator(
-                    track, self.config.aggregator
+                    track, self.config.aggregator, self.emotions
                 )
             verdict = aggregator.update(frame.t, face.emotion_index, valence, arousal)
             if verdict is not None:
@@ -144,13 +154,23 @@ class FramePipeline:
         for track in tracks:
             label = self.latest[track].label
             shares[label] = shares.get(label, 0.0) + 1.0 / len(tracks)
-        names = label_names(self.config.aggregator.label_set)
+        names = label_names(self.config.aggregator.label_set, self.emotions)
         people = [sum(self.latest[k].label == name for k in tracks) for name in names]
         label = names[int(first_most_frequent(people))]
         return GroupConsensus(t, label, dict(sorted(shares.items())), tracks)
 
     def close(self) -> None:
         self.detector.close()
+
+
+def _fake_crop(config: Config) -> CropSettings:
+    """The crop for a classifier passed in (tests): config's values, else the defaults."""
+    d = config.detector
+    default = CropSettings()
+    return CropSettings(
+        margin=default.margin if d.crop_margin is None else d.crop_margin,
+        align_eyes=default.align_eyes if d.align_eyes is None else d.align_eyes,
+    )
 
 
 def run(

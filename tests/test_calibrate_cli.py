@@ -91,16 +91,16 @@ def test_calibrate_videos_then_all_from_cache(
 ) -> None:
     data = layouts("videos")
     (data / "happy" / "broken.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42 truncated")
-    (data / "contempt").mkdir(exist_ok=True)
-    shutil.copy(data / "happy" / "001.mp4", data / "contempt" / "001.mp4")
+    (data / "pride").mkdir(exist_ok=True)  # a label no model outputs
+    shutil.copy(data / "happy" / "001.mp4", data / "pride" / "001.mp4")
     cache = workdir / "cache-videos"
     args = ("calibrate", data, "--cache", cache, "--report-json", workdir / "v.json")
     first = report_of(streamfer(*args, cwd=workdir), workdir / "v.json")
 
-    assert first["clips"]["left_out_labels"] == {"contempt": 1}
+    assert first["clips"]["left_out_labels"] == {"pride": 1}
     assert [Path(u["path"]).name for u in first["clips"]["unreadable"]] == ["broken.mp4"]
     assert first["predict"]["frames_decoded"] == 2 * len(IDS) * FRAMES
-    for label_set in ("7", "3"):
+    for label_set in ("emotions", "3"):
         r = first[label_set]
         assert r["n_clips"] == 2 * len(IDS)
         assert set(r) >= {"top1", "threshold", "mean_prob"}
@@ -118,7 +118,7 @@ def test_calibrate_videos_then_all_from_cache(
     assert second["predict"]["frames_decoded"] == 0
     assert second["predict"]["from_cache"] == 2 * len(IDS)
     assert "12 from cache, 0 frames decoded, 1 unreadable" in again.stdout
-    for label_set in ("7", "3"):
+    for label_set in ("emotions", "3"):
         assert second[label_set]["threshold"] == first[label_set]["threshold"]
 
 
@@ -149,10 +149,12 @@ def test_frame_folders_and_manifest_with_subjects(
     )
     assert second["predict"]["frames_decoded"] == 0
     assert second["clips"]["subjects"]
-    assert second["7"]["cv_folds"] == 5  # 6 subjects, each with a happy and a neutral clip
+    assert second["emotions"]["cv_folds"] == 5  # 6 subjects, each with a happy and a neutral clip
     # same clips, same predictions: the all-clips sweep does not depend on the fold split
-    assert second["7"]["sweep"] == first["7"]["sweep"]
-    assert second["7"]["threshold"]["threshold"] == first["7"]["threshold"]["threshold"]
+    assert second["emotions"]["sweep"] == first["emotions"]["sweep"]
+    assert (
+        second["emotions"]["threshold"]["threshold"] == first["emotions"]["threshold"]["threshold"]
+    )
 
 
 @pytest.mark.needs_shared_data
@@ -176,13 +178,14 @@ def test_evaluate_and_write_config(layouts: Callable[[str], Path], workdir: Path
     )
     report = report_of(result, out)
     assert report["configured"] == {"method": "threshold", "threshold": 0.15, "label_set": "3"}
-    sweep = report["7"]["sweep"]
-    assert report["7"]["threshold"]["threshold"] == 0.15
+    sweep = report["emotions"]["sweep"]
+    assert report["emotions"]["threshold"]["threshold"] == 0.15
     assert (
-        report["7"]["threshold"]["accuracy"] == sweep["accuracy"][sweep["thresholds"].index(0.15)]
+        report["emotions"]["threshold"]["accuracy"]
+        == sweep["accuracy"][sweep["thresholds"].index(0.15)]
     )
-    assert report["7"]["top1"]["accuracy"] == sweep["accuracy"][-1]
-    assert report["7"]["cv_folds"] is None
+    assert report["emotions"]["top1"]["accuracy"] == sweep["accuracy"][-1]
+    assert report["emotions"]["cv_folds"] is None
 
     config = workdir / "settings" / "config.toml"
     config.parent.mkdir()
@@ -220,10 +223,10 @@ def test_errors_are_one_line(tmp_path: Path) -> None:
             "manifest with columns path,label[,subject])"
         )
     ]
-    (tmp_path / "contempt").mkdir()
-    (tmp_path / "contempt" / "a.mp4").write_bytes(b"x")
+    (tmp_path / "pride").mkdir()
+    (tmp_path / "pride" / "a.mp4").write_bytes(b"x")
     result = streamfer("evaluate", tmp_path, cwd=tmp_path)
-    assert result.returncode == 6 and "left out: contempt (1)" in result.stderr
+    assert result.returncode == 6 and "left out: pride (1)" in result.stderr
     result = streamfer("calibrate", tmp_path, "--write-config", tmp_path / "no.toml", cwd=tmp_path)
     assert result.returncode == 2 and "does not exist" in result.stderr
     (tmp_path / "happy").mkdir()

@@ -129,8 +129,9 @@ def test_part_a_caches_by_content_and_skips_unreadable_clips(tmp_path: Path) -> 
     assert first.frames_decoded == 12 and progress.frames == 12
     assert first.from_cache == 0 and progress.done == 4
     wall, grace = first.predictions[1], first.predictions[2]
-    assert wall is not None and wall.frames_read == 6 and wall.probs.shape == (0, 7)
-    assert grace is not None and grace.probs.shape == (6, 7)
+    k = len(config.emotions())
+    assert wall is not None and wall.frames_read == 6 and wall.probs.shape == (0, k)
+    assert grace is not None and grace.probs.shape == (6, k)
     np.testing.assert_allclose(grace.probs.sum(axis=1), 1.0, atol=1e-3)
     assert grace.frame_index.tolist() == list(range(6))
 
@@ -171,7 +172,7 @@ def test_write_config_changes_two_values_and_keeps_the_rest(tmp_path: Path) -> N
     assert len(before) == len(after)
     assert changed == [
         ("threshold = 0.20", "threshold = 0.15"),
-        ('label_set = "7"', 'label_set = "3"'),
+        ('label_set = "emotions"', 'label_set = "3"'),
     ]
     loaded = config_module.load(path)
     assert loaded.aggregator.threshold == 0.15 and loaded.aggregator.label_set == "3"

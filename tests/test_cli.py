@@ -15,8 +15,10 @@ import pytest
 from clips import NO_FACE, ONE_FACE, TWO_FACES, streamfer, write_clip
 from clips import cli_env as _env
 
+from streamfer.config import Config
 from streamfer.session.log import read_log
 from streamfer.session.records import Emotion, EndReason, SessionEnd, SessionStart, SourceLost
+from streamfer.vision.models import sha256_of
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -53,11 +55,16 @@ def test_one_face(tmp_path: Path) -> None:
     assert records[0]["type"] == "session_start" and records[-1]["type"] == "session_end"
     start, end = records[0], records[-1]
     assert start["config"]["aggregator"]["threshold"] == 0.2
+    default = Config()
     assert {m["file"] for m in start["models"].values()} == {
         "blazeface_short_range.tflite",
-        "emotion_mini_xception_f32.tflite",
+        default.emotion_model_path().name,
     }
     assert all(m["shipped"] for m in start["models"].values())
+    classifier = start["models"]["classifier"]  # the model's name and sha256 are logged
+    assert classifier["name"] == default.classifier.model
+    assert classifier["sha256"] == sha256_of(default.emotion_model_path())
+    assert start["labels"] == classifier["classes"] == list(default.emotions())
     assert end["reason"] == "end_of_source"
     assert end["frames_processed"] == frames == 90 and end["frames_dropped"] == 0
     emotions = [r for r in records if r["type"] == "emotion"]
@@ -77,7 +84,11 @@ def test_two_faces_get_two_tracks_and_a_group_record(tmp_path: Path) -> None:
     assert len(frames) == 60
     assert all(sorted(f["track"] for f in fr["faces"]) == [1, 2] for fr in frames)
     face = frames[0]["faces"][0]
-    assert len(face["probs"]) == 7 and len(face["box"]) == 4 and -1 <= face["valence"] <= 1
+    assert (
+        len(face["probs"]) == len(Config().emotions())
+        and len(face["box"]) == 4
+        and -1 <= face["valence"] <= 1
+    )
     tracks = {r["track"] for r in records if r["type"] == "emotion"}
     assert tracks == {1, 2, "group"}
     group = [r for r in records if r.get("track") == "group"]

@@ -29,6 +29,9 @@ class TwoFaces:
 class ByBrightness:
     """The left face (dark) shows ``left``, the right face (bright) shows ``right``."""
 
+    classes = EMOTIONS
+    input_size = 64
+
     def __init__(self, left: str, right: str) -> None:
         self.left, self.right = EMOTIONS.index(left), EMOTIONS.index(right)
 

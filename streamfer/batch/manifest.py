@@ -7,6 +7,7 @@ both match and its log is complete (``records.is_complete``).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -28,9 +29,8 @@ def settings_hash(config: Config) -> str:
         settings.pop(section, None)
     settings["log"].pop("dir", None)
     settings["detector"]["model"] = describe(config.resolve_model(config.detector.model))["sha256"]
-    settings["classifier"]["model"] = describe(config.resolve_model(config.classifier.model))[
-        "sha256"
-    ]
+    settings["classifier"]["model"] = describe(config.emotion_model_path())["sha256"]
+    settings["classifier"]["crop"] = dataclasses.asdict(config.crop())  # the sidecar's, too
     text = json.dumps(settings, sort_keys=True, default=str)
     return sha256_text(text)
 

@@ -164,7 +164,7 @@ class RecordingWorker:
 
     def __init__(self, config: Config, model_sha256: dict[str, str]) -> None:
         for kind, expected in model_sha256.items():
-            path = config.resolve_model(getattr(config, kind).model)
+            path = config.model_path(kind)
             if not path.is_file():
                 raise ModelError(f"{kind} model {path} is missing on {socket.gethostname()}")
             if describe(path)["sha256"] != expected:
@@ -262,7 +262,7 @@ class RayPool:
         remote = self._ray.remote(num_cpus=1, max_concurrency=2, max_restarts=0)
         self._actor_class = remote(self.worker_class)
         self._model_sha256 = {
-            kind: describe(self.config.resolve_model(getattr(self.config, kind).model))["sha256"]
+            kind: describe(self.config.model_path(kind))["sha256"]
             for kind in ("detector", "classifier")
         }
 

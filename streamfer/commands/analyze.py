@@ -126,7 +126,7 @@ def handle(args: argparse.Namespace, console: Console) -> int:
         ray_engine.require_ray()
     config = load_config(args, {"log.frames": not args.no_frames})
     read_model(config.resolve_model(config.detector.model), "face detector")
-    read_model(config.resolve_model(config.classifier.model), "emotion")
+    read_model(config.emotion_model_path(), "emotion")
     out: Path = args.out
     try:
         private_dir(out)

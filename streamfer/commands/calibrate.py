@@ -17,14 +17,15 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from streamfer import assets
-from streamfer.choices import LabelSet, Method
+from streamfer.choices import LABEL_SET_WORDS, LabelSet, Method
 from streamfer.commands.calibration_output import (
-    SET_NAMES,
     detail_tables,
     report_data,
+    set_name,
     summary_table,
     write_outputs,
 )
+from streamfer.commands.evaluate_faces import handle_evaluate_faces
 from streamfer.commands.options import add_config_options, load_config
 from streamfer.config import Config
 from streamfer.config_paths import find_config, prepare_user_config, user_config_file, write_target
@@ -52,6 +53,7 @@ examples:
   streamfer calibrate clips.csv --write-config        ... and store it in the config in use
   streamfer calibrate clips/ --labels 3 --write-config my.toml --report-json cal.json
   streamfer evaluate clips/ --threshold 0.15          score a fixed threshold, no search
+  streamfer evaluate --faces faces/ --report-json f.json   the model alone on face crops
 
 Labels are normalised (Happiness, joy -> happy; calm -> neutral); labels the model cannot
 output (contempt, pride, ...) are left out and counted. Per-frame predictions are cached in
@@ -73,10 +75,10 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     calibrate.add_argument("--seed", type=int, default=0, help="seed of the fold split (default 0)")
     calibrate.add_argument(
         "--labels",
-        choices=[s.value for s in LabelSet],
-        default="7",
+        choices=LABEL_SET_WORDS,
+        default="emotions",
         dest="write_labels",
-        help="which label set's threshold --write-config stores, with that label set (default 7)",
+        help="which label set's threshold --write-config stores, with that label set (default: the model's emotions)",
     )
     calibrate.add_argument(
         "--write-config",
@@ -99,11 +101,19 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _add_common(evaluate, "evaluation.png")
+    evaluate.add_argument(
+        "--faces",
+        action="store_true",
+        help="DATA holds already-cropped faces (a folder of label sub-folders of images, or an "
+        ".npz with images and labels + classes or FER+ votes + columns): score the emotion "
+        "model alone, with its own preprocessing; writes accuracy, per-class recall and a "
+        "confusion matrix (PNG beside --report-json, else ./confusion.png)",
+    )
     group = evaluate.add_argument_group("representative emotion (override config.toml)")
     group.add_argument("--method", choices=[m.value for m in Method], help="the method to mark")
     group.add_argument("--threshold", type=float, metavar="F", help="the threshold (0-1] to score")
     group.add_argument(
-        "--labels", choices=[s.value for s in LabelSet], dest="label_set", help="label set to mark"
+        "--labels", choices=LABEL_SET_WORDS, dest="label_set", help="label set to mark"
     )
     evaluate.set_defaults(handler=handle_evaluate)
 
@@ -155,9 +165,9 @@ def handle_calibrate(args: argparse.Namespace, console: Console) -> int:
         chosen = results[LabelSet(args.write_labels)].methods["threshold"].threshold
         assert chosen is not None
         path = write_path
-        write_aggregator(path, chosen, args.write_labels)
+        write_aggregator(path, chosen, LabelSet(args.write_labels).value)
         console.print(
-            f'wrote threshold = {chosen:.2f}, label_set = "{args.write_labels}" to {path}'
+            f'wrote threshold = {chosen:.2f}, label_set = "{LabelSet(args.write_labels)}" to {path}'
         )
         if config.aggregator.method is not Method.THRESHOLD:
             console.print(
@@ -168,6 +178,8 @@ def handle_calibrate(args: argparse.Namespace, console: Console) -> int:
 
 
 def handle_evaluate(args: argparse.Namespace, console: Console) -> int:
+    if args.faces:
+        return handle_evaluate_faces(args, console)
     config = load_config(args)
     dataset, table, predicted = _predict(args, config, console)
     settings = config.aggregator
@@ -179,7 +191,7 @@ def handle_evaluate(args: argparse.Namespace, console: Console) -> int:
         dataset,
         results,
         f"all clips, threshold {settings.effective_threshold:.2f}; configured: "
-        f"{settings.method}, {SET_NAMES[settings.label_set]}",
+        f"{settings.method}, {set_name(results[settings.label_set])}",
     )
     for label_set in LABEL_SETS:
         detail_tables(console, results[label_set])
@@ -215,7 +227,8 @@ class _RichProgress:
 def _predict(
     args: argparse.Namespace, config: Config, console: Console
 ) -> tuple[Dataset, ClipTable, PredictionResult]:
-    dataset = load_dataset(args.data)
+    emotions = config.emotions()
+    dataset = load_dataset(args.data, emotions)
     labels = ", ".join(f"{name} {n}" for name, n in dataset.label_counts().items())
     console.print(f"{args.data}: {len(dataset.clips)} clips ({labels})")
     if dataset.excluded:
@@ -256,7 +269,7 @@ def _predict(
             "give clips of at least 2 subjects",
         )
     table = ClipTable.from_probs(
-        [p.probs for _, p in used], [c.label_index for c, _ in used], groups
+        [p.probs for _, p in used], [emotions.index(c.label) for c, _ in used], groups, emotions
     )
     return dataset, table, predicted
 

@@ -25,7 +25,14 @@ from streamfer.evaluation.predictions import PredictionResult
 from streamfer.method.calibration import LabelSetResult
 from streamfer.vision.models import describe
 
-SET_NAMES = {LabelSet.EMOTIONS: "7 emotions", LabelSet.BROAD: "3 broad"}
+SET_NAMES = {LabelSet.EMOTIONS: "emotions", LabelSet.BROAD: "3 broad"}
+
+
+def set_name(result: LabelSetResult) -> str:
+    """ "7 emotions" or "8 emotions" (the model's), or "3 broad"."""
+    if result.label_set is LabelSet.EMOTIONS:
+        return f"{len(result.names)} emotions"
+    return SET_NAMES[result.label_set]
 
 
 def _pct(value: float) -> str:
@@ -64,9 +71,9 @@ def detail_tables(console: Console, result: LabelSetResult) -> None:
     """Per method: accuracy, macro-F1, PN accuracy, F1 per class; then confusion matrices."""
     present = [i for i in range(len(result.names)) if (result.truth == i).any()]
     title = (
-        f"{SET_NAMES[result.label_set]}: scores (± sd over folds)"
+        f"{set_name(result)}: scores (± sd over folds)"
         if result.n_folds
-        else (f"{SET_NAMES[result.label_set]}: scores")
+        else (f"{set_name(result)}: scores")
     )
     table = Table(title=title, title_justify="left")
     table.add_column("method")
@@ -96,7 +103,7 @@ def detail_tables(console: Console, result: LabelSetResult) -> None:
             cm.add_row(result.names[i], *(str(matrix[i, j]) for j in columns))
         matrices.append(cm)
     which = "held-out predictions" if result.n_folds else "all clips"
-    console.print(f"{SET_NAMES[result.label_set]}: confusion matrices ({which})")
+    console.print(f"{set_name(result)}: confusion matrices ({which})")
     console.print(Columns(matrices, padding=(0, 4)))
 
 
@@ -115,7 +122,7 @@ def report_data(
         "data": str(args.data),
         "models": {
             "detector": describe(config.resolve_model(config.detector.model)),
-            "classifier": describe(config.resolve_model(config.classifier.model)),
+            "classifier": describe(config.emotion_model_path()),
         },
         "clips": {
             "listed": len(dataset.clips),

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from streamfer import config as config_module
-from streamfer.choices import LabelSet, Method
+from streamfer.choices import LABEL_SET_WORDS, Method
 from streamfer.config import Config
 from streamfer.config_paths import find_config
 
@@ -40,9 +40,9 @@ def add_method_options(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--labels",
-        choices=[s.value for s in LabelSet],
+        choices=LABEL_SET_WORDS,
         dest="label_set",
-        help="7 emotions, or 3 broad ones: negative, positive, neutral",
+        help="emotions: the model's own (7 or 8); 3: negative, positive, neutral",
     )
     group.add_argument(
         "--window", type=float, metavar="SECONDS", help="length of the sliding window (default 3)"

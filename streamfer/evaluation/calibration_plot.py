@@ -13,7 +13,7 @@ from streamfer.errors import OutputError
 from streamfer.method.calibration import THRESHOLDS, LabelSetResult
 
 _NAMES = {
-    LabelSet.EMOTIONS: "7 emotions",
+    LabelSet.EMOTIONS: "emotions",
     LabelSet.BROAD: "3 broad labels (negative, positive, neutral)",
 }
 
@@ -60,7 +60,10 @@ def plot_sweep(results: dict[LabelSet, LabelSetResult], path: Path, title: str) 
         ax.set_xticks(np.round(np.arange(0.0, 1.01, 0.2), 1))
         ax.set_xticks(THRESHOLDS, minor=True)
         ax.set_xlabel("threshold (share of the clip's classified frames)")
-        ax.set_title(f"{_NAMES[label_set]}, {result.n_clips} clips", fontsize=10)
+        name = _NAMES[label_set]
+        if label_set is LabelSet.EMOTIONS:
+            name = f"{len(result.names)} emotions"
+        ax.set_title(f"{name}, {result.n_clips} clips", fontsize=10)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8, loc="best", framealpha=0.85)
     axes[0].set_ylabel("accuracy on all clips")

@@ -34,16 +34,12 @@ _LAYOUT_HINT = (
 class Clip:
     """One labelled recording: a video file or a folder of frames.
 
-    ``label``: canonical emotion name (one of EMOTIONS). ``subject``: who is filmed, or None.
+    ``label``: canonical emotion name (one of the model's). ``subject``: who is filmed, or None.
     """
 
     path: Path
     label: str
     subject: str | None = None
-
-    @property
-    def label_index(self) -> int:
-        return EMOTIONS.index(self.label)
 
 
 @dataclass(frozen=True)
@@ -58,6 +54,7 @@ class Dataset:
     clips: tuple[Clip, ...]
     excluded: dict[str, int]
     ignored: tuple[Path, ...] = ()
+    emotions: tuple[str, ...] = EMOTIONS  # the model's labels the clips were matched to
 
     @property
     def name(self) -> str:
@@ -71,22 +68,29 @@ class Dataset:
         return any(c.subject is not None for c in self.clips)
 
     def label_counts(self) -> dict[str, int]:
-        """Clips per label, in EMOTIONS order."""
+        """Clips per label, in the model's order."""
         counts = Counter(c.label for c in self.clips)
-        return {name: counts[name] for name in EMOTIONS if counts[name]}
+        return {name: counts[name] for name in self.emotions if counts[name]}
+
+    def label_indices(self) -> list[int]:
+        """Each clip's label as an index into ``emotions``."""
+        return [self.emotions.index(c.label) for c in self.clips]
 
 
-def load_dataset(spec: Path) -> Dataset:
-    """Find the labelled clips of ``spec``; raise DataError when there is nothing usable."""
+def load_dataset(spec: Path, emotions: tuple[str, ...] = EMOTIONS) -> Dataset:
+    """Find the labelled clips of ``spec`` whose label is one of the model's ``emotions``.
+
+    Raise DataError when there is nothing usable.
+    """
     if not spec.exists():
         raise DataError(f"data set {spec} does not exist", _LAYOUT_HINT)
-    dataset = _from_folder(spec) if spec.is_dir() else _from_manifest(spec)
+    dataset = _from_folder(spec, emotions) if spec.is_dir() else _from_manifest(spec, emotions)
     if not dataset.clips:
         left_out = ", ".join(f"{label} ({n})" for label, n in sorted(dataset.excluded.items()))
         raise DataError(
             f"{spec} holds no clip with a label the model can output"
             + (f"; left out: {left_out}" if left_out else ""),
-            "usable labels: " + ", ".join(EMOTIONS) + "; " + _LAYOUT_HINT,
+            "usable labels: " + ", ".join(emotions) + "; " + _LAYOUT_HINT,
         )
     return dataset
 
@@ -95,12 +99,12 @@ def _visible(path: Path) -> bool:
     return not path.name.startswith((".", "_"))
 
 
-def _from_folder(root: Path) -> Dataset:
+def _from_folder(root: Path, emotions: tuple[str, ...]) -> Dataset:
     clips: list[Clip] = []
     excluded: Counter[str] = Counter()
     ignored: list[Path] = []
     for label_dir in sorted(p for p in root.iterdir() if p.is_dir() and _visible(p)):
-        label = normalise_label(label_dir.name)
+        label = normalise_label(label_dir.name, emotions)
         for entry in sorted(p for p in label_dir.iterdir() if _visible(p)):
             if not (entry.is_dir() or entry.suffix.lower() in VIDEO_SUFFIXES):
                 ignored.append(entry)
@@ -108,10 +112,10 @@ def _from_folder(root: Path) -> Dataset:
                 excluded[label_dir.name] += 1
             else:
                 clips.append(Clip(entry, label))
-    return Dataset(root, tuple(clips), dict(excluded), tuple(ignored))
+    return Dataset(root, tuple(clips), dict(excluded), tuple(ignored), emotions)
 
 
-def _from_manifest(path: Path) -> Dataset:
+def _from_manifest(path: Path, emotions: tuple[str, ...]) -> Dataset:
     try:
         with path.open(newline="", encoding="utf-8-sig") as f:
             rows = list(csv.reader(f))
@@ -139,7 +143,7 @@ def _from_manifest(path: Path) -> Dataset:
         raw_path, raw_label = row[col_path].strip(), row[col_label].strip()
         if not raw_path:
             raise DataError(f"{path}, line {line}: the path is blank")
-        label = normalise_label(raw_label)
+        label = normalise_label(raw_label, emotions)
         if label is None:
             excluded[raw_label or "(blank)"] += 1
             continue
@@ -148,4 +152,4 @@ def _from_manifest(path: Path) -> Dataset:
         if not clip_path.is_absolute():
             clip_path = path.parent / clip_path
         clips.append(Clip(clip_path, label, subject))
-    return Dataset(path, tuple(clips), dict(excluded))
+    return Dataset(path, tuple(clips), dict(excluded), (), emotions)

@@ -16,6 +16,7 @@ A second run over the same clips with the same models and settings decodes nothi
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import time
@@ -48,7 +49,7 @@ DEFAULT_CACHE_DIR = Path(".streamfer-cache")
 class ClipPredictions:
     """One clip's per-frame predictions, one row per frame with a face.
 
-    ``probs``: (n, 7) float32, the largest face's probabilities in EMOTIONS order.
+    ``probs``: (n, k) float32, the largest face's probabilities in the model's class order.
     ``frame_index``: (n,) the frame's number in the clip. ``track``: (n,) that face's track id.
     ``frames_read``: frames decoded in the clip, with or without a face.
     """
@@ -128,10 +129,9 @@ def settings_digest(config: Config) -> str:
         "version": CACHE_VERSION,
         "detector_backend": detector.backend,
         "detector_model": _model_sha256(config.resolve_model(detector.model), "face detector"),
-        "classifier_model": _model_sha256(config.resolve_model(config.classifier.model), "emotion"),
+        "classifier_model": _model_sha256(config.emotion_model_path(), "emotion"),
         "min_confidence": detector.min_confidence,
-        "crop_margin": detector.crop_margin,
-        "align_eyes": detector.align_eyes,
+        "crop": dataclasses.asdict(config.crop()),
         "min_face_pixels": detector.min_face_pixels,
         "iou_threshold": tracker.iou_threshold,
         "max_missed_frames": tracker.max_missed_frames,
@@ -173,7 +173,7 @@ def predict_clip(
     largest = _LargestFaces(progress)
     end = recorder.record(pipeline, [largest], models={}).end
     return ClipPredictions(
-        probs=np.array(largest.rows, dtype=np.float32).reshape(-1, 7),
+        probs=np.array(largest.rows, dtype=np.float32).reshape(-1, len(classifier.classes)),
         frame_index=np.array(largest.frame_index, dtype=np.int32),
         track=np.array(largest.track, dtype=np.int32),
         frames_read=end.frames_processed,
@@ -246,6 +246,6 @@ def _load_models(config: Config) -> tuple[FaceDetectorBackend, TFLiteEmotionClas
         config.detector.num_threads,
     )
     classifier = TFLiteEmotionClassifier(
-        config.resolve_model(config.classifier.model), config.classifier.num_threads
+        config.emotion_model_path(), config.classifier.num_threads, config.crop().flip_average
     )
     return detector, classifier

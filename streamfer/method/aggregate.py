@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from streamfer.choices import LabelSet, Method
-from streamfer.labels import BROAD_OF_EMOTION, label_names
+from streamfer.labels import EMOTIONS, broad_of, label_names
 from streamfer.method.rule import EPSILON, representative_index
 
 
@@ -64,10 +64,14 @@ class RepresentativeEmotion:
 class WindowAggregator:
     """One person's sliding window. ``update`` takes a frame's label and may return a verdict."""
 
-    def __init__(self, track: int, settings: AggregatorSettings) -> None:
+    def __init__(
+        self, track: int, settings: AggregatorSettings, emotions: tuple[str, ...] = EMOTIONS
+    ) -> None:
+        """``emotions``: the model's class names (its output order), neutral last."""
         self.track = track
         self.settings = settings
-        self._names = label_names(settings.label_set)
+        self._names = label_names(settings.label_set, emotions)
+        self._broad = broad_of(emotions)
         # (t, label index in the label set, valence, arousal); bounded by time, trimmed on update
         self._window: deque[tuple[float, int, float, float]] = deque()
         self._last_emit: float | None = None
@@ -78,7 +82,7 @@ class WindowAggregator:
         """Add one classified frame at time ``t``; return a verdict when one is due."""
         label = emotion_index
         if self.settings.label_set is LabelSet.BROAD:
-            label = int(BROAD_OF_EMOTION[emotion_index])
+            label = int(self._broad[emotion_index])
         self._window.append((t, label, valence, arousal))
         start = t - self.settings.window_seconds + EPSILON  # the window is (t - window, t]
         while self._window and self._window[0][0] <= start:

@@ -39,7 +39,7 @@ import numpy as np
 import numpy.typing as npt
 
 from streamfer.choices import LabelSet
-from streamfer.labels import BROAD_OF_EMOTION, EMOTIONS, label_names
+from streamfer.labels import EMOTIONS, broad_of, label_names
 from streamfer.method.folds import stratified_group_folds
 from streamfer.method.rule import representative_labels
 from streamfer.method.scores import (
@@ -61,18 +61,20 @@ METHOD_NAMES = ("top1", "threshold", "mean_prob")
 
 @dataclass(frozen=True)
 class ClipTable:
-    """Per-clip summaries of the frame predictions, in the 7-emotion space.
+    """Per-clip summaries of the frame predictions, in the model's emotion space.
 
-    ``counts``: (n_clips, 7) per-frame argmax labels counted over each clip.
-    ``mean_probs``: (n_clips, 7) mean probability over each clip's frames (zeros if none).
-    ``truth``: (n_clips,) true label, index into EMOTIONS.
+    ``counts``: (n_clips, k) per-frame argmax labels counted over each clip.
+    ``mean_probs``: (n_clips, k) mean probability over each clip's frames (zeros if none).
+    ``truth``: (n_clips,) true label, index into ``emotions``.
     ``groups``: (n_clips,) subject of each clip; clips of one subject stay in one fold.
+    ``emotions``: the model's k class names (7 for FER2013, 8 for FER+), neutral last.
     """
 
     counts: IntArray
     mean_probs: FloatArray
     truth: IntArray
     groups: npt.NDArray[Any]
+    emotions: tuple[str, ...] = EMOTIONS
 
     @classmethod
     def from_probs(
@@ -80,33 +82,36 @@ class ClipTable:
         probs: Sequence[npt.ArrayLike],
         truth: Sequence[int],
         groups: Sequence[object] | None = None,
+        emotions: tuple[str, ...] = EMOTIONS,
     ) -> ClipTable:
-        """Summarise each clip's (n_frames, 7) probability table; ``groups`` None = one a clip."""
+        """Summarise each clip's (n_frames, k) probability table; ``groups`` None = one a clip."""
         n = len(probs)
         if len(truth) != n or (groups is not None and len(groups) != n):
             raise ValueError("probs, truth and groups must have one entry per clip")
-        counts = np.zeros((n, len(EMOTIONS)), dtype=np.int64)
-        mean_probs = np.zeros((n, len(EMOTIONS)), dtype=np.float64)
+        k = len(emotions)
+        counts = np.zeros((n, k), dtype=np.int64)
+        mean_probs = np.zeros((n, k), dtype=np.float64)
         for i, p in enumerate(probs):
-            table = np.asarray(p, dtype=np.float64).reshape(-1, len(EMOTIONS))
+            table = np.asarray(p, dtype=np.float64).reshape(-1, k)
             if len(table):
-                counts[i] = np.bincount(np.argmax(table, axis=1), minlength=len(EMOTIONS))
+                counts[i] = np.bincount(np.argmax(table, axis=1), minlength=k)
                 mean_probs[i] = table.mean(axis=0)
         group_array = np.arange(n) if groups is None else np.asarray(groups, dtype=object)
-        return cls(counts, mean_probs, np.asarray(truth, dtype=np.int64), group_array)
+        return cls(counts, mean_probs, np.asarray(truth, dtype=np.int64), group_array, emotions)
 
     def __len__(self) -> int:
         return len(self.truth)
 
     def in_label_set(self, label_set: LabelSet) -> tuple[IntArray, FloatArray, IntArray]:
-        """(counts, mean_probs, truth) in the label set: the 7 emotions or the 3 broad labels."""
+        """(counts, mean_probs, truth) in the label set: the model's emotions or the 3 broad."""
         if LabelSet(label_set) is LabelSet.EMOTIONS:
             return self.counts, self.mean_probs, self.truth
+        broad = broad_of(self.emotions)
         k = len(label_names(LabelSet.BROAD))
-        to_broad = np.zeros((len(EMOTIONS), k))
-        to_broad[np.arange(len(EMOTIONS)), BROAD_OF_EMOTION] = 1.0
+        to_broad = np.zeros((len(self.emotions), k))
+        to_broad[np.arange(len(self.emotions)), broad] = 1.0
         counts = (self.counts @ to_broad.astype(np.int64)).astype(np.int64)
-        return counts, self.mean_probs @ to_broad, BROAD_OF_EMOTION[self.truth]
+        return counts, self.mean_probs @ to_broad, broad[self.truth]
 
 
 def choose_threshold(scores: npt.ArrayLike) -> int:
@@ -217,14 +222,20 @@ def _predict_all(
 
 
 def _method(
-    pred: IntArray, truth: IntArray, folds: IntArray, n_folds: int, k: int, label_set: LabelSet
+    pred: IntArray,
+    truth: IntArray,
+    folds: IntArray,
+    n_folds: int,
+    k: int,
+    label_set: LabelSet,
+    emotions: tuple[str, ...] = EMOTIONS,
 ) -> MethodResult:
     parts = [folds == f for f in range(max(n_folds, 1))]
     return MethodResult(
         fold_accuracy=[float(accuracy(pred[m], truth[m])) for m in parts],
         fold_macro_f1=[float(macro_f1(pred[m], truth[m], k)) for m in parts],
         predictions=pred,
-        pn_accuracy=pn_accuracy(pred, truth, label_set),
+        pn_accuracy=pn_accuracy(pred, truth, label_set, emotions),
         f1=f1_per_class(pred, truth, k),
         confusion=confusion(pred, truth, k),
     )
@@ -245,7 +256,7 @@ def cross_validate(
         fold_thresholds.append(float(THRESHOLDS[best]))
         held_out[test] = sweep[best, test]
     sweep_accuracy = accuracy(sweep, truth)
-    rule = _method(held_out, truth, folds, n_folds, n_classes, label_set)
+    rule = _method(held_out, truth, folds, n_folds, n_classes, label_set, table.emotions)
     rule.threshold = float(THRESHOLDS[choose_threshold(sweep_accuracy)])
     rule.fold_thresholds = fold_thresholds
     return _result(table, label_set, truth, folds, n_folds, rule, top1, mean_prob, sweep)
@@ -258,7 +269,13 @@ def evaluate_fixed(table: ClipTable, label_set: LabelSet, threshold: float) -> L
     counts, _, _ = table.in_label_set(label_set)
     everything = np.zeros(len(truth), dtype=np.int64)
     rule = _method(
-        representative_labels(counts, [threshold])[0], truth, everything, 0, n_classes, label_set
+        representative_labels(counts, [threshold])[0],
+        truth,
+        everything,
+        0,
+        n_classes,
+        label_set,
+        table.emotions,
     )
     rule.threshold = threshold
     return _result(table, label_set, truth, everything, 0, rule, top1, mean_prob, sweep)
@@ -276,18 +293,20 @@ def _result(
     sweep: IntArray,
 ) -> LabelSetResult:
     """Put the three methods' results for one label set together (n_folds 0: no CV)."""
-    n_classes = len(label_names(label_set))
+    names = label_names(label_set, table.emotions)
+    n_classes = len(names)
+    e = table.emotions
     return LabelSetResult(
         label_set=label_set,
-        names=label_names(label_set),
+        names=names,
         truth=truth,
         n_clips=len(table),
         n_empty=int((table.counts.sum(axis=1) == 0).sum()),
         n_folds=n_folds,
         methods={
-            "top1": _method(top1, truth, folds, n_folds, n_classes, label_set),
+            "top1": _method(top1, truth, folds, n_folds, n_classes, label_set, e),
             "threshold": rule,
-            "mean_prob": _method(mean_prob, truth, folds, n_folds, n_classes, label_set),
+            "mean_prob": _method(mean_prob, truth, folds, n_folds, n_classes, label_set, e),
         },
         sweep_accuracy=accuracy(sweep, truth),
         sweep_macro_f1=macro_f1(sweep, truth, n_classes),

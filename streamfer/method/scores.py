@@ -11,7 +11,7 @@ import numpy as np
 import numpy.typing as npt
 
 from streamfer.choices import LabelSet
-from streamfer.labels import BROAD_OF_EMOTION
+from streamfer.labels import EMOTIONS, broad_of
 from streamfer.method.rule import NO_LABEL
 
 IntArray = npt.NDArray[np.int64]
@@ -52,13 +52,19 @@ def accuracy(pred: npt.ArrayLike, truth: npt.ArrayLike) -> FloatArray:
     return np.asarray((np.asarray(pred) == np.asarray(truth)).mean(axis=-1))
 
 
-def pn_accuracy(pred: npt.ArrayLike, truth: npt.ArrayLike, label_set: LabelSet) -> float:
+def pn_accuracy(
+    pred: npt.ArrayLike,
+    truth: npt.ArrayLike,
+    label_set: LabelSet,
+    emotions: tuple[str, ...] = EMOTIONS,
+) -> float:
     """Agreement on negative / positive / neutral (Yin et al.); NO_LABEL is a miss."""
     p = np.asarray(pred)
     y = np.asarray(truth)
     if LabelSet(label_set) is LabelSet.EMOTIONS:
-        p = np.where(p >= 0, BROAD_OF_EMOTION[np.maximum(p, 0)], NO_LABEL)
-        y = BROAD_OF_EMOTION[y]
+        broad = broad_of(emotions)
+        p = np.where(p >= 0, broad[np.maximum(p, 0)], NO_LABEL)
+        y = broad[y]
     return float(accuracy(p, y))
 
 

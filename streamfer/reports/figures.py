@@ -20,7 +20,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Circle, Patch
 
 from streamfer.durable import write_atomic
-from streamfer.labels import CIRCUMPLEX, EMOTIONS
+from streamfer.labels import circumplex
 from streamfer.reports.sessionstats import SessionStats, TrackStats
 
 COLOURS = {
@@ -30,6 +30,7 @@ COLOURS = {
     "happy": "#f2b701",
     "sad": "#1f77b4",
     "surprise": "#ff7f0e",
+    "contempt": "#8c564b",
     "neutral": "#c7c7c7",
     "negative": "#d62728",
     "positive": "#f2b701",
@@ -115,14 +116,16 @@ def _probabilities(ax: Axes, stats: SessionStats, track: TrackStats) -> None:
         if len(t) == 1:
             t = np.array([t[0], t[0] + 1.0 / stats.fps])
             segment = np.repeat(segment, 2)
-        ax.stackplot(t, track.probs[segment].T, colors=[COLOURS[e] for e in EMOTIONS], linewidth=0)
+        ax.stackplot(
+            t, track.probs[segment].T, colors=[COLOURS[e] for e in stats.emotions], linewidth=0
+        )
 
 
 def _trajectory(fig: Figure, ax: Axes, stats: SessionStats, track: TrackStats) -> None:
     ax.add_patch(Circle((0, 0), 1.0, fill=False, color="#999999", linewidth=0.8))
     ax.axhline(0, color="#999999", linewidth=0.6)
     ax.axvline(0, color="#999999", linewidth=0.6)
-    for name, (v, a) in zip(EMOTIONS, CIRCUMPLEX, strict=True):
+    for name, (v, a) in zip(stats.emotions, circumplex(stats.emotions), strict=True):
         ax.scatter([v], [a], s=60, color=COLOURS[name], edgecolor="black", zorder=3)
         ax.annotate(name, (v, a), textcoords="offset points", xytext=(6, 4), fontsize=8)
     span = (0.0, max(stats.duration, 1e-3))

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from streamfer.labels import BROAD, EMOTIONS, label_names
+from streamfer.labels import BROAD, EMOTIONS, EMOTIONS_8, label_names
 from streamfer.session.log import LogContents
 from streamfer.session.records import (
     Emotion,
@@ -86,6 +86,7 @@ class SessionStats:
     path: Path
     source: str
     labels: tuple[str, ...]
+    emotions: tuple[str, ...]  # the model's classes: the columns of each frame's probs
     interval: float
     fps: float
     frames: int | None
@@ -126,7 +127,8 @@ def session_stats(contents: LogContents) -> SessionStats:
     start = starts[0] if starts else None
     end = ends[-1] if ends else None
     aggregator = start.config.get("aggregator", {}) if start else {}
-    labels = label_names(str(aggregator.get("label_set", "7")))
+    emotions = tuple(start.labels) if start and start.labels else EMOTIONS
+    labels = label_names(str(aggregator.get("label_set", "7")), emotions)
     interval = float(aggregator.get("emit_interval_seconds", 1.0))
     fps = float((start.source_fps if start else 0.0) or 30.0)
     frame_rows: dict[int, list[tuple[float, tuple[float, ...], float, float]]] = {}
@@ -140,7 +142,7 @@ def session_stats(contents: LogContents) -> SessionStats:
         tracks[track] = TrackStats(
             track,
             t=np.array([r[0] for r in rows]),
-            probs=np.array([r[1] for r in rows], dtype=np.float64).reshape(-1, 7),
+            probs=np.array([r[1] for r in rows], dtype=np.float64).reshape(-1, len(emotions)),
             valence=np.array([r[2] for r in rows]),
             arousal=np.array([r[3] for r in rows]),
         )
@@ -164,6 +166,7 @@ def session_stats(contents: LogContents) -> SessionStats:
         path=contents.path,
         source=start.source if start else "",
         labels=labels,
+        emotions=emotions,
         interval=interval,
         fps=fps,
         frames=frames,
@@ -282,7 +285,7 @@ def summary_csv(rows: list[dict[str, str]]) -> str:
     share_columns: list[str] = []
     for row in rows:
         share_columns += [k for k in row if k.startswith("share_") and k not in share_columns]
-    names = EMOTIONS[:-1] + BROAD  # the 7 emotions and the 3 broad labels, neutral last
+    names = EMOTIONS_8[:-1] + BROAD  # the emotions and the 3 broad labels, neutral last
     order = {f"share_{name}": i for i, name in enumerate(names)}
     share_columns.sort(key=lambda k: order.get(k, 99))
     out = io.StringIO()

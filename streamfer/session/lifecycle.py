@@ -11,6 +11,7 @@ of predictions) and whether SIGINT/SIGTERM stop the session.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -28,7 +29,6 @@ from streamfer.errors import (
     SourceLostError,
     StreamferError,
 )
-from streamfer.labels import EMOTIONS
 from streamfer.pipeline import FramePipeline, StepResult, run
 from streamfer.session.log import host_info
 from streamfer.session.records import (
@@ -98,10 +98,19 @@ class SessionSummary:
 
 
 def model_info(config: Config) -> dict[str, Any]:
-    """Name and sha256 of the detector and classifier files, for the ``session_start`` record."""
+    """File and sha256 of the detector and classifier, for the ``session_start`` record.
+
+    The classifier's entry adds the model's name, classes and the crop in use.
+    """
+    card = config.emotion_model()
     return {
         "detector": describe(config.resolve_model(config.detector.model)),
-        "classifier": describe(config.resolve_model(config.classifier.model)),
+        "classifier": {
+            **describe(config.emotion_model_path()),
+            "name": card.name,
+            "classes": list(card.classes),
+            "crop": dataclasses.asdict(config.crop()),
+        },
     }
 
 
@@ -178,7 +187,7 @@ class Recorder:
         reason, detail = EndReason.ERROR, ""
 
         def on_step(step: StepResult) -> None:
-            for record in step_records(step, self.config):
+            for record in step_records(step, self.config, pipeline.emotions):
                 self.log.write(record)
             now = self.clock()
             self.latency.add(now - step.frame.captured)
@@ -193,7 +202,10 @@ class Recorder:
         with signals:  # also while ending: the session_end is written whole
             try:
                 self.log.write(
-                    self._start(models if models is not None else model_info(self.config))
+                    self._start(
+                        models if models is not None else model_info(self.config),
+                        pipeline.emotions,
+                    )
                 )
                 self.capture.start()
                 _, why = run(self.capture, pipeline, on_step, self.stop, max_frames)
@@ -259,7 +271,7 @@ class Recorder:
         """``live`` or ``lost`` (a live source being reopened), for the dashboard."""
         return str(getattr(self.reader, "state", "live"))
 
-    def _start(self, models: dict[str, Any]) -> SessionStart:
+    def _start(self, models: dict[str, Any], emotions: tuple[str, ...]) -> SessionStart:
         return SessionStart(
             t=0.0,
             version=__version__,
@@ -268,7 +280,7 @@ class Recorder:
             live=self.reader.is_live,
             config=self.config.as_dict(),
             models=models,
-            labels=EMOTIONS,
+            labels=emotions,
             host=host_info(),
         )
 

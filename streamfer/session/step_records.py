@@ -12,8 +12,13 @@ from streamfer.pipeline import StepResult
 from streamfer.session.records import Emotion, FaceRecord, FrameRecord, GroupEmotion, Record
 
 
-def step_records(step: StepResult, config: Config) -> list[Record]:
-    """The records one step adds to the log, in the order they are written."""
+def step_records(
+    step: StepResult, config: Config, emotions: tuple[str, ...] = EMOTIONS
+) -> list[Record]:
+    """The records one step adds to the log, in the order they are written.
+
+    ``emotions``: the model's class names, for each face's label.
+    """
     agg = config.aggregator
     frame = step.frame
     records: list[Record] = []
@@ -24,7 +29,7 @@ def step_records(step: StepResult, config: Config) -> list[Record]:
                 box=tuple(f.detection.box.as_list()),
                 score=round(f.detection.score, 3),
                 probs=tuple(round(float(p), 4) for p in f.probs),
-                label=EMOTIONS[f.emotion_index],
+                label=emotions[f.emotion_index],
                 valence=round(f.valence, 4),
                 arousal=round(f.arousal, 4),
             )

@@ -25,6 +25,7 @@ COLOURS = {
     "happy": "yellow",
     "sad": "blue",
     "surprise": "cyan",
+    "contempt": "dark_orange",
     "neutral": "grey70",
     "negative": "red",
     "positive": "yellow",
@@ -37,10 +38,11 @@ class PersonView:
     track: int
     label: str | None  # representative emotion; None until the window has enough frames
     counts: dict[str, int]
-    probs: tuple[float, ...]  # the latest frame's 7 probabilities (EMOTIONS order)
+    probs: tuple[float, ...]  # the latest frame's probabilities, in ``emotions`` order
     valence: float
     arousal: float
     in_view: bool
+    emotions: tuple[str, ...] = EMOTIONS  # the model's class names
 
 
 @dataclass(frozen=True)
@@ -115,7 +117,7 @@ def render_person(p: PersonView) -> RenderableType:
     total = max(sum(p.counts.values()), 1)
     counts = _bars([(name, c / total, str(c)) for name, c in p.counts.items()])
     probs = _bars(
-        [(name, pr, f"{pr * 100:.0f}%") for name, pr in zip(EMOTIONS, p.probs, strict=False)]
+        [(name, pr, f"{pr * 100:.0f}%") for name, pr in zip(p.emotions, p.probs, strict=False)]
     )
     left = Group(
         _badge(p.label),

@@ -25,6 +25,7 @@ class LiveView:
 
     def __init__(self, recorder: Recorder) -> None:
         self.recorder = recorder
+        self.emotions = recorder.config.emotions()
         self.people: dict[int, PersonView] = {}
         self.message = ""
         self._lock = threading.Lock()
@@ -45,6 +46,7 @@ class LiveView:
                     valence=face.valence,
                     arousal=face.arousal,
                     in_view=True,
+                    emotions=self.emotions,
                 )
             # keep people the tracker still holds (grace period), shown as out of view
             for track, old in self.people.items():

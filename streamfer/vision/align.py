@@ -10,6 +10,7 @@ import numpy.typing as npt
 
 from streamfer.core import Detection, Image
 
+#: The FER2013 Mini-Xception's input side; other models give theirs in their sidecar.
 INPUT_SIZE = 64
 
 
@@ -43,7 +44,13 @@ def face_crop(
     return np.asarray(out, dtype=np.uint8)
 
 
-def normalise(crop: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:
-    """Model input from a grayscale crop: shape (1, H, W, 1), values ``(x/255 - 0.5) * 2``."""
-    x = crop.astype(np.float32) * (2.0 / 255.0) - 1.0
+def normalise(
+    crop: npt.NDArray[np.uint8], scale: float = 2.0 / 255.0, offset: float = -1.0
+) -> npt.NDArray[np.float32]:
+    """Model input from a grayscale crop: shape (1, H, W, 1), values ``x * scale + offset``.
+
+    The defaults give ``(x/255 - 0.5) * 2`` (-1..1), what every shipped model expects; a
+    model's sidecar states its own.
+    """
+    x = crop.astype(np.float32) * np.float32(scale) + np.float32(offset)
     return x[np.newaxis, :, :, np.newaxis]

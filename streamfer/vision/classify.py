@@ -1,4 +1,4 @@
-"""Emotion classification of face crops with the Mini-Xception TFLite model on the CPU."""
+"""Emotion classification of face crops with a self-describing TFLite model on the CPU."""
 
 from __future__ import annotations
 
@@ -9,12 +9,18 @@ import numpy as np
 import numpy.typing as npt
 
 from streamfer.errors import ModelError
-from streamfer.vision.align import INPUT_SIZE, normalise
+from streamfer.vision.align import normalise
+from streamfer.vision.modelcard import read_card
 from streamfer.vision.models import read_model
 from streamfer.vision.quiet import quiet_stderr
 
 
 class EmotionClassifierBackend(Protocol):
+    """Probabilities over ``classes`` for one ``input_size`` square grayscale crop."""
+
+    classes: tuple[str, ...]
+    input_size: int
+
     def classify(self, crop: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]: ...
 
 
@@ -51,10 +57,17 @@ def _reraise_interrupt(error: BaseException) -> None:
 
 
 class TFLiteEmotionClassifier:
-    """The FER2013 Mini-Xception: a 64x64 grayscale crop in, 7 probabilities out."""
+    """A TFLite emotion model described by its sidecar (``NAME.json`` beside ``NAME.tflite``).
 
-    def __init__(self, model_path: Path, num_threads: int = 1) -> None:
+    Input side, pixel scaling and class names come from the sidecar; ``flip_average``
+    (default: the sidecar's crop setting) averages the crop's and its mirror's scores.
+    """
+
+    def __init__(
+        self, model_path: Path, num_threads: int = 1, flip_average: bool | None = None
+    ) -> None:
         data = read_model(model_path, "emotion")
+        self.card = read_card(model_path)
         interpreter_class = _interpreter_class()
         try:
             with quiet_stderr():
@@ -67,18 +80,21 @@ class TFLiteEmotionClassifier:
             ) from None
         inp = self._interpreter.get_input_details()[0]
         out = self._interpreter.get_output_details()[0]
-        if tuple(inp["shape"]) != (1, INPUT_SIZE, INPUT_SIZE, 1) or tuple(out["shape"]) != (1, 7):
+        size, k = self.card.size, len(self.card.classes)
+        if tuple(inp["shape"]) != (1, size, size, 1) or tuple(out["shape"]) != (1, k):
             raise ModelError(
                 f"emotion model {model_path} takes {tuple(inp['shape'])} and gives "
-                f"{tuple(out['shape'])}; expected (1, 64, 64, 1) -> (1, 7)"
+                f"{tuple(out['shape'])}; its sidecar says (1, {size}, {size}, 1) -> (1, {k})"
             )
+        self.classes = self.card.classes
+        self.input_size = size
+        self.flip_average = self.card.crop.flip_average if flip_average is None else flip_average
         self._input = inp["index"]
         self._output = out["index"]
         self._first = True
 
-    def classify(self, crop: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:
-        """Softmax scores in EMOTIONS order for a 64x64 uint8 grayscale crop."""
-        self._interpreter.set_tensor(self._input, normalise(crop))
+    def _run(self, x: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+        self._interpreter.set_tensor(self._input, x)
         if self._first:  # the first invoke prints XNNPACK set-up lines
             with quiet_stderr():
                 self._interpreter.invoke()
@@ -86,3 +102,11 @@ class TFLiteEmotionClassifier:
         else:
             self._interpreter.invoke()
         return np.array(self._interpreter.get_tensor(self._output)[0], dtype=np.float32)
+
+    def classify(self, crop: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:
+        """Scores in ``classes`` order for an ``input_size`` square uint8 grayscale crop."""
+        x = normalise(crop, self.card.scale, self.card.offset)
+        probs = self._run(x)
+        if self.flip_average:
+            probs = (probs + self._run(np.ascontiguousarray(x[:, :, ::-1, :]))) / 2.0
+        return probs

