@@ -161,7 +161,7 @@ def test_full_range_finds_a_small_distant_face() -> None:
 
 def test_a_model_that_is_not_blazeface_is_a_clear_error() -> None:
     with pytest.raises(ModelError, match="expected a BlazeFace model"):
-        BlazeFaceDetector(CONFIG.resolve_model(CONFIG.classifier.model))
+        BlazeFaceDetector(CONFIG.emotion_model_path())
 
 
 @pytest.mark.needs_shared_data
