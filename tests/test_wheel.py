@@ -60,7 +60,7 @@ def test_wheel_carries_models_config_and_portrait(installed: tuple[Path, dict[st
     code = (
         "import importlib.util, streamfer.assets as a; "
         "print(a.ASSETS); "
-        "print(sorted(p.name for p in (a.ASSETS / 'models').glob('*.tflite'))); "
+        "print(sorted(p.name for p in (a.ASSETS / 'models').glob('*') if p.suffix in ('.tflite', '.json'))); "
         "print((a.ASSETS / 'config.toml').is_file(), a.DEMO_PORTRAIT.is_file()); "
         "print(importlib.util.find_spec('mediapipe'), importlib.util.find_spec('matplotlib'))"
     )
@@ -70,6 +70,9 @@ def test_wheel_carries_models_config_and_portrait(installed: tuple[Path, dict[st
         [
             "blazeface_full_range_sparse.tflite",
             "blazeface_short_range.tflite",
+            "emotion_ferplus_mini.json",
+            "emotion_ferplus_mini.tflite",
+            "emotion_mini_xception_f32.json",
             "emotion_mini_xception_f32.tflite",
         ]
     )
