@@ -14,6 +14,7 @@ from dataclasses import replace
 from rich.console import Console
 from rich.live import Live
 
+from streamfer.labels import label_names
 from streamfer.pipeline import FramePipeline, StepResult
 from streamfer.session.lifecycle import Recorder, SessionSummary
 from streamfer.sources.reconnect import SourceEvent
@@ -26,6 +27,12 @@ class LiveView:
     def __init__(self, recorder: Recorder) -> None:
         self.recorder = recorder
         self.emotions = recorder.config.emotions()
+        agg = recorder.config.aggregator
+        count = len(label_names(agg.label_set, self.emotions))
+        self._method = (
+            f"{agg.method} {agg.effective_threshold:.2f} · {count} labels · "
+            f"{agg.window_seconds:g} s"
+        )
         self.people: dict[int, PersonView] = {}
         self.message = ""
         self._lock = threading.Lock()
@@ -66,14 +73,9 @@ class LiveView:
         p50, p95 = r.latency.percentile(50), r.latency.percentile(95)
         with self._lock:
             people = tuple(self.people.values())
-        agg = r.config.aggregator
-        method = (
-            f"{agg.method} {agg.effective_threshold:.2f} · {agg.label_set} labels · "
-            f"{agg.window_seconds:g} s"
-        )
         return Snapshot(
             source=r.source,
-            method=method,
+            method=self._method,
             input_fps=r.capture.input_rate.rate(now),
             processed_fps=r.processed.rate(now),
             latency_p50_ms=None if p50 is None else p50 * 1000,
