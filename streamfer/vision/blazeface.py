@@ -33,7 +33,7 @@ from streamfer.vision.anchors import (
     ssd_anchor_centres,
     weighted_nms,
 )
-from streamfer.vision.classify import _interpreter_class
+from streamfer.vision.classify import _interpreter_class, invoke
 from streamfer.vision.models import read_model
 from streamfer.vision.quiet import quiet_stderr
 
@@ -80,12 +80,8 @@ class BlazeFaceDetector:
         """
         tensor, scale, pad_x, pad_y = letterbox(image, self.spec.input_size)
         self._interpreter.set_tensor(self._input, tensor)
-        if self._first:  # the first invoke prints XNNPACK set-up lines
-            with quiet_stderr():
-                self._interpreter.invoke()
-            self._first = False
-        else:
-            self._interpreter.invoke()
+        invoke(self._interpreter, quiet=self._first)
+        self._first = False
         logits = self._interpreter.get_tensor(self._scores)[0, :, 0]
         near = np.flatnonzero(logits >= self._min_logit)
         scores = sigmoid_scores(logits[near], self.spec.score_clipping)

@@ -95,12 +95,8 @@ class TFLiteEmotionClassifier:
 
     def _run(self, x: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
         self._interpreter.set_tensor(self._input, x)
-        if self._first:  # the first invoke prints XNNPACK set-up lines
-            with quiet_stderr():
-                self._interpreter.invoke()
-            self._first = False
-        else:
-            self._interpreter.invoke()
+        invoke(self._interpreter, quiet=self._first)
+        self._first = False
         return np.array(self._interpreter.get_tensor(self._output)[0], dtype=np.float32)
 
     def classify(self, crop: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:
@@ -110,3 +106,12 @@ class TFLiteEmotionClassifier:
         if self.flip_average:
             probs = (probs + self._run(np.ascontiguousarray(x[:, :, ::-1, :]))) / 2.0
         return probs
+
+
+def invoke(interpreter: Any, quiet: bool) -> None:
+    """Run a LiteRT interpreter; ``quiet`` silences the XNNPACK set-up lines a first run prints."""
+    if quiet:
+        with quiet_stderr():
+            interpreter.invoke()
+    else:
+        interpreter.invoke()
