@@ -70,8 +70,8 @@ def test_wheel_carries_models_config_and_portrait(installed: tuple[Path, dict[st
         [
             "blazeface_full_range_sparse.tflite",
             "blazeface_short_range.tflite",
-            "emotion_ferplus_mini.json",
-            "emotion_ferplus_mini.tflite",
+            "emotion_mini_ferplus.json",
+            "emotion_mini_ferplus.tflite",
             "emotion_mini_xception_f32.json",
             "emotion_mini_xception_f32.tflite",
         ]
