@@ -78,3 +78,28 @@ def write_clip(
             count += 1
     writer.release()
     return count
+
+
+def serve_stream(clip: Path, url: str) -> subprocess.Popen[bytes]:
+    """ffmpeg sending ``clip`` once, at its own pace, as H.264 in MPEG-TS to one client."""
+    return subprocess.Popen(
+        [
+            "ffmpeg",
+            "-loglevel",
+            "error",
+            "-re",
+            "-i",
+            str(clip),
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-tune",
+            "zerolatency",
+            "-f",
+            "mpegts",
+            f"{url}?listen=1",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from clips import NO_FACE, ONE_FACE, TWO_FACES, streamfer, write_clip
+from clips import NO_FACE, ONE_FACE, TWO_FACES, serve_stream, streamfer, write_clip
 from clips import cli_env as _env
 
 from streamfer.config import Config
@@ -318,8 +318,7 @@ def test_help_teaches() -> None:
 @pytest.fixture
 def tcp_stream(tmp_path: Path):  # type: ignore[no-untyped-def]
     """A real H.264 stream over TCP from ffmpeg, at its own frame rate: 2 s of one face."""
-    ffmpeg = shutil.which("ffmpeg")
-    if ffmpeg is None:
+    if shutil.which("ffmpeg") is None:
         pytest.skip("needs ffmpeg to serve a network stream (.ci/run installs it)")
     clip = tmp_path / "stream.mp4"
     write_clip(clip, [(ONE_FACE, 60)])
@@ -327,27 +326,7 @@ def tcp_stream(tmp_path: Path):  # type: ignore[no-untyped-def]
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     url = f"tcp://127.0.0.1:{port}"
-    server = subprocess.Popen(
-        [
-            ffmpeg,
-            "-loglevel",
-            "error",
-            "-re",
-            "-i",
-            str(clip),
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-            "-tune",
-            "zerolatency",
-            "-f",
-            "mpegts",
-            f"{url}?listen=1",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    server = serve_stream(clip, url)
     time.sleep(0.5)  # let ffmpeg listen
     yield url
     server.kill()

@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 import pytest
 from badmedia import BASE_FRAMES, fill, make_case, small_disk, vfr_times
-from clips import cli_command, cli_env, streamfer
+from clips import cli_command, cli_env, serve_stream, streamfer
 
 DEADLINE_SECONDS = 90
 
@@ -269,31 +269,6 @@ def test_a_signal_mid_session_ends_the_log_and_exits_128_plus_n(
 
 
 # --- live streams come back ----------------------------------------------------------------------
-
-
-def serve_stream(clip: Path, url: str) -> subprocess.Popen[bytes]:
-    """ffmpeg sending ``clip`` once, at its own pace, as H.264 in MPEG-TS to one client."""
-    return subprocess.Popen(
-        [
-            "ffmpeg",
-            "-loglevel",
-            "error",
-            "-re",
-            "-i",
-            str(clip),
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-            "-tune",
-            "zerolatency",
-            "-f",
-            "mpegts",
-            f"{url}?listen=1",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
 
 
 def wait_until_listening(port: int) -> None:
