@@ -41,6 +41,7 @@ class DetectorSettings:
     align_eyes: bool | None = None
     min_face_pixels: int = 24
     num_threads: int = 1
+    own_thread: bool = True
 
 
 @dataclass(frozen=True)
@@ -198,6 +199,7 @@ _SCHEMA: dict[str, dict[str, tuple[type, tuple[Check, str]]]] = {
         "align_eyes": (bool, ((lambda v: True), "true or false")),
         "min_face_pixels": (int, _positive("integer")),
         "num_threads": (int, _between(1, 64)),
+        "own_thread": (bool, ((lambda v: True), "true or false")),
     },
     "classifier": {
         "model": (str, _any_text()),

@@ -7,16 +7,17 @@ a frame limit is reached or the stop event is set.
 
 from __future__ import annotations
 
+import queue
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 
 import cv2
 
 from streamfer.config import Config
-from streamfer.core import FaceResult, Frame, FrameResult
+from streamfer.core import Detection, FaceResult, Frame, FrameResult
 from streamfer.labels import label_names, valence_arousal
 from streamfer.method.aggregate import RepresentativeEmotion, WindowAggregator
 from streamfer.method.rule import first_most_frequent
@@ -91,13 +92,24 @@ class FramePipeline:
 
     def process(self, frame: Frame) -> StepResult:
         """Run every stage on one frame."""
-        settings = self.config.detector
         t0 = time.perf_counter()
-        detections = [
+        detections = self.detect(frame)
+        return self.step(frame, detections, time.perf_counter() - t0)
+
+    def detect(self, frame: Frame) -> list[Detection]:
+        """The faces in a frame large enough to read (the detection stage alone)."""
+        smallest = self.config.detector.min_face_pixels
+        return [
             d
             for d in self.detector.detect(frame.image, frame.t)
-            if min(d.box.w, d.box.h) >= settings.min_face_pixels
+            if min(d.box.w, d.box.h) >= smallest
         ]
+
+    def step(self, frame: Frame, detections: list[Detection], detect_seconds: float) -> StepResult:
+        """Every stage after detection: tracking, crops, the emotion model, the aggregators.
+
+        Frames must come in order, each with its own ``detect(frame)`` result.
+        """
         t1 = time.perf_counter()
         track_ids = self.tracker.update(detections)
         faces: list[FaceResult] = []
@@ -131,7 +143,7 @@ class FramePipeline:
             t=frame.t,
             captured=frame.captured,
             faces=tuple(faces),
-            detect_seconds=t1 - t0,
+            detect_seconds=detect_seconds,
             classify_seconds=t2 - t1,
         )
         return StepResult(result, tuple(emotions), group, tuple(self.tracker.live_ids))
@@ -182,16 +194,102 @@ def run(
 ) -> tuple[int, EndOfFrames]:
     """Feed ``frames`` through ``pipeline``, calling ``on_step`` after each.
 
+    With ``[detector] own_thread`` the detector runs one frame ahead on its own thread
+    (``DetectAhead``); results and their order are the same either way.
     Returns the number of frames processed and why it ended.
     """
+    if not pipeline.config.detector.own_thread:
+        return _run_steps(((f, None) for f in frames), pipeline, on_step, stop, max_frames)
+    ahead = DetectAhead(frames, pipeline)
+    try:
+        return _run_steps(ahead, pipeline, on_step, stop, max_frames)
+    finally:
+        ahead.close()
+
+
+def _run_steps(
+    items: Iterable[tuple[Frame, tuple[list[Detection], float] | None]],
+    pipeline: FramePipeline,
+    on_step: Callable[[StepResult], None],
+    stop: threading.Event | None,
+    max_frames: int | None,
+) -> tuple[int, EndOfFrames]:
     processed = 0
-    for frame in frames:
+    for frame, detected in items:
         if stop is not None and stop.is_set():
             return processed, "stopped"
-        on_step(pipeline.process(frame))
+        if detected is None:
+            on_step(pipeline.process(frame))
+        else:
+            on_step(pipeline.step(frame, *detected))
         processed += 1
         if max_frames is not None and processed >= max_frames:
             return processed, "max_frames"
     if stop is not None and stop.is_set():
         return processed, "stopped"
     return processed, "end_of_source"
+
+
+_DONE = object()
+
+
+class DetectAhead:
+    """The detection stage on its own thread, one frame ahead of the rest of the pipeline.
+
+    Iterate over it for ``(frame, (detections, detect_seconds))`` in the frames' order. The
+    thread takes frames from ``frames`` (usually the capture thread), detects and hands each
+    over through a queue of ``depth``; so the detector's model runs on one core while the
+    emotion model runs on another. An error from the frames or the detector is raised in the
+    iterating thread, as it would be without this stage. ``close`` stops the thread and
+    returns only when the detector is no longer in use, so the pipeline may then be closed.
+    """
+
+    def __init__(self, frames: Iterable[Frame], pipeline: FramePipeline, depth: int = 2) -> None:
+        self._frames = frames
+        self._pipeline = pipeline
+        self._queue: queue.Queue[object] = queue.Queue(maxsize=depth)
+        self._closing = threading.Event()
+        self._busy = threading.Lock()  # held while the detector runs
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._loop, name="streamfer-detect", daemon=True)
+        self._thread.start()
+
+    def _loop(self) -> None:
+        try:
+            for frame in self._frames:
+                with self._busy:
+                    if self._closing.is_set():
+                        return
+                    t0 = time.perf_counter()
+                    detections = self._pipeline.detect(frame)
+                    seconds = time.perf_counter() - t0
+                if not self._put((frame, (detections, seconds))):
+                    return
+        except BaseException as exc:  # raised again in the iterating thread
+            self._error = exc
+        finally:
+            self._put(_DONE)
+
+    def _put(self, item: object) -> bool:
+        while not self._closing.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def __iter__(self) -> Iterator[tuple[Frame, tuple[list[Detection], float]]]:
+        while True:
+            item = self._queue.get()
+            if item is _DONE:
+                break
+            yield item  # type: ignore[misc]
+        if self._error is not None:
+            raise self._error
+
+    def close(self) -> None:
+        self._closing.set()
+        with self._busy:  # waits out a detection in progress; none starts after this
+            pass
+        self._thread.join(timeout=0.5)  # may still wait on a frame source; it is a daemon
