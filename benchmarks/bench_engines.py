@@ -17,7 +17,7 @@ and prints, as medians:
 Also: ``ray start --head`` time and its idle memory, ``ray.init()`` of a private local
 instance and its shutdown, and connecting a driver to the running cluster.
 
-Usage:  PYTHONPATH=. python benchmarks/bench_engines.py [--copies 8] [--seconds 30] [--repeats 3]
+Usage:  python benchmarks/bench_engines.py [--copies 8] [--seconds 30] [--repeats 3]
 """
 
 from __future__ import annotations
@@ -43,7 +43,6 @@ from pathlib import Path
 from bench_analyze import write_one_face_clip
 from machine import cpu_name
 
-ROOT = Path(__file__).resolve().parent.parent
 NODE_IP = "127.0.0.2"
 
 
@@ -201,7 +200,7 @@ def main() -> None:
     args = parser.parse_args()
     # Ray starts workers at niceness +15 by default: on a busy machine that alone would slow
     # them against the local engine's workers, which run at the benchmark's own niceness.
-    env = dict(os.environ, PYTHONPATH=str(ROOT), RAY_USAGE_STATS_ENABLED="0")
+    env = dict(os.environ, RAY_USAGE_STATS_ENABLED="0")
     env["RAY_worker_niceness"] = "0"
     env |= {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(32)}
     import ray
