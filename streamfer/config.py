@@ -135,8 +135,13 @@ class Config:
         return read_card(self.emotion_model_path())
 
     def crop(self) -> CropSettings:
-        """The face crop in use: the model's sidecar, with any value config.toml sets."""
+        """The face crop in use: the model's sidecar, with any value config.toml sets.
+
+        Setting ``crop_margin`` or ``align_eyes`` also drops the sidecar's further crops
+        (``also``): the crop config.toml describes is then the only one.
+        """
         own = self.emotion_model().crop
+        overridden = self.detector.crop_margin is not None or self.detector.align_eyes is not None
         return CropSettings(
             margin=own.margin if self.detector.crop_margin is None else self.detector.crop_margin,
             align_eyes=own.align_eyes
@@ -147,6 +152,8 @@ class Config:
                 if self.classifier.flip_average is None
                 else self.classifier.flip_average
             ),
+            # a crop set in config.toml is the one crop used: the model's further crops go
+            also=() if overridden else own.also,
         )
 
     def emotions(self) -> tuple[str, ...]:

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 import cv2
+import numpy as np
+import numpy.typing as npt
 
 from streamfer.config import Config
 from streamfer.core import Detection, FaceResult, Frame, FrameResult
@@ -85,6 +87,7 @@ class FramePipeline:
             self.detector.close()
             raise
         self.emotions = self.classifier.classes
+        self._crops = self.crop.all()
         self.tracker = IouTracker(config.tracker.iou_threshold, config.tracker.max_missed_frames)
         self.aggregators: dict[int, WindowAggregator] = {}
         self.latest: dict[int, RepresentativeEmotion] = {}
@@ -115,14 +118,7 @@ class FramePipeline:
         faces: list[FaceResult] = []
         emotions: list[RepresentativeEmotion] = []
         for track, detection in zip(track_ids, detections, strict=True):
-            crop = face_crop(
-                frame.image,
-                detection,
-                self.crop.margin,
-                self.crop.align_eyes,
-                self.classifier.input_size,
-            )
-            probs = self.classifier.classify(crop)
+            probs = self._classify(frame, detection)
             valence, arousal = valence_arousal(probs, self.emotions)
             face = FaceResult(track, detection, probs, valence, arousal)
             faces.append(face)
@@ -147,6 +143,22 @@ class FramePipeline:
             classify_seconds=t2 - t1,
         )
         return StepResult(result, tuple(emotions), group, tuple(self.tracker.live_ids))
+
+    def _classify(self, frame: Frame, detection: Detection) -> npt.NDArray[np.float32]:
+        """The emotion model's scores for one face: its crop's, averaged over the model's
+        further crops when its sidecar lists any (``CropSettings.also``)."""
+        size = self.classifier.input_size
+        crops = self._crops
+        probs = self.classifier.classify(
+            face_crop(frame.image, detection, crops[0].margin, crops[0].align_eyes, size)
+        )
+        if len(crops) == 1:
+            return probs
+        total = probs.astype(np.float32)
+        for extra in crops[1:]:
+            crop = face_crop(frame.image, detection, extra.margin, extra.align_eyes, size)
+            total = total + self.classifier.classify(crop)
+        return np.asarray(total / np.float32(len(crops)), dtype=np.float32)
 
     def _forget_lost_tracks(self) -> None:
         live = set(self.tracker.live_ids)

@@ -117,6 +117,52 @@ def test_config_names_a_model_and_its_crop_comes_from_the_sidecar(tmp_path: Path
     assert (crop.margin, crop.align_eyes, crop.flip_average) == (0.4, False, True)
 
 
+def model_with_further_crop(folder: Path) -> Path:
+    """A copy of the default model whose sidecar adds a second crop (margin 0.2, not levelled)."""
+    source = ROOT / "models" / "emotion_mini_ferplus"
+    target = folder / "two_crops.tflite"
+    shutil.copyfile(source.with_suffix(".tflite"), target)
+    card = json.loads(source.with_suffix(".json").read_text())
+    card["name"] = "two_crops"
+    card["crop"] = {"margin": 0.0, "align_eyes": True, "flip_average": True}
+    card["crop"]["also"] = [{"margin": 0.2, "align_eyes": False}]
+    target.with_suffix(".json").write_text(json.dumps(card))
+    return target
+
+
+def test_further_crops_come_from_the_sidecar_and_a_config_crop_replaces_them(
+    tmp_path: Path,
+) -> None:
+    model = model_with_further_crop(tmp_path)
+    path = tmp_path / "config.toml"
+    path.write_text(f'[classifier]\nmodel = "{model}"\n')
+    crop = cfg.load(path).crop()
+    assert [(c.margin, c.align_eyes) for c in crop.all()] == [(0.0, True), (0.2, False)]
+    path.write_text(f'[classifier]\nmodel = "{model}"\n[detector]\ncrop_margin = 0.1\n')
+    crop = cfg.load(path).crop()
+    assert [(c.margin, c.align_eyes) for c in crop.all()] == [(0.1, True)]
+
+
+def test_the_pipeline_averages_the_further_crops(tmp_path: Path) -> None:
+    from streamfer.core import Frame
+    from streamfer.pipeline import FramePipeline
+    from streamfer.sources.demo import demo_frame
+    from streamfer.vision.align import face_crop
+
+    model = model_with_further_crop(tmp_path)
+    config = cfg.with_overrides(cfg.Config(), {"classifier.model": str(model)})
+    pipeline = FramePipeline(config)
+    image = demo_frame(1.0)
+    (face,) = pipeline.process(Frame(0, 0.0, image, 0.0)).frame.faces
+    pipeline.close()
+    classifier = TFLiteEmotionClassifier(model)
+    size = classifier.input_size
+    first = classifier.classify(face_crop(image, face.detection, 0.0, True, size))
+    second = classifier.classify(face_crop(image, face.detection, 0.2, False, size))
+    assert np.abs(first - second).max() > 1e-3, "the two crops should read differently"
+    np.testing.assert_allclose(face.probs, (first + second) / 2, atol=1e-6)
+
+
 @pytest.mark.parametrize(
     ("word", "expected"),
     [

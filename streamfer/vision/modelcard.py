@@ -26,12 +26,32 @@ class CropSettings:
 
     ``margin``: the square side is the box's larger side times ``1 + margin``.
     ``align_eyes``: rotate so the eyes are level. ``flip_average``: average the
-    probabilities of the crop and its mirror image (two model runs a face).
+    probabilities of the crop and its mirror image (two model runs a face). ``also``: further
+    crops of the face (other margins, eyes levelled or not) whose probabilities are averaged
+    with this one's; each costs one more model run (two with flip averaging).
     """
 
     margin: float = 0.25
     align_eyes: bool = True
     flip_average: bool = False
+    also: tuple[ExtraCrop, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.margin <= 1.0:
+            raise ValueError(f"crop margin must be in [0, 1], not {self.margin}")
+
+    def all(self) -> tuple[ExtraCrop, ...]:
+        """Every crop whose scores are averaged: this one first, then ``also``."""
+        return (ExtraCrop(self.margin, self.align_eyes), *self.also)
+
+
+@dataclass(frozen=True)
+class ExtraCrop:
+    """A further crop of the same face (test-time augmentation); its scores are averaged with
+    the main crop's, flip-averaged too when the main crop is."""
+
+    margin: float
+    align_eyes: bool
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.margin <= 1.0:
@@ -78,6 +98,10 @@ class ModelCard:
                 margin=float(crop.get("margin", 0.25)),
                 align_eyes=bool(crop.get("align_eyes", True)),
                 flip_average=bool(crop.get("flip_average", False)),
+                also=tuple(
+                    ExtraCrop(float(c["margin"]), bool(c.get("align_eyes", False)))
+                    for c in crop.get("also", [])
+                ),
             ),
         )
 
