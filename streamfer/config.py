@@ -27,7 +27,7 @@ else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 #: The emotion model used when config.toml names none (see docs/accuracy.md for the choice).
-DEFAULT_EMOTION_MODEL = "emotion_mini_ferplus"
+DEFAULT_EMOTION_MODEL = "emotion_mini_ferplus2"
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,9 @@ from streamfer.pipeline import FramePipeline
 #: model -> (KDEF frontal accuracy of 980, London smiling read happy of 102, neutral of 102)
 RECORDED: dict[str, tuple[float, int, int]] = {
     "emotion_mini_xception_f32": (0.672, 52, 98),
-    "emotion_mini_ferplus": (0.718, 50, 99),
+    "emotion_mini_ferplus": (0.706, 50, 99),
+    "emotion_mini_ferplus2": (0.754, 52, 102),
+    "emotion_ensemble_ferplus2": (0.737, 54, 101),
 }
 
 

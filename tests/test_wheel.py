@@ -70,8 +70,12 @@ def test_wheel_carries_models_config_and_portrait(installed: tuple[Path, dict[st
         [
             "blazeface_full_range_sparse.tflite",
             "blazeface_short_range.tflite",
+            "emotion_ensemble_ferplus2.json",
+            "emotion_ensemble_ferplus2.tflite",
             "emotion_mini_ferplus.json",
             "emotion_mini_ferplus.tflite",
+            "emotion_mini_ferplus2.json",
+            "emotion_mini_ferplus2.tflite",
             "emotion_mini_xception_f32.json",
             "emotion_mini_xception_f32.tflite",
         ]

@@ -14,6 +14,8 @@ KNOWN_SHA256 = {
     "blazeface_full_range_sparse.tflite": "2c3728e6da56f21e21a320433396fb06d40d9088f2247c05e5635a688d45dfe1",
     "emotion_mini_xception_f32.tflite": "a64ec8b1231aa6e9ed2a35f99b6b3ea253cc8b858e62c868faae1224aaf4d7ed",
     "emotion_mini_ferplus.tflite": "a14dbf817863e1787167b72be0de56693ad7b44109831fe5b0679b89248b30fc",
+    "emotion_mini_ferplus2.tflite": "605ba97d38c226a0013cbdd7e207607d749e3ae15eaf91aad501433bbf4ca293",
+    "emotion_ensemble_ferplus2.tflite": "989fdc290e001e9a6e39d2350cc7269eea73bb065dbbc6e27a791b4f4e0e20b6",
 }
 
 _REBUILD_HINT = (
