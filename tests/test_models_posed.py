@@ -23,7 +23,7 @@ from streamfer.pipeline import FramePipeline
 RECORDED: dict[str, tuple[float, int, int]] = {
     "emotion_mini_xception_f32": (0.672, 52, 98),
     "emotion_mini_ferplus": (0.706, 50, 99),
-    "emotion_mini_ferplus2": (0.754, 52, 102),
+    "emotion_mini_ferplus2": (0.747, 52, 101),
     "emotion_ensemble_ferplus2": (0.737, 54, 101),
 }
 
