@@ -37,8 +37,7 @@ class CropSettings:
     also: tuple[ExtraCrop, ...] = ()
 
     def __post_init__(self) -> None:
-        if not 0.0 <= self.margin <= 1.0:
-            raise ValueError(f"crop margin must be in [0, 1], not {self.margin}")
+        _check_margin(self.margin)
 
     def all(self) -> tuple[ExtraCrop, ...]:
         """Every crop whose scores are averaged: this one first, then ``also``."""
@@ -54,8 +53,12 @@ class ExtraCrop:
     align_eyes: bool
 
     def __post_init__(self) -> None:
-        if not 0.0 <= self.margin <= 1.0:
-            raise ValueError(f"crop margin must be in [0, 1], not {self.margin}")
+        _check_margin(self.margin)
+
+
+def _check_margin(margin: float) -> None:
+    if not 0.0 <= margin <= 1.0:
+        raise ValueError(f"crop margin must be in [0, 1], not {margin}")
 
 
 @dataclass(frozen=True)
