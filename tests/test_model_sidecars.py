@@ -74,6 +74,8 @@ def test_sidecar_values_are_read_not_assumed() -> None:
         ({"classes": ["happy", "pride", "neutral"]}, "unknown class"),
         ({"classes": ["happy", "happy", "neutral"]}, "repeat"),
         ({"input": {"height": 48, "width": 40, "scale": 1, "offset": 0}}, "square"),
+        ({"crop": {"margin": 0.0, "also": [{"margin": 1.5, "align_eyes": False}]}}, "margin"),
+        ({"crop": {"margin": 0.0, "also": [{"align_eyes": False}]}}, "margin"),
     ],
 )
 def test_bad_sidecars_are_refused(tmp_path: Path, changes: dict[str, object], message: str) -> None:
