@@ -148,17 +148,15 @@ class FramePipeline:
         """The emotion model's scores for one face: its crop's, averaged over the model's
         further crops when its sidecar lists any (``CropSettings.also``)."""
         size = self.classifier.input_size
-        crops = self._crops
-        probs = self.classifier.classify(
-            face_crop(frame.image, detection, crops[0].margin, crops[0].align_eyes, size)
-        )
-        if len(crops) == 1:
-            return probs
-        total = probs.astype(np.float32)
-        for extra in crops[1:]:
-            crop = face_crop(frame.image, detection, extra.margin, extra.align_eyes, size)
-            total = total + self.classifier.classify(crop)
-        return np.asarray(total / np.float32(len(crops)), dtype=np.float32)
+        scores = [
+            self.classifier.classify(
+                face_crop(frame.image, detection, crop.margin, crop.align_eyes, size)
+            )
+            for crop in self._crops
+        ]
+        if len(scores) == 1:
+            return scores[0]
+        return np.asarray(np.mean(scores, axis=0), dtype=np.float32)
 
     def _forget_lost_tracks(self) -> None:
         live = set(self.tracker.live_ids)
