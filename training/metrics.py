@@ -80,13 +80,14 @@ def scores(truth: list[str], predicted: list[str], classes: tuple[str, ...]) -> 
     """Accuracy, per-class recall and confusion (rows: true class) for faces of known classes.
 
     Faces whose true class the model cannot output are counted in ``left_out`` and not scored.
+    A prediction outside ``classes`` (such as "no face") counts wrong, in its own column.
     """
     truth_classes = sorted({t for t in truth if t in classes}, key=classes.index)
     pairs = [(t, p) for t, p in zip(truth, predicted, strict=True) if t in classes]
     left_out = len(truth) - len(pairs)
     confusion = {t: dict.fromkeys(classes, 0) for t in truth_classes}
     for t, p in pairs:
-        confusion[t][p] += 1
+        confusion[t][p] = confusion[t].get(p, 0) + 1
     recall = {
         t: round(confusion[t][t] / max(1, sum(confusion[t].values())), 4) for t in truth_classes
     }

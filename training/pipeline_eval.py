@@ -35,45 +35,27 @@ import numpy.typing as npt
 from streamfer.config import Config, with_overrides
 from streamfer.core import Frame
 from streamfer.pipeline import FramePipeline
-
-ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT / ".." / "shared" / "data"
-PYFEAT_CODES = {"su": "surprise", "hao": "happy", "anc": "angry", "di": "disgust"}
-FERPLUS_COLUMNS_MAJORITY_SKIP = {"unknown", "NF"}
-
-
-def photo_sets(data: Path) -> dict[str, list[tuple[Path, str]]]:
-    kdef = [(p, p.parent.name) for p in sorted((data / "kdef_frontal").glob("*/*.jpg"))]
-    london = [
-        (p, {"neutral": "neutral", "smiling": "happy"}[p.parent.name])
-        for p in sorted((data / "london_faces").glob("*/*.jpg"))
-    ]
-    pyfeat = [
-        (p, PYFEAT_CODES[p.stem.split("-")[2]])
-        for p in sorted((data / "pyfeat_media").glob("*-ph.jpg"))
-    ]
-    return {"kdef": kdef, "london": london, "pyfeat": pyfeat}
+from training.data import CLASSES, ferplus
+from training.evaluate_candidates import DATA, photo_sets
+from training.metrics import scores
 
 
 def ferplus_scenes(
     data: Path, classes: tuple[str, ...], count: int, seed: int = 0
 ) -> list[tuple[npt.NDArray[np.uint8], str]]:
-    """FER+ valid faces (majority vote) on larger backgrounds; deterministic for a seed."""
-    z = np.load(data / "ferplus_valid.npz", allow_pickle=True)
-    images, votes = z["images"], z["votes"]
-    columns = [str(c).lower() for c in z["columns"]]
-    names = {"happiness": "happy", "sadness": "sad", "anger": "angry"}
+    """FER+ valid faces (majority vote, as training.data reads it) on larger backgrounds;
+    deterministic for a seed. Faces of a class the model cannot output are skipped."""
+    faces = ferplus(data / "ferplus_valid.npz", "majority")
     rng = np.random.default_rng(seed)
     scenes: list[tuple[npt.NDArray[np.uint8], str]] = []
-    for face, vote in zip(images, votes, strict=True):
-        winner = columns[int(np.argmax(vote))]
-        label = names.get(winner, winner)
-        if winner in {c.lower() for c in FERPLUS_COLUMNS_MAJORITY_SKIP} or label not in classes:
+    for face, target in zip(faces.images, faces.targets, strict=True):
+        label = CLASSES[int(np.argmax(target))]
+        if label not in classes:
             continue
         noise = rng.uniform(40, 215, (9, 12)).astype(np.float32)
         background = cv2.resize(noise, (480, 360), interpolation=cv2.INTER_CUBIC)
         canvas = np.clip(background, 0, 255).astype(np.uint8)
-        big = cv2.resize(np.asarray(face, np.uint8), (144, 144), interpolation=cv2.INTER_CUBIC)
+        big = cv2.resize(face, (144, 144), interpolation=cv2.INTER_CUBIC)
         x, y = int(rng.integers(0, 480 - 144)), int(rng.integers(0, 360 - 144))
         canvas[y : y + 144, x : x + 144] = big
         scenes.append((cv2.cvtColor(canvas, cv2.COLOR_GRAY2BGR), label))
@@ -92,26 +74,12 @@ def read_all(pipeline: FramePipeline, images: list[npt.NDArray[np.uint8]]) -> li
 
 
 def score(truth: list[str], labels: list[str | None], classes: tuple[str, ...]) -> dict[str, Any]:
-    kept = [(t, p) for t, p in zip(truth, labels, strict=True) if t in classes]
-    recall = {}
-    for c in classes:
-        rows = [p for t, p in kept if t == c]
-        if rows:
-            recall[c] = round(float(np.mean([p == c for p in rows])), 3)
-    confusion: dict[str, dict[str, int]] = {}
-    for t, p in kept:
-        row = confusion.setdefault(t, {})
-        row[p or "no face"] = row.get(p or "no face", 0) + 1
-    return {
-        "n": len(kept),
-        "correct": sum(t == p for t, p in kept),
-        "accuracy": round(float(np.mean([t == p for t, p in kept])), 4) if kept else None,
-        "min_recall": min(recall.values()) if recall else None,
-        "recall": recall,
-        "no_face": sum(p is None for _, p in kept),
-        "confusion": confusion,
-        "left_out": len(truth) - len(kept),
-    }
+    """``training.metrics.scores``, with photos where no face was found counted wrong."""
+    result = scores(truth, [label or "no face" for label in labels], classes)
+    result["no_face"] = sum(
+        label is None for t, label in zip(truth, labels, strict=True) if t in classes
+    )
+    return result
 
 
 def evaluate(model: str, data: Path, scenes: int) -> dict[str, Any]:
