@@ -70,7 +70,10 @@ def sidecar(
 def convert(run_dir: Path, epoch: int | None, alpha: float) -> tuple[bytes, dict[str, Any], int]:
     import tensorflow as tf
 
-    tf.config.threading.set_intra_op_parallelism_threads(1)
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(1)
+    except RuntimeError:  # called at the end of a training run, whose threads are set
+        pass
     from training.nets import ARCHS
 
     run = json.loads((run_dir / "run.json").read_text())

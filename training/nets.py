@@ -7,6 +7,8 @@
 - ``xception_s``: the same pattern wider and one block deeper (32 stem; 48, 96, 192, 320),
   three separable convolutions in the two last blocks, dropout before a dense head: the
   "stronger small net" (under 1M parameters).
+- ``fer2013_mini`` / ``fer2013_big``: Arriaga et al.'s published FER2013 models (about 60k and
+  205k parameters, 64x64) with their heads widened to 8 classes, for fine-tuning.
 """
 
 from __future__ import annotations
