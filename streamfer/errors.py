@@ -57,6 +57,18 @@ class DataError(StreamferError):
 
     exit_code = 6
 
+    @classmethod
+    def nothing_usable(
+        cls, path: object, what: str, left_out: dict[str, int], emotions: tuple[str, ...], hint: str
+    ) -> DataError:
+        """``path`` holds no ``what`` (clip, face) with a label among the model's ``emotions``."""
+        left = ", ".join(f"{label} ({n})" for label, n in sorted(left_out.items()))
+        return cls(
+            f"{path} holds no {what} with a label the model can output"
+            + (f"; left out: {left}" if left else ""),
+            "usable labels: " + ", ".join(emotions) + "; " + hint,
+        )
+
 
 class ClusterError(StreamferError):
     """A Ray cluster that cannot be reached (``analyze --engine ray --address``)."""

@@ -86,12 +86,7 @@ def load_dataset(spec: Path, emotions: tuple[str, ...] = EMOTIONS) -> Dataset:
         raise DataError(f"data set {spec} does not exist", _LAYOUT_HINT)
     dataset = _from_folder(spec, emotions) if spec.is_dir() else _from_manifest(spec, emotions)
     if not dataset.clips:
-        left_out = ", ".join(f"{label} ({n})" for label, n in sorted(dataset.excluded.items()))
-        raise DataError(
-            f"{spec} holds no clip with a label the model can output"
-            + (f"; left out: {left_out}" if left_out else ""),
-            "usable labels: " + ", ".join(emotions) + "; " + _LAYOUT_HINT,
-        )
+        raise DataError.nothing_usable(spec, "clip", dataset.excluded, emotions, _LAYOUT_HINT)
     return dataset
 
 

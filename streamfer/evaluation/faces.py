@@ -59,12 +59,7 @@ def load_faces(path: Path, emotions: tuple[str, ...]) -> LabelledFaces:
         raise DataError(f"face data {path} does not exist", FACES_HINT)
     faces = _from_folder(path, emotions) if path.is_dir() else _from_npz(path, emotions)
     if not faces.images:
-        left = ", ".join(f"{k} ({n})" for k, n in sorted(faces.left_out.items()))
-        raise DataError(
-            f"{path} holds no face with a label the model can output"
-            + (f"; left out: {left}" if left else ""),
-            "usable labels: " + ", ".join(emotions) + "; " + FACES_HINT,
-        )
+        raise DataError.nothing_usable(path, "face", faces.left_out, emotions, FACES_HINT)
     return faces
 
 
