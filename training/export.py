@@ -12,6 +12,7 @@ flip averaging, through the LiteRT interpreter).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import os
@@ -70,10 +71,9 @@ def sidecar(
 def convert(run_dir: Path, epoch: int | None, alpha: float) -> tuple[bytes, dict[str, Any], int]:
     import tensorflow as tf
 
-    try:
+    # At the end of a training run the threads are already set, and TensorFlow refuses a change.
+    with contextlib.suppress(RuntimeError):
         tf.config.threading.set_intra_op_parallelism_threads(1)
-    except RuntimeError:  # called at the end of a training run, whose threads are set
-        pass
     from training.nets import ARCHS
 
     run = json.loads((run_dir / "run.json").read_text())
