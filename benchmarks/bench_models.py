@@ -1,6 +1,9 @@
 """Time per face of each emotion model in models/, one thread. Prints figures; asserts nothing.
 
-    python benchmarks/bench_models.py [--faces 2000] [--repeats 5]
+    python benchmarks/bench_models.py [MODEL.tflite ...] [--faces 2000] [--repeats 5]
+
+Without MODEL files it times every ``models/emotion_*.tflite``; a candidate with its sidecar
+(``training.export`` writes both) can be named instead.
 
 Each model classifies ``--faces`` crops of its own input size (real face pixels: the demo
 portrait's face, shifted a pixel per crop so no two runs see the same input) through
@@ -59,6 +62,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
+    parser.add_argument("models", nargs="*", type=Path, help="default: models/emotion_*.tflite")
     parser.add_argument("--faces", type=int, default=2000)
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
@@ -66,7 +70,7 @@ def main() -> None:
     print(f"command: {' '.join([Path(sys.executable).name, *sys.argv])}")
     print("| model | input | classes | file KiB | ms/face (1 thread) | with flip averaging |")
     print("|---|---|---|---|---|---|")
-    for model in sorted((ROOT / "models").glob("emotion_*.tflite")):
+    for model in args.models or sorted((ROOT / "models").glob("emotion_*.tflite")):
         plain = TFLiteEmotionClassifier(model, 1, flip_average=False)
         flipped = TFLiteEmotionClassifier(model, 1, flip_average=True)
         faces = crops(plain.input_size, args.faces)
