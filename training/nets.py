@@ -13,10 +13,13 @@
 
 from __future__ import annotations
 
+import json
 import os
+from pathlib import Path
 from typing import Any
 
 import keras
+import numpy as np
 from keras import layers
 
 
@@ -121,11 +124,6 @@ HUMAN_MODELS_DIR = os.environ.get("HUMAN_MODELS_DIR", "/work/npmmodels/package/m
 
 def _tfjs_weights(folder: str, name: str) -> dict[str, Any]:
     """The weights of a TensorFlow.js graph model, by name, as numpy arrays."""
-    import json
-    from pathlib import Path
-
-    import numpy as np
-
     manifest = json.loads(Path(folder, f"{name}.json").read_text())["weightsManifest"]
     out: dict[str, Any] = {}
     for group in manifest:
