@@ -28,6 +28,11 @@ class AugmentSettings:
     blur_prob: float = 0.25
     lowres_prob: float = 0.2
     noise_max: float = 0.04
+    # Video-like extras (0 = off, as in the runs before 2026-12-02): a keystone warp that
+    # mimics a head turned or tilted a little beyond what the crop levels (pose), and JPEG
+    # re-encoding at quality 20-90 (streams and recordings are compressed).
+    perspective: float = 0.0  # projective coefficient, in units of 1/side
+    jpeg_prob: float = 0.0
 
 
 def _uniform(shape: list[int], seed: tf.Tensor, lo: float, hi: float) -> tf.Tensor:
@@ -57,8 +62,9 @@ def augment(images: tf.Tensor, seed: tf.Tensor, s: AugmentSettings) -> tf.Tensor
     b0, b1 = sin / zy, cos / zy
     a2 = cx - a0 * (cx + tx) - a1 * (cy + ty)
     b2 = cy - b0 * (cx + tx) - b1 * (cy + ty)
-    zeros = tf.zeros_like(a0)
-    transforms = tf.stack([a0, a1, a2, b0, b1, b2, zeros, zeros], axis=1)
+    c0 = _uniform([b], seeds[15], -s.perspective, s.perspective) / w
+    c1 = _uniform([b], tf.reverse(seeds[15], [0]), -s.perspective, s.perspective) / h
+    transforms = tf.stack([a0, a1, a2, b0, b1, b2, c0, c1], axis=1)
     images = tf.raw_ops.ImageProjectiveTransformV3(
         images=images,
         transforms=transforms,
@@ -94,4 +100,21 @@ def augment(images: tf.Tensor, seed: tf.Tensor, s: AugmentSettings) -> tf.Tensor
 
     noise_sd = _uniform([b], seeds[13], 0.0, s.noise_max)[:, None, None, None]
     images += tf.random.stateless_normal(tf.shape(images), seeds[14]) * noise_sd
-    return tf.clip_by_value(images, 0.0, 1.0)
+    images = tf.clip_by_value(images, 0.0, 1.0)
+    if s.jpeg_prob > 0:
+        images = _jpeg(images, seeds[12], s.jpeg_prob)
+    return images
+
+
+def _jpeg(images: tf.Tensor, seed: tf.Tensor, prob: float) -> tf.Tensor:
+    """Re-encode a random ``prob`` share of the batch as JPEG at quality 20-90 each."""
+    b = tf.shape(images)[0]
+    quality = tf.cast(_uniform([b], tf.reverse(seed, [0]), 20.0, 90.0), tf.int32)
+    use = _uniform([b], seed + 1, 0.0, 1.0) < prob
+
+    def one(args: tuple[tf.Tensor, tf.Tensor]) -> tf.Tensor:
+        image, q = args
+        return tf.image.adjust_jpeg_quality(image, q)
+
+    coded = tf.map_fn(one, (images, quality), fn_output_signature=tf.float32)
+    return tf.where(use[:, None, None, None], tf.reshape(coded, tf.shape(images)), images)

@@ -69,6 +69,27 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--threads", type=int, default=1, help="TensorFlow intra-op threads")
     p.add_argument("--limit", type=int, default=0, help="use only N training faces (smoke test)")
     p.add_argument("--no-export", action="store_true")
+    p.add_argument(
+        "--faces",
+        type=Path,
+        help="the pipeline-cut cache of training.sources; --mix then names its sources",
+    )
+    p.add_argument(
+        "--mix",
+        default="",
+        help="share of each epoch's draws by source, e.g. ferplus:0.35,fer2013:0.15,kdef:0.25,"
+        "sfew:0.1,contempt:0.15 (needs --faces)",
+    )
+    p.add_argument(
+        "--class-balance",
+        type=float,
+        default=0.5,
+        help="within a source, draw a class in proportion to count**(1 - this) (1: equal)",
+    )
+    p.add_argument("--epoch-size", type=int, default=40000, help="draws an epoch with --mix")
+    p.add_argument("--jpeg-prob", type=float, default=0.0, help="share re-encoded as JPEG")
+    p.add_argument("--perspective", type=float, default=0.0, help="keystone warp (pose)")
+    p.add_argument("--init", type=Path, help="start from this run's newest checkpoint")
     return p.parse_args(argv)
 
 
@@ -86,6 +107,13 @@ SETTINGS = (
     "weight_decay",
     "seed",
     "limit",
+    "faces",
+    "mix",
+    "class_balance",
+    "epoch_size",
+    "jpeg_prob",
+    "perspective",
+    "init",
 )
 
 
@@ -101,6 +129,9 @@ def main(argv: list[str] | None = None) -> int:
         for key in SETTINGS:
             if key != "epochs":  # a resumed run may be given another length
                 setattr(args, key, saved["settings"].get(key, getattr(args, key)))
+        for key in ("faces", "init"):
+            if getattr(args, key):
+                setattr(args, key, Path(getattr(args, key)))
         saved.setdefault("resumes", []).append(
             {"at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "epochs": args.epochs}
         )
@@ -119,20 +150,33 @@ def main(argv: list[str] | None = None) -> int:
     from training.nets import ARCHS
 
     keras.utils.set_random_seed(args.seed)
-    train = training_set(args.data, args.sources.split(","), args.ferplus_target)
+    weights: np.ndarray | None = None
+    if args.faces:
+        from training.mix import dev_sets, mixed_training_set
+
+        train, weights = mixed_training_set(args.faces, args.mix, args.class_balance)
+    else:
+        train = training_set(args.data, args.sources.split(","), args.ferplus_target)
     if args.limit:
         pick = np.random.default_rng(args.seed).permutation(len(train.images))[: args.limit]
         train = type(train)(train.name, train.images[pick], train.targets[pick])
-    prior = np.maximum(train.targets.mean(axis=0), args.prior_floor)
+        weights = None if weights is None else weights[pick] / weights[pick].sum()
+    drawn = train.targets.mean(axis=0) if weights is None else weights @ train.targets
+    prior = np.maximum(drawn, args.prior_floor)
     prior = prior / prior.sum()
     valid = validation_sets(args.data)
-    aug = AugmentSettings()
+    if args.faces:
+        valid += dev_sets(args.faces)
+    aug = AugmentSettings(perspective=args.perspective, jpeg_prob=args.jpeg_prob)
     out.mkdir(parents=True, exist_ok=True)
     if not args.resume:
         run_file.write_text(
             json.dumps(
                 {
-                    "settings": {k: getattr(args, k) for k in SETTINGS},
+                    "settings": {
+                        k: str(v) if isinstance(v, Path) else v
+                        for k, v in ((k, getattr(args, k)) for k in SETTINGS)
+                    },
                     "classes": list(CLASSES),
                     "train": {"name": train.name, "n": len(train.images)},
                     "prior": prior.round(6).tolist(),
@@ -155,6 +199,10 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"resumed from {manager.latest_checkpoint} (epoch {int(epoch_var.numpy())})", flush=True
         )
+    elif args.init:
+        start = tf.train.Checkpoint(model=model)
+        start.restore(tf.train.latest_checkpoint(str(args.init / "checkpoints"))).expect_partial()
+        print(f"initialised from {args.init}", flush=True)
 
     images = tf.constant(train.images)
     targets = tf.constant(train.targets)
@@ -188,7 +236,8 @@ def main(argv: list[str] | None = None) -> int:
         return model(prepare(tf.cast(x, tf.float32)[..., None] / 255.0), training=False)
 
     n = len(train.images)
-    steps = n // args.batch
+    draws = n if weights is None else args.epoch_size
+    steps = draws // args.batch
     total_steps = steps * args.epochs
     warmup = max(1, int(steps * args.warmup_epochs))
 
@@ -201,7 +250,8 @@ def main(argv: list[str] | None = None) -> int:
     start = int(epoch_var.numpy())
     for epoch in range(start, args.epochs):
         t0 = time.time()
-        order = np.random.default_rng([args.seed, epoch]).permutation(n)
+        rng = np.random.default_rng([args.seed, epoch])
+        order = rng.permutation(n) if weights is None else rng.choice(n, draws, p=weights)
         ce_sum = acc_sum = 0.0
         for step in range(steps):
             optimizer.learning_rate.assign(lr_at(epoch * steps + step))
@@ -224,7 +274,7 @@ def main(argv: list[str] | None = None) -> int:
                 ]
             )
             labels = vs.labels
-            for name, alpha in (("bal", 0.0), ("prior", tau)):
+            for name, alpha in (("bal", 0.0), ("prior", tau), ("half", 0.5)):
                 pred = (logits + alpha * np.log(prior)).argmax(1)
                 record[f"{vs.name.split(':')[0]}_{name}"] = round(float((pred == labels).mean()), 4)
         epoch_var.assign(epoch + 1)

@@ -1,0 +1,301 @@
+"""Every training and choosing source, cut by streamfer's own detector and crop code.
+
+    .venv/bin/python -m training.sources --out /work/train/cache/faces64.npz
+
+The live pipeline never sees a pre-cropped thumbnail: it sees a frame, BlazeFace finds the
+face, and ``vision.align.face_crop`` squares it, levels the eyes and scales it to the model's
+input. So every face a model learns from goes through the same two steps here:
+
+- FER+ / FER2013 (48x48 thumbnails, tightly cut): scaled 3x and framed by replicating their
+  border, so the detector sees a whole face; where it finds none (about 1 in 30) the
+  thumbnail is kept as it is, scaled to the crop size, and marked ``detected = False``.
+- KDEF (frontal and the four other angles), SFEW film frames, the contempt faces: the photo
+  itself, or, where no face is found in it, the photo framed by a replicated border and
+  scaled up (the aligned SFEW and contempt faces fill their frame); a photo without a face
+  even then is left out and counted.
+
+Splits, all written to the cache and described in ``training/splits.json``:
+- KDEF **by person**: ``splits.json`` names the 20 people (10 women, 10 men) whose photos are
+  only for choosing (``kdef_dev``); the other 50 people's photos, every angle, are training.
+- SFEW: a seeded, class-stratified fifth is held back for choosing (``sfew_dev``).
+- contempt: a seeded fifth is held back (``contempt_dev``), for contempt's recall.
+
+The cache also keeps each face's detection (box, eye keypoints), so the geometry stage can be
+run on the very face the crop came from.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from streamfer.config import Config
+from streamfer.core import Detection
+from streamfer.vision.align import face_crop
+from streamfer.vision.backends import make_detector
+from training.data import CLASSES, FERPLUS_COLUMN_TO_CLASS
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / ".." / "shared" / "data"
+SPLITS = Path(__file__).with_name("splits.json")
+KDEF_FOLDER_TO_CLASS = {
+    "angry": "angry",
+    "disgust": "disgust",
+    "fear": "fear",
+    "happy": "happy",
+    "neutral": "neutral",
+    "sad": "sad",
+    "surprise": "surprise",
+}
+
+
+@dataclass
+class Collected:
+    """Faces gathered so far, one entry a face, all lists in step."""
+
+    crops: list[npt.NDArray[np.uint8]] = field(default_factory=list)
+    targets: list[npt.NDArray[np.float32]] = field(default_factory=list)
+    source: list[str] = field(default_factory=list)
+    split: list[str] = field(default_factory=list)
+    person: list[str] = field(default_factory=list)
+    file: list[str] = field(default_factory=list)
+    detected: list[bool] = field(default_factory=list)
+    boxes: list[list[float]] = field(default_factory=list)  # x, y, w, h, rex, rey, lex, ley
+    scale: list[float] = field(default_factory=list)  # how the photo was scaled for detection
+    pad: list[int] = field(default_factory=list)  # border added before scaling
+    missed: Counter[str] = field(default_factory=Counter)
+
+    def add(self, **kw: object) -> None:
+        for key, value in kw.items():
+            getattr(self, key).append(value)
+
+
+class Cutter:
+    """BlazeFace and the pipeline's crop, with the default config's settings."""
+
+    def __init__(self, size: int) -> None:
+        config = Config()
+        self.size = size
+        self.detector = make_detector(
+            "litert",
+            config.resolve_model(config.detector.model),
+            config.detector.min_confidence,
+            1,
+        )
+        crop = config.crop()
+        self.margin, self.align = crop.margin, crop.align_eyes
+
+    def find(self, image: npt.NDArray[np.uint8]) -> Detection | None:
+        faces = self.detector.detect(image, 0.0)
+        return max(faces, key=lambda d: d.score) if faces else None
+
+    def cut(self, image: npt.NDArray[np.uint8], detection: Detection) -> npt.NDArray[np.uint8]:
+        return face_crop(image, detection, self.margin, self.align, self.size)
+
+
+def framed(image: npt.NDArray[np.uint8], pad_share: float, min_side: int) -> tuple[
+    npt.NDArray[np.uint8], float, int
+]:
+    """The photo with a replicated border (``pad_share`` of its larger side) scaled so its
+    smaller side is at least ``min_side``; also the scale and the border, to map back."""
+    if image.ndim == 2:
+        image = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
+    pad = int(round(max(image.shape[:2]) * pad_share))
+    if pad:
+        image = cv2.copyMakeBorder(image, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
+    scale = max(1.0, min_side / min(image.shape[:2]))
+    if scale > 1.0:
+        image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
+    return np.ascontiguousarray(image), scale, pad
+
+
+def detection_row(d: Detection) -> list[float]:
+    eyes = [*(d.right_eye or (np.nan, np.nan)), *(d.left_eye or (np.nan, np.nan))]
+    return [d.box.x, d.box.y, d.box.w, d.box.h, *[float(v) for v in eyes]]
+
+
+def add_photo(
+    out: Collected,
+    cutter: Cutter,
+    image: npt.NDArray[np.uint8],
+    label: str,
+    *,
+    source: str,
+    split: str,
+    person: str,
+    name: str,
+) -> None:
+    """One photo: the face as the pipeline would cut it, or counted as missed."""
+    target = np.eye(len(CLASSES), dtype=np.float32)[CLASSES.index(label)]
+    for pad_share, min_side in ((0.0, 0), (0.3, 256)):
+        view, scale, pad = framed(image, pad_share, min_side)
+        d = cutter.find(view)
+        if d is not None:
+            out.add(
+                crops=cutter.cut(view, d),
+                targets=target,
+                source=source,
+                split=split,
+                person=person,
+                file=name,
+                detected=True,
+                boxes=detection_row(d),
+                scale=scale,
+                pad=pad,
+            )
+            return
+    out.missed[source] += 1
+
+
+def add_thumbnails(
+    out: Collected,
+    cutter: Cutter,
+    images: npt.NDArray[np.uint8],
+    targets: npt.NDArray[np.float32],
+    source: str,
+    names: list[str],
+) -> None:
+    """FER-style 48x48 thumbnails: framed 3x, detected and cut; else the thumbnail itself."""
+    for image, target, name in zip(images, targets, names, strict=True):
+        view, scale, pad = framed(cv2.resize(image, (144, 144), cv2.INTER_CUBIC), 1 / 3, 0)
+        d = cutter.find(view)
+        if d is not None:
+            crop, box, found = cutter.cut(view, d), detection_row(d), True
+        else:
+            size = cutter.size
+            crop = cv2.resize(image, (size, size), interpolation=cv2.INTER_LINEAR)
+            box, found = [np.nan] * 8, False
+        out.add(
+            crops=np.asarray(crop, np.uint8),
+            targets=target,
+            source=source,
+            split="train",
+            person="",
+            file=name,
+            detected=found,
+            boxes=box,
+            scale=scale,
+            pad=pad,
+        )
+
+
+def held_back(keys: list[str], labels: list[str], share: float, seed: int) -> set[str]:
+    """A seeded, label-stratified ``share`` of ``keys``."""
+    rng = np.random.default_rng(seed)
+    chosen: set[str] = set()
+    for label in sorted(set(labels)):
+        group = sorted(k for k, lab in zip(keys, labels, strict=True) if lab == label)
+        n = int(round(len(group) * share))
+        chosen.update(rng.choice(group, size=n, replace=False).tolist())
+    return chosen
+
+
+def kdef_person(name: str) -> str:
+    """``AF01ANHL`` -> ``F01`` (sex and number; the session letter is not the person)."""
+    return name[1:4]
+
+
+def collect(data: Path, size: int, limit: int = 0) -> Collected:
+    splits = json.loads(SPLITS.read_text())
+    dev_people = set(splits["kdef"]["dev_people"])
+    cutter = Cutter(size)
+    out = Collected()
+    t0 = time.perf_counter()
+
+    # KDEF: every angle; the dev people only for choosing
+    for folder in ("kdef_frontal", "kdef_angles"):
+        for path in sorted((data / folder).glob("*/*.jpg"))[: limit or None]:
+            person = kdef_person(path.stem)
+            split = "kdef_dev" if person in dev_people else "train"
+            image = cv2.imread(str(path))
+            label = KDEF_FOLDER_TO_CLASS[path.parent.name]
+            add_photo(
+                out, cutter, image, label, source="kdef", split=split, person=person,
+                name=f"{folder}/{path.parent.name}/{path.name}",
+            )
+    print(f"kdef done {time.perf_counter() - t0:.0f} s", flush=True)
+
+    for source, folder, share, seed in (
+        ("sfew", "sfew_train", splits["sfew"]["dev_share"], splits["sfew"]["seed"]),
+        ("contempt", "contempt_wild", splits["contempt"]["dev_share"], splits["contempt"]["seed"]),
+    ):
+        paths = sorted((data / folder).glob("*/*.jpg"))[: limit or None]
+        keys = [f"{p.parent.name}/{p.name}" for p in paths]
+        dev = held_back(keys, [p.parent.name for p in paths], share, seed)
+        for path, key in zip(paths, keys, strict=True):
+            image = cv2.imread(str(path))
+            add_photo(
+                out, cutter, image, path.parent.name, source=source,
+                split=f"{source}_dev" if key in dev else "train", person="",
+                name=f"{folder}/{key}",
+            )
+        print(f"{source} done {time.perf_counter() - t0:.0f} s", flush=True)
+
+    from training.data import fer2013, ferplus
+
+    fp = ferplus(data / "ferplus_train.npz", "majority")
+    names = [str(f) for f in np.load(data / "ferplus_train.npz")["files"]]
+    # ferplus() drops faces; keep the names of those kept (same rule, recomputed by index)
+    kept = _ferplus_kept(data / "ferplus_train.npz")
+    fp_names = [names[i] for i in np.flatnonzero(kept)]
+    n = limit or len(fp.images)
+    add_thumbnails(out, cutter, fp.images[:n], fp.targets[:n], "ferplus", fp_names[:n])
+    print(f"ferplus done {time.perf_counter() - t0:.0f} s", flush=True)
+    f13 = fer2013(data / "fer2013_train.npz")
+    f13_names = [str(f) for f in np.load(data / "fer2013_train.npz")["files"]]
+    n = limit or len(f13.images)
+    add_thumbnails(out, cutter, f13.images[:n], f13.targets[:n], "fer2013", f13_names[:n])
+    print(f"fer2013 done {time.perf_counter() - t0:.0f} s", flush=True)
+    return out
+
+
+def _ferplus_kept(path: Path) -> npt.NDArray[np.bool_]:
+    """Which FER+ rows ``training.data.ferplus`` keeps (the same test, to name them)."""
+    data = np.load(path)
+    columns = [str(c) for c in data["columns"]]
+    votes = data["votes"].astype(np.float64)
+    keep = np.isin(votes.argmax(axis=1), [columns.index(c) for c in FERPLUS_COLUMN_TO_CLASS])
+    emotion = np.stack([votes[:, columns.index(c)] for c in FERPLUS_COLUMN_TO_CLASS], axis=1)
+    return np.asarray(keep & (emotion.sum(axis=1) > 0))
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--data", type=Path, default=DATA)
+    p.add_argument("--size", type=int, default=64)
+    p.add_argument("--limit", type=int, default=0, help="N photos a folder (smoke test)")
+    a = p.parse_args(argv)
+    got = collect(a.data, a.size, a.limit)
+    a.out.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(
+        a.out,
+        images=np.stack(got.crops),
+        targets=np.stack(got.targets),
+        source=np.array(got.source),
+        split=np.array(got.split),
+        person=np.array(got.person),
+        files=np.array(got.file),
+        detected=np.array(got.detected),
+        boxes=np.array(got.boxes, np.float32),
+        scale=np.array(got.scale, np.float32),
+        pad=np.array(got.pad, np.int32),
+        classes=np.array(CLASSES),
+    )
+    counts = Counter(zip(got.source, got.split, strict=True))
+    print(json.dumps({f"{s}/{sp}": n for (s, sp), n in sorted(counts.items())}, indent=1))
+    print("missed (no face found):", dict(got.missed))
+    print("thumbnails kept uncut:", sum(not d for d in got.detected))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
