@@ -299,3 +299,29 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+def held_back_photos(data: Path = DATA) -> dict[str, list[tuple[Path, str]]]:
+    """The photos no model trained here learns from, as (path, label) lists for choosing:
+    KDEF dev people (frontal; half left and right), the SFEW and contempt fifths."""
+    splits = json.loads(SPLITS.read_text())
+    dev_people = set(splits["kdef"]["dev_people"])
+    sets: dict[str, list[tuple[Path, str]]] = {}
+    frontal = sorted((data / "kdef_frontal").glob("*/*.jpg"))
+    sets["kdef_dev"] = [
+        (p, KDEF_FOLDER_TO_CLASS[p.parent.name]) for p in frontal if kdef_person(p.stem) in dev_people
+    ]
+    half = sorted((data / "kdef_angles").glob("*/*H[LR].jpg"))
+    sets["kdef_dev_half"] = [
+        (p, KDEF_FOLDER_TO_CLASS[p.parent.name]) for p in half if kdef_person(p.stem) in dev_people
+    ]
+    for source, folder in (("sfew", "sfew_train"), ("contempt", "contempt_wild")):
+        paths = sorted((data / folder).glob("*/*.jpg"))
+        keys = [f"{p.parent.name}/{p.name}" for p in paths]
+        dev = held_back(
+            keys, [p.parent.name for p in paths], splits[source]["dev_share"], splits[source]["seed"]
+        )
+        sets[f"{source}_dev"] = [
+            (p, p.parent.name) for p, k in zip(paths, keys, strict=True) if k in dev
+        ]
+    return sets

@@ -1,0 +1,87 @@
+"""Each choosing photo through the whole pipeline, its scores kept for offline experiments.
+
+    .venv/bin/python -m training.dump MODEL --out /work/train/eval/MODEL.npz
+
+Runs ``FramePipeline`` (the real detector, tracker, the model's own crop and classifier) on
+every photo of ``pipeline_eval``'s sets and ``training/splits.json``'s held-back sets, plus the
+KDEF *training* people's neutral photos (for a model's ``neutral_reference``), and keeps per
+photo: the set, the true label, the most confident face's probabilities (NaN without a face),
+the person and session for KDEF. The fusion and baseline experiments
+(``training.fusion``, ``training.baseline_eval``) read these files instead of running the
+models again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from streamfer.config import Config, with_overrides
+from streamfer.core import Frame
+from streamfer.pipeline import FramePipeline
+from training.evaluate_candidates import DATA, photo_sets
+from training.sources import SPLITS, held_back_photos, kdef_person
+
+
+def kdef_train_neutral(data: Path) -> list[tuple[Path, str]]:
+    dev = set(json.loads(SPLITS.read_text())["kdef"]["dev_people"])
+    return [
+        (p, "neutral")
+        for p in sorted((data / "kdef_frontal" / "neutral").glob("*.jpg"))
+        if kdef_person(p.stem) not in dev
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("model")
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--data", type=Path, default=DATA)
+    a = p.parse_args(argv)
+    sets = {**photo_sets(a.data), **held_back_photos(a.data)}
+    sets["kdef_train_neutral"] = kdef_train_neutral(a.data)
+    del sets["kdef"]  # KDEF's dev people are in kdef_dev; the others were trained on
+    pipeline = FramePipeline(with_overrides(Config(), {"classifier.model": a.model}))
+    classes = list(pipeline.emotions)
+    rows: dict[str, list[object]] = {k: [] for k in ("set", "label", "path", "person", "boxes")}
+    probs = []
+    try:
+        for name, photos in sets.items():
+            for i, (path, label) in enumerate(photos):
+                image = cv2.imread(str(path))
+                faces = pipeline.process(Frame(i, float(i), image, 0.0)).frame.faces
+                best = max(faces, key=lambda f: f.detection.score) if faces else None
+                probs.append(best.probs if best else np.full(len(classes), np.nan, np.float32))
+                d = best.detection if best else None
+                rows["boxes"].append(
+                    [d.box.x, d.box.y, d.box.w, d.box.h, *(d.right_eye or (np.nan,) * 2),
+                     *(d.left_eye or (np.nan,) * 2)]
+                    if d
+                    else [np.nan] * 8
+                )
+                rows["set"].append(name)
+                rows["label"].append(label)
+                rows["path"].append(str(path.relative_to(a.data)))
+                rows["person"].append(
+                    path.stem[:4] if name.startswith("kdef") or name == "kdef_train_neutral" else ""
+                )
+            print(f"{name}: {len(photos)}", flush=True)
+    finally:
+        pipeline.close()
+    a.out.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(
+        a.out,
+        probs=np.stack(probs),
+        classes=np.array(classes),
+        **{k: np.array(v) for k, v in rows.items()},
+    )
+    return 0
+
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
