@@ -1,7 +1,9 @@
 """``config.toml``: read, validate into typed settings, apply command-line overrides.
 
 Every key is declared once in ``_SCHEMA`` with its type and allowed values; an unknown key or
-a bad value raises ConfigError naming the key, the value and what is allowed.
+a bad value raises ConfigError naming the key, the value and what is allowed. The settings
+types themselves (``Config`` and one per section) live in ``streamfer.config_settings`` and
+are re-exported here.
 """
 
 from __future__ import annotations
@@ -9,165 +11,48 @@ from __future__ import annotations
 import math
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import replace
 from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from streamfer import assets
-from streamfer.choices import LABEL_SET_WORDS, LabelSet, Method, Pace
+from streamfer.choices import LABEL_SET_WORDS, LabelSet, Method
 from streamfer.config_paths import ConfigSource
+from streamfer.config_settings import (
+    DEFAULT_EMOTION_MODEL,
+    SECTION_TYPES,
+    ClassifierSettings,
+    Config,
+    DashboardSettings,
+    DetectorSettings,
+    LogSettings,
+    SourceSettings,
+    TrackerSettings,
+)
 from streamfer.errors import ConfigError
 from streamfer.method.aggregate import AggregatorSettings
-from streamfer.vision.modelcard import CropSettings, ModelCard, read_card
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
-#: The emotion model used when config.toml names none (see docs/accuracy.md for the choice).
-DEFAULT_EMOTION_MODEL = "emotion_mini_ferplus2"
-
-
-@dataclass(frozen=True)
-class DetectorSettings:
-    """``crop_margin`` and ``align_eyes``: None takes the emotion model's own (its sidecar)."""
-
-    backend: str = "litert"
-    model: str = "models/blazeface_short_range.tflite"
-    min_confidence: float = 0.5
-    crop_margin: float | None = None
-    align_eyes: bool | None = None
-    min_face_pixels: int = 24
-    num_threads: int = 1
-    own_thread: bool = True
-
-
-@dataclass(frozen=True)
-class ClassifierSettings:
-    """``model``: a name in ``models/`` (``NAME.tflite`` with ``NAME.json``) or a path.
-
-    ``flip_average``: None takes the model's sidecar setting.
-    """
-
-    model: str = DEFAULT_EMOTION_MODEL
-    num_threads: int = 1
-    flip_average: bool | None = None
-
-
-@dataclass(frozen=True)
-class TrackerSettings:
-    iou_threshold: float = 0.3
-    max_missed_frames: int = 15
-
-
-@dataclass(frozen=True)
-class LogSettings:
-    dir: str = "logs"
-    frames: bool = False
-
-
-@dataclass(frozen=True)
-class DashboardSettings:
-    refresh_hz: float = 4.0
-    status_interval_seconds: float = 5.0
-
-
-@dataclass(frozen=True)
-class SourceSettings:
-    default: str = "0"
-    realtime: bool = False
-    queue_size: int = 8
-    reconnect_seconds: float = 60.0
-
-    @property
-    def pace(self) -> Pace:
-        """How a recorded file is read by default (``realtime`` in config.toml)."""
-        return Pace.of(self.realtime)
-
-
-@dataclass(frozen=True)
-class Config:
-    """Every setting of a streamfer session, validated."""
-
-    source: SourceSettings = field(default_factory=SourceSettings)
-    detector: DetectorSettings = field(default_factory=DetectorSettings)
-    classifier: ClassifierSettings = field(default_factory=ClassifierSettings)
-    tracker: TrackerSettings = field(default_factory=TrackerSettings)
-    aggregator: AggregatorSettings = field(default_factory=AggregatorSettings)
-    log: LogSettings = field(default_factory=LogSettings)
-    dashboard: DashboardSettings = field(default_factory=DashboardSettings)
-    #: the folder relative paths are taken from (None: the current folder at the time of use)
-    base_dir: Path | None = None
-
-    def resolve(self, path: str) -> Path:
-        """A path from the config; relative ones are taken from ``base_dir`` (ConfigSource)."""
-        p = Path(path).expanduser()
-        if p.is_absolute():
-            return p
-        return (self.base_dir if self.base_dir is not None else Path.cwd()) / p
-
-    def resolve_model(self, path: str) -> Path:
-        """A model path: relative to the config's folder if the file is there, else the copy
-        streamfer ships (inside the installed package, or ``models/`` in a checkout)."""
-        near = self.resolve(path)
-        if near.exists() or Path(path).is_absolute():
-            return near
-        shipped = assets.bundled(path)
-        return shipped if shipped is not None else near
-
-    def emotion_model_path(self) -> Path:
-        """The emotion model's file: ``classifier.model`` as a name in ``models/`` or a path."""
-        name = self.classifier.model
-        if name.endswith(".tflite") or "/" in name or "\\" in name:
-            return self.resolve_model(name)
-        return self.resolve_model(f"models/{name}.tflite")
-
-    def model_path(self, kind: str) -> Path:
-        """The file of the ``"detector"`` or the ``"classifier"`` model."""
-        if kind == "classifier":
-            return self.emotion_model_path()
-        return self.resolve_model(self.detector.model)
-
-    def emotion_model(self) -> ModelCard:
-        """The emotion model's sidecar (ModelError when it is missing or invalid)."""
-        return read_card(self.emotion_model_path())
-
-    def crop(self) -> CropSettings:
-        """The face crop in use: the model's sidecar, with any value config.toml sets.
-
-        Setting ``crop_margin`` or ``align_eyes`` also drops the sidecar's further crops
-        (``also``): the crop config.toml describes is then the only one.
-        """
-        own = self.emotion_model().crop
-        overridden = self.detector.crop_margin is not None or self.detector.align_eyes is not None
-        return CropSettings(
-            margin=own.margin if self.detector.crop_margin is None else self.detector.crop_margin,
-            align_eyes=own.align_eyes
-            if self.detector.align_eyes is None
-            else self.detector.align_eyes,
-            flip_average=(
-                own.flip_average
-                if self.classifier.flip_average is None
-                else self.classifier.flip_average
-            ),
-            # a crop set in config.toml is the one crop used: the model's further crops go
-            also=() if overridden else own.also,
-        )
-
-    def emotions(self) -> tuple[str, ...]:
-        """The emotion model's class names in its output order (neutral last)."""
-        return self.emotion_model().classes
-
-    def as_dict(self) -> dict[str, dict[str, Any]]:
-        """The settings as plain data, for the session_start log record."""
-        out: dict[str, dict[str, Any]] = {}
-        for section in _SCHEMA:
-            obj = getattr(self, section)
-            out[section] = {f.name: getattr(obj, f.name) for f in fields(obj)}
-        return out
-
+__all__ = [
+    "DEFAULT_EMOTION_MODEL",
+    "AggregatorSettings",
+    "ClassifierSettings",
+    "Config",
+    "DashboardSettings",
+    "DetectorSettings",
+    "LogSettings",
+    "SourceSettings",
+    "TrackerSettings",
+    "coerce",
+    "from_mapping",
+    "load",
+    "load_source",
+    "with_overrides",
+]
 
 Check = Callable[[Any], bool]
 
@@ -235,16 +120,6 @@ _SCHEMA: dict[str, dict[str, tuple[type, tuple[Check, str]]]] = {
     },
 }
 
-_SECTION_TYPES: dict[str, type] = {
-    "source": SourceSettings,
-    "detector": DetectorSettings,
-    "classifier": ClassifierSettings,
-    "tracker": TrackerSettings,
-    "aggregator": AggregatorSettings,
-    "log": LogSettings,
-    "dashboard": DashboardSettings,
-}
-
 
 def coerce(section: str, key: str, value: Any, origin: str = "config") -> Any:
     """Check one value against the schema; return it in its Python type or raise ConfigError."""
@@ -291,7 +166,7 @@ def from_mapping(data: dict[str, Any], base_dir: Path, origin: str = "config") -
                 "known sections: " + ", ".join(_SCHEMA),
             )
         checked = {key: coerce(section, key, value, origin) for key, value in values.items()}
-        sections[section] = _SECTION_TYPES[section](**checked)
+        sections[section] = SECTION_TYPES[section](**checked)
     return Config(**sections, base_dir=base_dir)
 
 

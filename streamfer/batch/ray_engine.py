@@ -8,9 +8,8 @@ scratch log on its node, streaming its frame count back while it works, and retu
 log (zlib-compressed) with the outcome. The driver alone writes the logs (whole, by rename), the summary and the
 manifest: no node needs write access to the output folder.
 
-Inputs: workers open each recording at the path the driver found it, so recordings must be
-on a filesystem every node sees at the same path (NFS, a mounted bucket). A worker that cannot
-see a recording the driver sees fails it with a message that says so.
+Inputs: recordings must be on a filesystem every node sees at the same path
+(``batch/ray_worker.py``).
 
 Faults: a recording whose worker process or node dies is given to another worker, ``attempts``
 tries in all; lost actors are replaced. A recording that fails for its own reasons (corrupt,
@@ -20,117 +19,61 @@ analysis raised (a bug is not cured by running it again).
 The actors are driven with ``ray.wait`` rather than ``ray.util.ActorPool``: ActorPool puts an
 actor whose call raised back on its idle list, so a dead actor would be handed more work, and
 it has no way to replace one.
+
+This module holds the pool (``RayPool``) and re-exports the rest: connecting to the cluster
+is ``batch/ray_cluster.py``, the actor ``batch/ray_worker.py``.
 """
 
 from __future__ import annotations
 
 import contextlib
-import logging
-import os
-import socket
-import tempfile
 import threading
 import time
 import zlib
 from collections import deque
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
-from pathlib import Path
+from dataclasses import dataclass, field
 from typing import Any
 
-from streamfer.batch.analysis import Outcome, Task, analyze_recording
+from streamfer.batch.analysis import Outcome, Task
+from streamfer.batch.ray_cluster import (
+    CONNECT_TIMEOUT_SECONDS,
+    INSTALL_HINT,
+    connect,
+    disconnect,
+    one_line,
+    require_ray,
+)
+from streamfer.batch.ray_worker import (
+    PROGRESS_INTERVAL_SECONDS,
+    Finished,
+    RecordingWorker,
+    WorkerInfo,
+)
 from streamfer.batch.workers import FileProgress, Started
 from streamfer.config import Config
 from streamfer.durable import write_atomic
-from streamfer.errors import ClusterError, ConfigError, ModelError, StreamferError
-from streamfer.pipeline import FramePipeline
 from streamfer.vision.models import describe
 
-INSTALL_HINT = 'install it with: pip install "streamfer[ray]"'
-PROGRESS_INTERVAL_SECONDS = 0.5
+__all__ = [
+    "CONNECT_TIMEOUT_SECONDS",
+    "DEFAULT_ATTEMPTS",
+    "INSTALL_HINT",
+    "NO_WORKER_TIMEOUT_SECONDS",
+    "PROGRESS_INTERVAL_SECONDS",
+    "Finished",
+    "Message",
+    "RayPool",
+    "RecordingWorker",
+    "Retrying",
+    "WorkerInfo",
+    "connect",
+    "disconnect",
+    "require_ray",
+]
+
 DEFAULT_ATTEMPTS = 3
 NO_WORKER_TIMEOUT_SECONDS = 300.0
-CONNECT_TIMEOUT_SECONDS = 5.0
-
-
-def require_ray() -> Any:
-    """The ``ray`` module, or a ConfigError that says how to install it."""
-    try:
-        import ray
-    except ImportError:
-        raise ConfigError("--engine ray needs Ray, which is not installed", INSTALL_HINT) from None
-    return ray
-
-
-def connect(address: str | None, cpus: int | None) -> int:
-    """Connect this process to the Ray cluster at ``address``; return the cluster's CPUs.
-
-    ``address``: None starts a private local Ray instance with ``cpus`` CPUs (never joining
-    one that happens to run on this machine); ``auto``, ``HOST:PORT`` or ``ray://HOST:PORT``
-    connect to a running cluster. One that cannot be reached is a ClusterError.
-    Usage statistics are off unless ``RAY_USAGE_STATS_ENABLED`` says otherwise, and a local
-    instance's workers run at this process's priority unless ``RAY_worker_niceness`` says
-    otherwise.
-    """
-    ray = require_ray()
-    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-    options: dict[str, Any] = {"log_to_driver": False, "logging_level": logging.ERROR}
-    if address is None:
-        # Ray starts its workers at niceness +15; the local engine's run at ours. A local
-        # instance gets the same priority unless the user says otherwise.
-        os.environ.setdefault("RAY_worker_niceness", "0")
-        options.update(address="local", num_cpus=cpus, include_dashboard=False)
-    else:
-        _check_reachable(address)
-        options["address"] = address
-    try:
-        ray.init(**options)
-    except Exception as exc:  # ConnectionError, ValueError, RuntimeError: all one line
-        raise ClusterError(
-            f"cannot connect to the Ray cluster at {address or 'a new local instance'}: "
-            f"{_one_line(exc)}",
-            "start one with 'ray start --head', or check --address",
-        ) from None
-    return int(ray.cluster_resources().get("CPU", 0))
-
-
-def disconnect() -> None:
-    """Leave the cluster (a local instance this process started is stopped with it)."""
-    ray = require_ray()
-    if ray.is_initialized():
-        ray.shutdown()
-
-
-def _check_reachable(address: str) -> None:
-    """A plain ``HOST:PORT`` must accept a connection within a few seconds."""
-    if address == "auto" or "://" in address:
-        return
-    host, _, port = address.rpartition(":")
-    if not host or not port.isdigit():
-        raise ConfigError(
-            f"--address {address} is not auto, HOST:PORT or ray://HOST:PORT",
-            "the head node's address, as 'ray start --head' printed it",
-        )
-    try:
-        socket.create_connection((host, int(port)), timeout=CONNECT_TIMEOUT_SECONDS).close()
-    except OSError as exc:
-        raise ClusterError(
-            f"cannot reach the Ray cluster at {address}: {exc.strerror or exc}",
-            "is the head node up ('ray start --head --port PORT') and the port open?",
-        ) from None
-
-
-@dataclass(frozen=True)
-class WorkerInfo:
-    """Where an actor runs: its Ray node id, host name and process id."""
-
-    node_id: str
-    hostname: str
-    pid: int
-
-    @property
-    def label(self) -> str:
-        return f"{self.hostname} node {self.node_id[:8]}"
 
 
 @dataclass(frozen=True)
@@ -142,89 +85,6 @@ class Retrying:
 
 
 Message = Started | FileProgress | Retrying
-
-
-@dataclass(frozen=True)
-class Finished:
-    """The last thing an ``analyze`` call yields: the outcome and the log it wrote, if any."""
-
-    outcome: Outcome
-    log_zlib: bytes | None
-    worker: WorkerInfo
-
-
-class RecordingWorker:
-    """A Ray actor that analyses one recording per call, as the local engine's workers do.
-
-    Built once per worker slot: it imports the vision libraries and checks that the model
-    files it sees are the ones the driver hashed (``model_sha256``), so that every node's
-    logs name the same models. Each recording gets a fresh pipeline, exactly as locally, so
-    both engines give the same records.
-    """
-
-    def __init__(self, config: Config, model_sha256: dict[str, str]) -> None:
-        for kind, expected in model_sha256.items():
-            path = config.model_path(kind)
-            if not path.is_file():
-                raise ModelError(f"{kind} model {path} is missing on {socket.gethostname()}")
-            if describe(path)["sha256"] != expected:
-                raise ModelError(
-                    f"{kind} model {path} on {socket.gethostname()} differs from the driver's",
-                    "install the same streamfer version on every node",
-                )
-        FramePipeline(config).close()  # loads both models once: imports and checks done here
-        import ray
-
-        self.info = WorkerInfo(
-            ray.get_runtime_context().get_node_id(), socket.gethostname(), os.getpid()
-        )
-        self.stopping = threading.Event()  # per recording: Capture.close sets it when done
-
-    def where(self) -> WorkerInfo:
-        return self.info
-
-    def stop(self) -> None:
-        """End the running recording cleanly (its outcome is then ``interrupted``)."""
-        self.stopping.set()
-
-    def analyze(self, task: Task, driver_sees_input: bool) -> Iterator[int | Finished]:
-        """Yield the frames done every half second, then the ``Finished`` result."""
-        started = time.monotonic()
-        if driver_sees_input and not task.input.path.exists():
-            reason = (
-                f"{task.input.path} is not visible on {self.info.label} (hint: inputs must be "
-                "on a filesystem every node sees at the same path, such as NFS)"
-            )
-            yield Finished(Outcome(task.index, "failed", 0, reason, 0.0), None, self.info)
-            return
-        self.stopping = stopping = threading.Event()
-        handle, name = tempfile.mkstemp(prefix="streamfer-ray-", suffix=".jsonl")
-        os.close(handle)  # analyze_recording makes the log afresh; only the name is ours
-        scratch_log = Path(name)
-        frames = [0]
-        result: list[Outcome] = []
-
-        def work() -> None:
-            def progress(n: int) -> None:
-                frames[0] = n
-
-            result.append(
-                analyze_recording(replace(task, log_path=scratch_log), stopping, progress)
-            )
-
-        thread = threading.Thread(target=work, name="streamfer-recording", daemon=True)
-        thread.start()
-        while thread.is_alive():
-            thread.join(PROGRESS_INTERVAL_SECONDS)
-            yield frames[0]
-        if result:
-            outcome = result[0]
-        else:  # analyze_recording raised something it does not catch (a bug)
-            reason = "error: the analysis ended without an outcome"
-            outcome = Outcome(task.index, "failed", frames[0], reason, time.monotonic() - started)
-        log = scratch_log.read_bytes() if scratch_log.exists() else None
-        scratch_log.unlink(missing_ok=True)
-        yield Finished(outcome, None if log is None else zlib.compress(log, 1), self.info)
 
 
 @dataclass
@@ -315,7 +175,7 @@ class RayPool:
             slot.info = self._ray.get(slot.ready)
             slot.ready = None
         except self._ray.exceptions.RayError as exc:
-            self.start_failures.append(_one_line(exc))
+            self.start_failures.append(one_line(exc))
             self._drop(slot)
 
     def _hopeless(self, no_worker_since: float) -> bool:
@@ -352,7 +212,7 @@ class RayPool:
             item = ray.get(next(slot.stream))
         except ray.exceptions.RayTaskError as exc:  # our code raised: not the worker's fault
             self._free(slot)
-            yield Outcome(task.index, "failed", 0, f"error: {_one_line(exc)}", 0.0)
+            yield Outcome(task.index, "failed", 0, f"error: {one_line(exc)}", 0.0)
             return
         except (ray.exceptions.RayError, StopIteration) as exc:
             yield from self._lost(slot, task, waiting, stopping, exc)
@@ -379,7 +239,7 @@ class RayPool:
         where = slot.info.label if slot.info else "an unknown node"
         attempt = slot.attempt
         self._drop(slot)
-        reason = f"the Ray worker on {where} was lost ({_one_line(exc)})"
+        reason = f"the Ray worker on {where} was lost ({one_line(exc)})"
         if stopping:
             yield Outcome(task.index, "interrupted", 0, f"stopped; {reason}", 0.0)
         elif attempt < self.attempts:
@@ -401,13 +261,3 @@ class RayPool:
         """Stop every actor."""
         for slot in list(self.slots):
             self._drop(slot)
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    cause = getattr(exc, "cause", None)
-    if isinstance(cause, StreamferError):
-        return cause.one_line()
-    if cause is not None:
-        return f"{type(cause).__name__}: {cause}"
-    return text[-1] if text else type(exc).__name__

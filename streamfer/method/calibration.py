@@ -27,12 +27,14 @@ on the held-out fold; Top-1 and mean_prob have nothing to fit and are scored on 
 held-out folds. Accuracy and macro-F1 are reported as the mean and standard deviation
 (ddof=0) over folds; per-class F1, PN accuracy and confusion matrices pool every clip's
 held-out prediction. The threshold to use is chosen by the same rule on all clips.
+
+The result types and ``THRESHOLDS`` are ``method/calibration_results.py``, re-exported here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -40,6 +42,13 @@ import numpy.typing as npt
 
 from streamfer.choices import LabelSet
 from streamfer.labels import EMOTIONS, broad_of, label_names
+from streamfer.method.calibration_results import (
+    THRESHOLDS,
+    FloatArray,
+    IntArray,
+    LabelSetResult,
+    MethodResult,
+)
 from streamfer.method.folds import stratified_group_folds
 from streamfer.method.rule import representative_labels
 from streamfer.method.scores import (
@@ -51,11 +60,19 @@ from streamfer.method.scores import (
     pn_accuracy,
 )
 
-IntArray = npt.NDArray[np.int64]
-FloatArray = npt.NDArray[np.float64]
+__all__ = [
+    "METHOD_NAMES",
+    "THRESHOLDS",
+    "ClipTable",
+    "FloatArray",
+    "IntArray",
+    "LabelSetResult",
+    "MethodResult",
+    "choose_threshold",
+    "cross_validate",
+    "evaluate_fixed",
+]
 
-#: The paper's sweep: 0.05 to 1.00 in steps of 0.05.
-THRESHOLDS: FloatArray = np.round(np.arange(1, 21) * 0.05, 2)
 METHOD_NAMES = ("top1", "threshold", "mean_prob")
 
 
@@ -118,96 +135,6 @@ def choose_threshold(scores: npt.ArrayLike) -> int:
     """Index of the best score over THRESHOLDS; ties go to the larger threshold."""
     s = np.asarray(scores)
     return int(len(s) - 1 - np.argmax(s[::-1]))
-
-
-@dataclass
-class MethodResult:
-    """One method's scores on one label set.
-
-    ``fold_accuracy`` / ``fold_macro_f1``: per held-out fold (one entry for a fixed
-    evaluation over all clips). ``predictions``: each clip's held-out label (NO_LABEL if none).
-    ``threshold``: the threshold used (threshold method; chosen on all clips when
-    cross-validated); ``fold_thresholds``: the one chosen for each fold's training clips.
-    """
-
-    fold_accuracy: list[float]
-    fold_macro_f1: list[float]
-    predictions: IntArray
-    pn_accuracy: float
-    f1: FloatArray
-    confusion: IntArray
-    threshold: float | None = None
-    fold_thresholds: list[float] = field(default_factory=list)
-
-    @property
-    def accuracy(self) -> float:
-        return float(np.mean(self.fold_accuracy))
-
-    @property
-    def macro_f1(self) -> float:
-        return float(np.mean(self.fold_macro_f1))
-
-
-@dataclass
-class LabelSetResult:
-    """Every method's scores on one label set, and the full threshold sweep on all clips.
-
-    ``n_folds`` is 0 for a fixed evaluation (no cross-validation). ``sweep_accuracy`` and
-    ``sweep_macro_f1`` are the rule's scores on all clips at each of ``THRESHOLDS``.
-    ``truth``: each clip's true label in this label set.
-    """
-
-    label_set: LabelSet
-    names: tuple[str, ...]
-    truth: IntArray
-    n_clips: int
-    n_empty: int
-    n_folds: int
-    methods: dict[str, MethodResult]
-    sweep_accuracy: FloatArray
-    sweep_macro_f1: FloatArray
-
-    def pooled_accuracy(self, method: str) -> float:
-        """Share of all clips a method got right (held-out predictions when cross-validated)."""
-        return float(accuracy(self.methods[method].predictions, self.truth))
-
-    def as_dict(self) -> dict[str, Any]:
-        """Plain data for the JSON report."""
-        out: dict[str, Any] = {
-            "labels": list(self.names),
-            "n_clips": self.n_clips,
-            "n_clips_without_face": self.n_empty,
-            "cv_folds": self.n_folds or None,
-            "sweep": {
-                "thresholds": THRESHOLDS.tolist(),
-                "accuracy": self.sweep_accuracy.tolist(),
-                "macro_f1": self.sweep_macro_f1.tolist(),
-            },
-        }
-        for name, m in self.methods.items():
-            entry: dict[str, Any] = {
-                "accuracy": m.accuracy,
-                "accuracy_std": float(np.std(m.fold_accuracy)),
-                "macro_f1": m.macro_f1,
-                "macro_f1_std": float(np.std(m.fold_macro_f1)),
-                "fold_accuracy": m.fold_accuracy,
-                "fold_macro_f1": m.fold_macro_f1,
-                "pn_accuracy": m.pn_accuracy,
-                "f1_per_class": {
-                    n: (None if np.isnan(v) else float(v))
-                    for n, v in zip(self.names, m.f1, strict=True)
-                },
-                "confusion": {
-                    "rows_true": list(self.names),
-                    "columns_predicted": [*self.names, "no_face"],
-                    "counts": m.confusion.tolist(),
-                },
-            }
-            if m.threshold is not None:
-                entry["threshold"] = m.threshold
-                entry["fold_thresholds"] = m.fold_thresholds
-            out[name] = entry
-        return out
 
 
 def _predict_all(

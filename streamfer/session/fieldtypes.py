@@ -1,7 +1,7 @@
 """Does a parsed JSON value fit a record field's annotation? (Reading logs back.)
 
 A log written by another version, edited by hand or damaged may hold a ``t`` that is text or
-a ``note`` that is a number; ``records`` checks every field with ``conforms`` and turns a
+a ``note`` that is a number; ``recordjson`` checks every field with ``conforms`` and turns a
 misfit into a bad line instead of a crash somewhere downstream (``report``).
 """
 

@@ -6,7 +6,8 @@ and closes the log with exactly one ``SessionEnd`` whatever ended it: the end of
 a stop, a signal, a lost source, a full disk or any other error (which is then raised again
 after the ``SessionEnd`` is written). Callers differ only in what they pass in: the log (or
 ``NullLog``), the pace, observers of each step (the dashboard, a progress bar, a collector
-of predictions) and whether SIGINT/SIGTERM stop the session.
+of predictions) and whether SIGINT/SIGTERM stop the session. Those parts, and the
+``SessionSummary`` it returns, are ``session/sinks.py`` (re-exported here).
 """
 
 from __future__ import annotations
@@ -16,9 +17,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext, suppress
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from streamfer import __version__
 from streamfer.choices import Pace
@@ -34,13 +33,13 @@ from streamfer.session.log import host_info
 from streamfer.session.records import (
     EndReason,
     Marker,
-    Record,
     SessionEnd,
     SessionStart,
     SourceBack,
     SourceLost,
 )
 from streamfer.session.signals import on_signals
+from streamfer.session.sinks import NullLog, RecordSink, SessionSummary, StepObserver
 from streamfer.session.step_records import step_records
 from streamfer.sources.capture import Capture
 from streamfer.sources.readers import FrameReader
@@ -49,52 +48,14 @@ from streamfer.sources.videofile import ReadCheck
 from streamfer.stats import LatencyMeter, RateMeter
 from streamfer.vision.models import describe
 
-
-class RecordSink(Protocol):
-    """Where records go: a ``SessionLog``, or ``NullLog`` when nothing is kept."""
-
-    @property
-    def records(self) -> int: ...
-
-    @property
-    def path(self) -> Path | None: ...
-
-    def write(self, record: Record) -> None: ...
-
-    def close(self) -> None: ...
-
-
-class NullLog:
-    """A sink that keeps nothing (calibration collects predictions through an observer)."""
-
-    def __init__(self) -> None:
-        self.records = 0
-        self.path: Path | None = None
-
-    def write(self, record: Record) -> None:
-        self.records += 1
-
-    def close(self) -> None:
-        pass
-
-
-class StepObserver(Protocol):
-    """Told of every processed frame, after its records are written."""
-
-    def on_step(self, step: StepResult) -> None: ...
-
-
-@dataclass(frozen=True)
-class SessionSummary:
-    """What a recorded session came to: its last record and where the log is."""
-
-    log_path: Path | None
-    end: SessionEnd
-    records: int
-
-    @property
-    def reason(self) -> str:
-        return self.end.reason_text
+__all__ = [
+    "NullLog",
+    "RecordSink",
+    "Recorder",
+    "SessionSummary",
+    "StepObserver",
+    "model_info",
+]
 
 
 def model_info(config: Config) -> dict[str, Any]:

@@ -1,0 +1,180 @@
+"""The records written while a session runs: each frame's faces (``FrameRecord`` of
+``FaceRecord``), each person's and the group's emotion, the operator's markers and a live
+source's loss and return.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from streamfer.choices import LabelSet, Method
+from streamfer.session.recordjson import choice_fields, record_fields, record_json
+
+
+@dataclass(frozen=True)
+class FaceRecord:
+    """One face in a ``FrameRecord``: box ``[x, y, w, h]`` in pixels, probs in label order."""
+
+    track: int
+    box: tuple[int, ...]
+    score: float
+    probs: tuple[float, ...]
+    label: str
+    valence: float
+    arousal: float
+
+    def to_json(self) -> dict[str, Any]:
+        out = dataclasses.asdict(self)
+        out["box"], out["probs"] = list(self.box), list(self.probs)
+        return out
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> FaceRecord:
+        return cls(
+            **{**record_fields(cls, data), "box": tuple(data["box"]), "probs": tuple(data["probs"])}
+        )
+
+
+@dataclass(frozen=True)
+class FrameRecord:
+    """Every face of one frame (logged only with ``log.frames``)."""
+
+    TYPE: ClassVar[str] = "frame"
+    t: float
+    frame: int
+    faces: tuple[FaceRecord, ...]
+    ts: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return record_json(self, "frame", faces=[f.to_json() for f in self.faces])
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> FrameRecord:
+        faces = tuple(FaceRecord.from_json(f) for f in data.get("faces", ()))
+        return cls(**{**record_fields(cls, data), "faces": faces})
+
+
+@dataclass(frozen=True)
+class Emotion:
+    """One person's representative emotion over the window ending at ``t``."""
+
+    TYPE: ClassVar[str] = "emotion"
+    t: float
+    track: int
+    label: str
+    method: Method
+    threshold: float
+    label_set: LabelSet
+    window_s: float
+    n_frames: int
+    counts: dict[str, int]
+    valence: float
+    arousal: float
+    ts: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return record_json(
+            self,
+            "track",
+            "label",
+            "method",
+            "threshold",
+            "label_set",
+            "window_s",
+            "n_frames",
+            "counts",
+            "valence",
+            "arousal",
+        )
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Emotion:
+        return cls(**{**record_fields(cls, data), **choice_fields(data)})
+
+
+@dataclass(frozen=True)
+class GroupEmotion:
+    """The group's emotion when two or more people are tracked (``track`` is ``"group"``)."""
+
+    TYPE: ClassVar[str] = "emotion"
+    t: float
+    label: str
+    shares: dict[str, float]  # share of people per representative emotion, summing to 1
+    tracks: tuple[int, ...]
+    method: Method
+    threshold: float
+    label_set: LabelSet
+    window_s: float
+    ts: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return record_json(
+            self,
+            track="group",
+            label=self.label,
+            shares=self.shares,
+            tracks=list(self.tracks),
+            method=self.method,
+            threshold=self.threshold,
+            label_set=self.label_set,
+            window_s=self.window_s,
+        )
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> GroupEmotion:
+        tracks = tuple(data.get("tracks", ()))
+        return cls(**{**record_fields(cls, data), **choice_fields(data), "tracks": tracks})
+
+
+@dataclass(frozen=True)
+class Marker:
+    """A note the operator added (``m``); ``t`` is the last processed frame's time."""
+
+    TYPE: ClassVar[str] = "marker"
+    t: float
+    note: str
+    ts: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return record_json(self, "note")
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Marker:
+        return cls(**record_fields(cls, data))
+
+
+@dataclass(frozen=True)
+class SourceLost:
+    """A live source stopped sending; streamfer reopens it (``source.reconnect_seconds``)."""
+
+    TYPE: ClassVar[str] = "source_lost"
+    t: float
+    detail: str
+    ts: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return record_json(self, "detail")
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> SourceLost:
+        return cls(**record_fields(cls, data))
+
+
+@dataclass(frozen=True)
+class SourceBack:
+    """A lost live source answers again after ``seconds`` and ``attempts`` reopen attempts."""
+
+    TYPE: ClassVar[str] = "source_back"
+    t: float
+    seconds: float
+    attempts: int
+    ts: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return record_json(self, "seconds", "attempts")
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> SourceBack:
+        return cls(**record_fields(cls, data))
