@@ -19,6 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from streamfer.session.events import (
+    BaselineRecord,
     Emotion,
     FaceRecord,
     FrameRecord,
@@ -38,6 +39,7 @@ from streamfer.session.start_end import (
 
 __all__ = [
     "DETAILED_REASONS",
+    "BaselineRecord",
     "ERROR_REASONS",
     "SCHEMA_VERSION",
     "Emotion",
@@ -64,6 +66,7 @@ Record = (
     | Marker
     | SourceLost
     | SourceBack
+    | BaselineRecord
     | SessionEnd
 )
 
@@ -76,7 +79,15 @@ def record_from_json(data: dict[str, Any]) -> Record:
             if data.get("track") == "group":
                 return GroupEmotion.from_json(data)
             return Emotion.from_json(data)
-        for cls in (SessionStart, FrameRecord, Marker, SourceLost, SourceBack, SessionEnd):
+        for cls in (
+            SessionStart,
+            FrameRecord,
+            Marker,
+            SourceLost,
+            SourceBack,
+            BaselineRecord,
+            SessionEnd,
+        ):
             if kind == cls.TYPE:
                 return cls.from_json(data)
     except KeyError as exc:

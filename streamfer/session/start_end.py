@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 
 from streamfer.session.recordjson import record_fields, record_json
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3  # 3: baseline records
 
 
 class EndReason(str, Enum):
