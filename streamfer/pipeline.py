@@ -17,8 +17,8 @@ import numpy.typing as npt
 
 from streamfer.config import Config
 from streamfer.core import Detection, FaceResult, Frame, FrameResult
-from streamfer.labels import label_names, valence_arousal
 from streamfer.errors import ConfigError
+from streamfer.labels import label_names, valence_arousal
 from streamfer.method.aggregate import RepresentativeEmotion, WindowAggregator
 from streamfer.method.baseline import Baseline, Baselines
 from streamfer.method.rule import first_most_frequent

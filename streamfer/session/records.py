@@ -39,9 +39,9 @@ from streamfer.session.start_end import (
 
 __all__ = [
     "DETAILED_REASONS",
-    "BaselineRecord",
     "ERROR_REASONS",
     "SCHEMA_VERSION",
+    "BaselineRecord",
     "Emotion",
     "EndReason",
     "FaceRecord",

@@ -82,9 +82,7 @@ class ModelCard:
     baseline_gain: float = 0.0
 
     def __post_init__(self) -> None:
-        if self.neutral_reference is not None and len(self.neutral_reference) != len(
-            self.classes
-        ):
+        if self.neutral_reference is not None and len(self.neutral_reference) != len(self.classes):
             raise ValueError("baseline.neutral_reference needs one value a class")
         unknown = [c for c in self.classes if c not in BROAD_OF_NAME]
         if unknown:
@@ -120,9 +118,7 @@ class ModelCard:
                     for c in crop.get("also", [])
                 ),
             ),
-            neutral_reference=None
-            if reference is None
-            else tuple(float(v) for v in reference),
+            neutral_reference=None if reference is None else tuple(float(v) for v in reference),
             baseline_strength=float(baseline.get("strength", 0.0)),
             baseline_gain=float(baseline.get("gain", 0.0)),
         )
