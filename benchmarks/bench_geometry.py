@@ -84,15 +84,15 @@ def stage_costs(faces: int, repeats: int) -> None:
     image = grace_hopper()
     detection = BlazeFaceDetector(ROOT / "models" / "blazeface_short_range.tflite").detect(image)[0]
     estimator = GeometryEstimator.default()
-    landmarks = estimator._landmarks
+    landmarks = estimator.landmark_model
     height, width = image.shape[:2]
     points, _ = landmarks.run(image, FaceRoi.from_detection(detection))
-    canonical = estimator._canonical
+    canonical = estimator.canonical
     runs = shifted(detection, faces)
     rows = [
         ("crop (warp + RGB 0..1)", lambda d: landmarks.crop(image, FaceRoi.from_detection(d))),
         ("crop + landmark model", lambda d: landmarks.run(image, FaceRoi.from_detection(d))),
-        ("blendshape model", lambda d: estimator._blendshapes.run(points)),
+        ("blendshape model", lambda d: estimator.blendshape_model.run(points)),
         ("head pose (SQPnP + LM)", lambda d: head_pose(points, canonical, (width, height))),
         ("whole estimate()", lambda d: estimator.estimate(image, d)),
     ]

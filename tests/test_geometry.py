@@ -87,6 +87,10 @@ def test_the_portrait_gets_landmarks_blendshapes_and_a_frontal_pose(
     # z is in x's scale: the nose tip is nearer the camera than the ears' tragions.
     assert nose[2] < geometry.landmarks[234, 2] and nose[2] < geometry.landmarks[454, 2]
     assert abs(geometry.yaw) < 8 and abs(geometry.roll) < 10 and abs(geometry.pitch) < 25
+    corners = geometry.roi.corners()  # the crop: 1.5 box widths around the box's centre
+    assert corners.shape == (4, 2)
+    assert corners.mean(axis=0) == pytest.approx((box.x + box.w / 2, box.y + box.h / 2))
+    assert math.dist(corners[0], corners[1]) == pytest.approx(1.5 * box.w)
     scores = geometry.blendshape_dict()
     assert tuple(scores) == BLENDSHAPE_NAMES and len(scores) == 52
     assert all(0.0 <= v <= 1.0 for v in scores.values())
@@ -263,7 +267,7 @@ def test_kdef_half_left_and_half_right_photos_turn_opposite_ways(
     shared_data: Callable[..., Path], detector: BlazeFaceDetector, estimator: GeometryEstimator
 ) -> None:
     """KDEF's half-left photos show the person turned to their right (negative yaw), the
-    half-right ones turned to their left; frontal photos face the camera. Ten people of each
+    half-right ones turned to their left; frontal photos face the camera. Nine people of each
     sex, neutral, session A (the whole set: benchmarks/geometry_parity.py, docs/geometry.md)."""
     angles = shared_data("kdef_angles")
     frontal = shared_data("kdef_frontal")

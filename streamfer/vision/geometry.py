@@ -26,6 +26,7 @@ API::
         geometry.roi              # the rotated crop the landmark model saw (FaceRoi)
     estimator.skipped             # {"small": n, "edge": n, "presence": n, "pose": n}
     estimator.estimated           # faces that got geometry
+    estimator.landmark_model, estimator.blendshape_model, estimator.canonical  # the parts
     estimator.close()
 
     sampler = GeometrySampler(estimator, interval=0.2)   # each tracked face at most 5 Hz
@@ -50,7 +51,8 @@ some degrees (``head_pose.py`` says which camera is assumed).
 
 When a face gets no geometry (None, and one more in ``skipped[reason]``), never a made-up one:
 
-- ``"small"``: a side of the detector's box is under ``min_face_pixels`` (default 48). The
+- ``"small"``: a side of the detector's box is under ``min_face_pixels`` (default 48), or not
+  a finite number. The
   landmark model sees a 256-pixel crop of 1.5 box widths, so a smaller face is enlarged more
   than 3.5 times: measured on 20 London faces shrunk to a 48-pixel box, the blendshapes move
   0.019 on average from the full-size photo's (0.026 at 40 pixels, 0.043 at 24), the
@@ -135,9 +137,10 @@ class GeometryEstimator:
         max_outside: float = 0.2,
         min_presence: float = 0.5,
     ) -> None:
-        self._landmarks = FaceLandmarkModel(landmark_model, num_threads)
-        self._blendshapes = BlendshapeModel(blendshape_model, num_threads)
-        self._canonical = load_canonical_face(canonical_face or _shipped(CANONICAL_FACE))
+        #: The three parts, each usable alone (benchmarks/bench_geometry.py times them).
+        self.landmark_model = FaceLandmarkModel(landmark_model, num_threads)
+        self.blendshape_model = BlendshapeModel(blendshape_model, num_threads)
+        self.canonical = load_canonical_face(canonical_face or _shipped(CANONICAL_FACE))
         self.min_face_pixels = min_face_pixels
         self.max_outside = max_outside
         self.min_presence = min_presence
@@ -158,15 +161,15 @@ class GeometryEstimator:
             self._skip(reason)
             return None
         roi = FaceRoi.from_detection(detection)
-        landmarks, presence = self._landmarks.run(image, roi)
+        landmarks, presence = self.landmark_model.run(image, roi)
         if presence < self.min_presence or not np.all(np.isfinite(landmarks)):
             self._skip("presence")
             return None
-        pose = head_pose(landmarks, self._canonical, (image.shape[1], image.shape[0]))
+        pose = head_pose(landmarks, self.canonical, (image.shape[1], image.shape[0]))
         if pose is None:
             self._skip("pose")
             return None
-        blendshapes = self._blendshapes.run(landmarks)
+        blendshapes = self.blendshape_model.run(landmarks)
         landmarks.flags.writeable = False
         blendshapes.flags.writeable = False
         self.estimated += 1
