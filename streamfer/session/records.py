@@ -34,6 +34,7 @@ from streamfer.session.start_end import (
     EndReason,
     SessionEnd,
     SessionStart,
+    error_reason,
 )
 
 __all__ = [
@@ -51,6 +52,7 @@ __all__ = [
     "SessionStart",
     "SourceBack",
     "SourceLost",
+    "error_reason",
     "is_complete",
     "record_from_json",
 ]

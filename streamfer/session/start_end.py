@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, ClassVar
 
+from streamfer.errors import DiskFullError, SourceError, SourceLostError, StreamferError
 from streamfer.session.recordjson import record_fields, record_json
 
 SCHEMA_VERSION = 2
@@ -150,3 +151,14 @@ def _parse_reason(text: str) -> tuple[EndReason, str]:
         return EndReason(text), ""
     except ValueError:
         return EndReason.ERROR, text
+
+
+def error_reason(exc: StreamferError) -> EndReason:
+    """The reason a session ended by ``exc`` gives in its ``SessionEnd``."""
+    if isinstance(exc, SourceLostError):
+        return EndReason.SOURCE_LOST
+    if isinstance(exc, SourceError):
+        return EndReason.SOURCE_ERROR
+    if isinstance(exc, DiskFullError):
+        return EndReason.DISK_FULL
+    return EndReason.ERROR
