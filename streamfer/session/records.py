@@ -1,12 +1,14 @@
 """Every record of the JSONL session log, as a frozen type, and what makes a log complete.
 
-A log is a ``SessionStart``, then ``FrameRecord`` (optional), ``Emotion``, ``GroupEmotion``
-and ``Marker`` records in time order, then one ``SessionEnd``. Each record turns into the
+A log is a ``SessionStart``, then ``FrameRecord`` (optional), ``Emotion``, ``GroupEmotion``,
+``Marker``, ``SourceLost``/``SourceBack`` and ``LslStream`` records in time order, then one
+``SessionEnd``. Each record turns into the
 JSON object of one log line with ``to_json()`` and back with ``from_json()``; the key order
 of ``to_json()`` is the order on disk. docs/log-format.md describes the same fields.
 
 Schema versions (``SessionStart.schema``): 1 had no ``schema`` field; 2 adds it and breaks
-group ties by label order, like person ties.
+group ties by label order, like person ties; 3 adds ``lsl_stream`` records and the ``lsl``
+section of ``config``.
 
 This module is the one to import from: it names every record (``session/start_end.py``:
 the first and last lines and ``EndReason``; ``session/events.py``: the lines in between;
@@ -23,6 +25,7 @@ from streamfer.session.events import (
     FaceRecord,
     FrameRecord,
     GroupEmotion,
+    LslStream,
     Marker,
     SourceBack,
     SourceLost,
@@ -46,6 +49,7 @@ __all__ = [
     "FaceRecord",
     "FrameRecord",
     "GroupEmotion",
+    "LslStream",
     "Marker",
     "Record",
     "SessionEnd",
@@ -66,6 +70,7 @@ Record = (
     | Marker
     | SourceLost
     | SourceBack
+    | LslStream
     | SessionEnd
 )
 
@@ -78,7 +83,15 @@ def record_from_json(data: dict[str, Any]) -> Record:
             if data.get("track") == "group":
                 return GroupEmotion.from_json(data)
             return Emotion.from_json(data)
-        for cls in (SessionStart, FrameRecord, Marker, SourceLost, SourceBack, SessionEnd):
+        for cls in (
+            SessionStart,
+            FrameRecord,
+            Marker,
+            SourceLost,
+            SourceBack,
+            LslStream,
+            SessionEnd,
+        ):
             if kind == cls.TYPE:
                 return cls.from_json(data)
     except KeyError as exc:
