@@ -6,9 +6,9 @@ came to (``SessionSummary``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from collections.abc import Sequence
 from typing import Protocol
 
 from streamfer.pipeline import StepResult
@@ -66,7 +66,7 @@ class ObservedLog:
 
     def __init__(self, log: RecordSink, observers: Sequence[RecordObserver]) -> None:
         self.log = log
-        self.observers = tuple(observers)
+        self.observers = list(observers)  # an output built after the Recorder joins later
 
     @property
     def records(self) -> int:
