@@ -146,11 +146,11 @@ def session_results(
         while True:
             try:
                 step = next(session)
-            except StopIteration as end:
-                info.summary = end.value
+            except StopIteration:
                 return
             yield result_of(step, pipeline.emotions)
     finally:
         session.close()  # a session left early ends here: session_end "stopped"
         if lsl is not None:
             lsl.close()
+        info.summary = recorder.summary

@@ -95,6 +95,11 @@ class Recorder:
             reader.on_event = self._source_event
             reader.stop = self.stop
 
+    @property
+    def summary(self) -> SessionSummary | None:
+        """What the session came to, once its ``SessionEnd`` is written."""
+        return self._ended
+
     def request_stop(self, reason: EndReason, detail: str = "") -> None:
         """End the session after the current frame; the first reason given is the one logged."""
         if self._stop_reason is None:
