@@ -17,6 +17,7 @@ import secrets
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
@@ -237,3 +238,100 @@ def test_without_pylsl_or_liblsl_lsl_is_one_line(
     assert len(lines) == 1 and lines[0].startswith("streamfer: error: --lsl"), lines
     assert expected in lines[0]
     assert not (tmp_path / "logs").exists()  # nothing opened before the check
+
+
+class _Xml:
+    """pylsl's XMLElement, as much of it as streamfer writes."""
+
+    def __init__(self) -> None:
+        self.children: list[tuple[str, _Xml]] = []
+        self.values: dict[str, str] = {}
+
+    def append_child(self, name: str) -> _Xml:
+        self.children.append((name, _Xml()))
+        return self.children[-1][1]
+
+    def append_child_value(self, name: str, value: str) -> _Xml:
+        self.values[name] = value
+        return self
+
+
+class _FakePylsl:
+    """Stands in for pylsl: outlets that keep what is pushed, on no network at all."""
+
+    IRREGULAR_RATE = 0.0
+
+    def __init__(self) -> None:
+        self.pushed: dict[str, list[tuple[float, list[Any]]]] = {}
+        self.infos: dict[str, Any] = {}
+
+    def local_clock(self) -> float:
+        return time.monotonic() + 1000.0  # another clock than the frames'
+
+    def StreamInfo(self, name: str, kind: str, count: int, rate: float, fmt: str, sid: str):
+        info = SimpleNamespace(name=name, kind=kind, count=count, rate=rate, fmt=fmt, sid=sid)
+        info.xml = _Xml()
+        info.desc = lambda: info.xml
+        self.infos[name] = info
+        return info
+
+    def StreamOutlet(self, info: Any) -> Any:
+        pushed = self.pushed.setdefault(info.name, [])
+        return SimpleNamespace(
+            push_sample=lambda values, stamp: pushed.append((stamp, list(values))),
+            wait_for_consumers=lambda timeout: True,
+            have_consumers=lambda: False,
+        )
+
+
+def test_lsl_output_on_a_fake_pylsl(tmp_path: Path) -> None:
+    """Two people come and go in the demo; markers, streams and their records, no network."""
+    from streamfer.config import Config, with_overrides
+    from streamfer.outputs.lsl import LslOutput
+    from streamfer.pipeline import FramePipeline
+    from streamfer.session.lifecycle import Recorder
+    from streamfer.session.log import SessionLog
+    from streamfer.session.sinks import ObservedLog
+    from streamfer.sources.readers import DemoReader
+
+    config = with_overrides(Config(), {"lsl.enabled": True})
+    fake = _FakePylsl()
+    log = ObservedLog(SessionLog(tmp_path / "session-x.jsonl"), [])
+    recorder = Recorder(config, log, DemoReader())
+    lsl = LslOutput(recorder, pylsl=fake)
+    log.observers.append(lsl)
+    seen: list[set[int]] = []
+
+    class Watcher:
+        def on_step(self, step: Any) -> None:
+            seen.append(set(lsl.people))
+            if step.frame.frame_index == 100:
+                recorder.add_marker("child looks away")
+
+    pipeline = FramePipeline(config)
+    try:
+        summary = recorder.record(pipeline, [lsl, Watcher()], max_frames=450)
+    finally:
+        pipeline.close()
+        lsl.close()
+    assert summary.end.frames_processed == 450
+    assert {1, 2} in seen and seen[-1] == {1}  # person 2 left at 14 s and was retired
+    records = [json.loads(line) for line in (tmp_path / "session-x.jsonl").read_text().splitlines()]
+    opened = [r for r in records if r["type"] == "lsl_stream"]
+    assert [r["track"] for r in opened] == [None, 1, 2]
+    assert records[1] == opened[0]  # the markers stream right after session_start
+    assert [r["name"] for r in opened] == [
+        "streamfer session-x markers", "streamfer session-x person 1", "streamfer session-x person 2",
+    ]  # fmt: skip
+    texts = [values[0] for _, values in fake.pushed["streamfer session-x markers"]]
+    assert texts[0] == "session start: session-x (demo (Grace Hopper portrait))"
+    assert "marker: child looks away" in texts and "person 2: neutral" in texts
+    assert "group: neutral" in texts and texts[-1] == "session end: max_frames"
+    person1 = fake.pushed["streamfer session-x person 1"]
+    assert len(person1) >= 440  # one sample per frame with the face
+    stamps = [stamp for stamp, _ in person1]
+    assert stamps == sorted(stamps) and stamps[0] > 1000  # on the LSL clock, not the frames'
+    info = fake.infos["streamfer session-x person 1"]
+    assert (info.kind, info.count, info.rate, info.fmt) == ("FacialExpression", 10, 30.0, "float32")
+    channels = dict(info.xml.children)["channels"].children
+    assert [c.values["label"] for _, c in channels][-2:] == ["valence", "arousal"]
