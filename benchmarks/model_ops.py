@@ -19,6 +19,8 @@ MODELS = (
     "models/blazeface_short_range.tflite",
     "models/blazeface_full_range_sparse.tflite",
     "models/emotion_mini_xception_f32.tflite",
+    "models/face_landmarks_detector.tflite",
+    "models/face_blendshapes.tflite",
 )
 
 

@@ -111,6 +111,7 @@ _SCHEMA: dict[str, dict[str, tuple[type, tuple[Check, str]]]] = {
         "window_seconds": (float, _positive()),
         "min_frames": (int, _positive("integer")),
         "emit_interval_seconds": (float, _positive()),
+        "baseline_seconds": (float, _between(0.0, 600.0)),
     },
     "log": {
         "dir": (str, _any_text()),

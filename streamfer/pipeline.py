@@ -17,8 +17,10 @@ import numpy.typing as npt
 
 from streamfer.config import Config
 from streamfer.core import Detection, FaceResult, Frame, FrameResult
+from streamfer.errors import ConfigError
 from streamfer.labels import label_names, valence_arousal
 from streamfer.method.aggregate import RepresentativeEmotion, WindowAggregator
+from streamfer.method.baseline import Baseline, Baselines
 from streamfer.method.rule import first_most_frequent
 from streamfer.pipeline_run import DetectAhead, EndOfFrames, run, steps
 from streamfer.vision.align import face_crop
@@ -60,6 +62,7 @@ class StepResult:
     emotions: tuple[RepresentativeEmotion, ...] = field(default_factory=tuple)
     group: GroupConsensus | None = None
     live_tracks: tuple[int, ...] = ()  # tracks the tracker still holds, in view or in grace
+    baselines: tuple[Baseline, ...] = ()  # people's own neutrals completed on this frame
 
 
 class FramePipeline:
@@ -96,6 +99,34 @@ class FramePipeline:
         self.aggregators: dict[int, WindowAggregator] = {}
         self.latest: dict[int, RepresentativeEmotion] = {}
         self._last_group_t: float | None = None
+        self.baselines = self._baselines(real)
+        self._baseline_requested = False
+
+    def _baselines(self, real_classifier: bool) -> Baselines:
+        """Each person's own neutral (``[aggregator] baseline_seconds``, the ``b`` key)."""
+        seconds = self.config.aggregator.baseline_seconds
+        card = self.config.emotion_model() if real_classifier else None
+        reference = card.neutral_reference if card is not None else None
+        if seconds > 0 and reference is None:
+            self.detector.close()
+            raise ConfigError(
+                f"the emotion model {self.config.classifier.model} has no neutral reference, "
+                "so it cannot read people against their own neutral",
+                "use a model whose sidecar has one (the default does) or set "
+                "[aggregator] baseline_seconds = 0",
+            )
+        if card is None:
+            return Baselines(seconds, None, 0.0)
+        return Baselines(seconds, reference, card.baseline_strength, card.baseline_gain)
+
+    def request_baseline(self) -> bool:
+        """Take everyone in view's neutral afresh from their next seconds (the operator's
+        ``b`` key, from any thread: applied at the next frame). False, and nothing done, for
+        a model without a neutral reference."""
+        if self.baselines.reference is None:
+            return False
+        self._baseline_requested = True
+        return True
 
     def process(self, frame: Frame) -> StepResult:
         """Run every stage on one frame."""
@@ -119,10 +150,18 @@ class FramePipeline:
         """
         t1 = time.perf_counter()
         track_ids = self.tracker.update(detections)
+        if self._baseline_requested:
+            self._baseline_requested = False
+            self.baselines.request(set(track_ids))
         faces: list[FaceResult] = []
         emotions: list[RepresentativeEmotion] = []
+        baselines: list[Baseline] = []
         for track, detection in zip(track_ids, detections, strict=True):
-            probs = self._classify(frame, detection)
+            probs, baseline, _ = self.baselines.read(
+                track, frame.t, self._classify(frame, detection)
+            )
+            if baseline is not None:
+                baselines.append(baseline)
             valence, arousal = valence_arousal(probs, self.emotions)
             face = FaceResult(track, detection, probs, valence, arousal)
             faces.append(face)
@@ -146,7 +185,9 @@ class FramePipeline:
             detect_seconds=detect_seconds,
             classify_seconds=t2 - t1,
         )
-        return StepResult(result, tuple(emotions), group, tuple(self.tracker.live_ids))
+        return StepResult(
+            result, tuple(emotions), group, tuple(self.tracker.live_ids), tuple(baselines)
+        )
 
     def _classify(self, frame: Frame, detection: Detection) -> npt.NDArray[np.float32]:
         """The emotion model's scores for one face: its crop's, averaged over the model's
@@ -167,6 +208,7 @@ class FramePipeline:
         for track in [t for t in self.aggregators if t not in live]:
             del self.aggregators[track]
             self.latest.pop(track, None)
+        self.baselines.forget(live)
 
     def _group(self, t: float) -> GroupConsensus | None:
         interval = self.config.aggregator.emit_interval_seconds

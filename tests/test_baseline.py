@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from streamfer.method.baseline import BaselineCollector, log_probs, relative
+from streamfer.method.baseline import BaselineCollector, Baselines, log_probs, relative
 
 
 def test_a_rest_face_like_the_reference_changes_nothing() -> None:
@@ -49,3 +49,47 @@ def test_zero_probabilities_are_floored_not_infinite() -> None:
     out = relative([0.0, 1.0], log_probs([0.0, 1.0]), log_probs([0.5, 0.5]), 1.0)
     assert np.isfinite(out).all()
     assert out.sum() == pytest.approx(1.0, abs=1e-6)
+
+
+def test_auto_baselines_apply_after_their_seconds_and_per_person() -> None:
+    reference = tuple(log_probs([0.1, 0.9]).tolist())
+    book = Baselines(seconds=0.4, reference=reference, strength=1.0)
+    sad_rest = np.array([0.5, 0.5], np.float32)  # this person's rest face reads half "sad"
+    taken = []
+    for i in range(8):
+        out, new, applied = book.read(1, i * 0.1, sad_rest)
+        taken += [new] if new else []
+        if i < 4:
+            assert not applied and np.allclose(out, sad_rest)
+    assert len(taken) == 1 and taken[0].trigger == "auto"
+    out, _, applied = book.read(1, 0.9, sad_rest)
+    assert applied and out[1] == pytest.approx(0.9, abs=1e-4)  # read like the reference
+    _, _, applied_other = book.read(2, 0.9, sad_rest)
+    assert not applied_other  # person 2 has only just arrived
+    book.forget({2})
+    _, _, again = book.read(1, 1.0, sad_rest)
+    assert not again  # track 1 was let go; a new track 1 would start over
+
+
+def test_operator_request_without_auto_and_a_model_without_reference() -> None:
+    reference = tuple(log_probs([0.1, 0.9]).tolist())
+    book = Baselines(seconds=0.0, reference=reference, strength=1.0, request_seconds=0.2)
+    frame = np.array([0.5, 0.5], np.float32)
+    assert book.read(1, 0.0, frame)[1] is None
+    book.request({1})
+    got = [book.read(1, 0.1 * k, frame)[1] for k in range(1, 7)]
+    done = [b for b in got if b is not None]
+    assert len(done) == 1 and done[0].trigger == "operator" and done[0].frames == 5
+    plain = Baselines(seconds=1.0, reference=None, strength=1.0)
+    assert all(plain.read(1, 0.1 * k, frame)[1] is None for k in range(30))
+
+
+def test_gain_rewards_what_grew_since_the_rest_face() -> None:
+    # classes: happy, sad, neutral; a child whose sad face is only a little sadder than rest
+    reference = log_probs([0.1, 0.1, 0.8])
+    rest = log_probs([0.1, 0.2, 0.7])
+    frame = np.array([0.08, 0.35, 0.57])
+    assert int(np.argmax(relative(frame, rest, reference, 0.0, 0.0))) == 2
+    assert int(np.argmax(relative(frame, rest, reference, 0.0, 1.0))) == 1
+    at_rest = np.exp(rest) / np.exp(rest).sum()
+    assert int(np.argmax(relative(at_rest, rest, reference, 0.25, 1.0))) == 2  # rest stays neutral

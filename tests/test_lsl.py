@@ -27,8 +27,10 @@ import numpy as np
 import pytest
 from clips import ROOT, cli_command, cli_env
 
+from streamfer.api.results import HeadPose, face_of
 from streamfer.core import Box, Detection, FaceResult
 from streamfer.outputs import lsl_layout as layout
+from streamfer.vision.geometry import FaceGeometry
 
 FRAMES = 150  # 5 s of the demo, played in real time
 LSL_CONFIG = """\
@@ -182,8 +184,8 @@ def test_markers_say_start_verdicts_and_end(session) -> None:
     assert stamps == sorted(stamps)
 
 
-def test_stream_layout_without_pylsl(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Names, ids, channels and samples, with a stand-in geometry stage (issue 17)."""
+def test_stream_layout_without_pylsl() -> None:
+    """Names, ids, channels and samples, with and without the geometry stage's values."""
     assert layout.source_id("lab-pc", "camera 0", 1) == layout.source_id("lab-pc", "camera 0", 1)
     assert layout.source_id("lab-pc", "camera 0", 1) != layout.source_id("lab-pc", "camera 0", 2)
     assert layout.source_id("lab-pc", "camera 0", None) != layout.source_id("pi", "camera 0", None)
@@ -191,20 +193,23 @@ def test_stream_layout_without_pylsl(monkeypatch: pytest.MonkeyPatch) -> None:
     assert layout.stream_name("sf", "session-1", None) == "sf session-1 markers"
     assert not layout.geometry_on(SimpleNamespace())
     assert layout.geometry_on(SimpleNamespace(geometry=SimpleNamespace(enabled=True)))
-    fake = SimpleNamespace(BLENDSHAPE_NAMES=("_neutral", "jawOpen"))
-    monkeypatch.setitem(sys.modules, "streamfer.vision.geometry", fake)
     channels = layout.face_channels(("happy", "neutral"), geometry=True)
-    assert [c.label for c in channels] == [
-        "happy", "neutral", "valence", "arousal", "_neutral", "jawOpen", "yaw", "pitch", "roll",
-    ]  # fmt: skip
+    names = [c.label for c in channels]
+    assert names[:4] == ["happy", "neutral", "valence", "arousal"] and len(names) == 4 + 52 + 3
+    assert names[4] == "_neutral" and names[-3:] == ["yaw", "pitch", "roll"]
     assert [c.unit for c in channels][-3:] == ["degrees"] * 3
     face = FaceResult(1, Detection(Box(0, 0, 10, 10), 0.9), np.array([0.75, 0.25]), 0.5, 0.1)
     assert layout.face_sample(face, geometry=False) == [0.75, 0.25, 0.5, 0.1]
     without = layout.face_sample(face, geometry=True)
     assert without[:4] == [0.75, 0.25, 0.5, 0.1] and all(math.isnan(v) for v in without[4:])
-    geometry = SimpleNamespace(blendshapes=np.array([0.5, 0.25]), yaw=10.0, pitch=-5.0, roll=1.0)
+    shapes = np.linspace(0, 1, 52, dtype=np.float32)
+    geometry = FaceGeometry(np.zeros((478, 3), np.float32), shapes, 10.0, -5.0, 1.0, 0.99, None)  # type: ignore[arg-type]
     object.__setattr__(face, "geometry", geometry)  # as FaceResult will carry it
-    assert layout.face_sample(face, geometry=True)[4:] == [0.5, 0.25, 10.0, -5.0, 1.0]
+    sample = layout.face_sample(face, geometry=True)
+    assert np.allclose(sample[4:-3], shapes) and sample[-3:] == [10.0, -5.0, 1.0]
+    api_face = face_of(face, ("happy", "neutral"))  # the API's Face carries it too
+    assert api_face.blendshapes == geometry.blendshape_dict() and len(api_face.blendshapes) == 52
+    assert api_face.head_pose == HeadPose(10.0, -5.0, 1.0)
 
 
 def test_the_clock_map_takes_the_offset_of_the_two_clocks() -> None:

@@ -79,6 +79,9 @@ def test_wheel_carries_models_config_and_portrait(installed: tuple[Path, dict[st
             "emotion_mini_ferplus2.tflite",
             "emotion_mini_xception_f32.json",
             "emotion_mini_xception_f32.tflite",
+            "face_blendshapes.tflite",
+            "face_canonical.json",
+            "face_landmarks_detector.tflite",
         ]
     )
     assert out[2] == "True True"

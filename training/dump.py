@@ -41,7 +41,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("model")
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--data", type=Path, default=DATA)
+    p.add_argument(
+        "--geometry", action="store_true", help="also each face's blendshapes and head pose"
+    )
     a = p.parse_args(argv)
+    estimator = None
+    if a.geometry:
+        from streamfer.vision.geometry import GeometryEstimator
+
+        estimator = GeometryEstimator.default()
+    geometry: list[np.ndarray] = []
     sets = {**photo_sets(a.data), **held_back_photos(a.data)}
     sets["kdef_train_neutral"] = kdef_train_neutral(a.data)
     del sets["kdef"]  # KDEF's dev people are in kdef_dev; the others were trained on
@@ -56,6 +65,13 @@ def main(argv: list[str] | None = None) -> int:
                 faces = pipeline.process(Frame(i, float(i), image, 0.0)).frame.faces
                 best = max(faces, key=lambda f: f.detection.score) if faces else None
                 probs.append(best.probs if best else np.full(len(classes), np.nan, np.float32))
+                if estimator is not None:
+                    g = estimator.estimate(image, best.detection) if best else None
+                    geometry.append(
+                        np.r_[g.blendshapes, g.yaw, g.pitch, g.roll, g.presence]
+                        if g is not None
+                        else np.full(56, np.nan)
+                    )
                 d = best.detection if best else None
                 rows["boxes"].append(
                     [d.box.x, d.box.y, d.box.w, d.box.h, *(d.right_eye or (np.nan,) * 2),
@@ -72,12 +88,17 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{name}: {len(photos)}", flush=True)
     finally:
         pipeline.close()
+    extra = {}
+    if geometry:
+        g_all = np.stack(geometry).astype(np.float32)
+        extra = {"blendshapes": g_all[:, :52], "pose": g_all[:, 52:55], "presence": g_all[:, 55]}
     a.out.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(
         a.out,
         probs=np.stack(probs),
         classes=np.array(classes),
         **{k: np.array(v) for k, v in rows.items()},
+        **extra,
     )
     return 0
 

@@ -54,6 +54,13 @@ def add_method_options(parser: argparse.ArgumentParser) -> None:
         help="how often a verdict is logged (default 1)",
     )
     group.add_argument(
+        "--baseline",
+        type=float,
+        metavar="SECONDS",
+        help="read each person against their own neutral, taken from their first SECONDS in "
+        "view (for calibrate/evaluate: each clip's first SECONDS; default 0: off)",
+    )
+    group.add_argument(
         "--threads", type=int, metavar="N", help="threads for the emotion model (default 1)"
     )
     group.add_argument(
@@ -73,6 +80,7 @@ def load_config(args: argparse.Namespace, extra: dict[str, Any] | None = None) -
         "aggregator.label_set": getattr(args, "label_set", None),
         "aggregator.window_seconds": getattr(args, "window", None),
         "aggregator.emit_interval_seconds": getattr(args, "interval", None),
+        "aggregator.baseline_seconds": getattr(args, "baseline", None),
         "classifier.num_threads": getattr(args, "threads", None),
         "detector.backend": getattr(args, "detector", None),
     }
@@ -84,6 +92,7 @@ _FLAGS = {
     "aggregator.label_set": "--labels",
     "aggregator.window_seconds": "--window",
     "aggregator.emit_interval_seconds": "--interval",
+    "aggregator.baseline_seconds": "--baseline",
     "classifier.num_threads": "--threads",
     "detector.backend": "--detector",
 }

@@ -136,6 +136,7 @@ def handle(args: argparse.Namespace, console: Console) -> int:
         on_quit=lambda: recorder.request_stop(EndReason.USER_QUIT),
         on_marker=view.add_marker,
         on_prompt=lambda text: setattr(view, "message", text),
+        on_baseline=lambda: _take_baseline(pipeline, view),
     )
     try:
         keys.start()
@@ -185,3 +186,12 @@ def _warn_if_the_window_cannot_fill(fps: float, config: Config) -> None:
             f"verdict will be logged (hint: --window {needed} or more)",
             file=sys.stderr,
         )
+
+
+def _take_baseline(pipeline: FramePipeline, view: LiveView) -> None:
+    """The ``b`` key: everyone in view's neutral from their next seconds, said on screen."""
+    if pipeline.request_baseline():
+        seconds = pipeline.baselines.request_seconds
+        view.message = f"taking everyone's baseline over the next {seconds:g} s: relaxed faces"
+    else:
+        view.message = "this emotion model has no neutral reference: no baseline taken"

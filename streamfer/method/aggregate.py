@@ -33,6 +33,9 @@ class AggregatorSettings:
     window_seconds: float = 3.0
     min_frames: int = 5
     emit_interval_seconds: float = 1.0
+    #: seconds of each person's first frames taken as their own neutral (0: none unless the
+    #: operator asks; method/baseline.py)
+    baseline_seconds: float = 0.0
 
     def __post_init__(self) -> None:
         # the words of config.toml are accepted too: Method("mode") raises ValueError
@@ -42,6 +45,8 @@ class AggregatorSettings:
             raise ValueError(f"threshold must be in (0, 1], not {self.threshold}")
         if self.window_seconds <= 0 or self.emit_interval_seconds <= 0 or self.min_frames < 1:
             raise ValueError("window_seconds, emit_interval_seconds > 0 and min_frames >= 1")
+        if not 0.0 <= self.baseline_seconds <= 600.0:
+            raise ValueError(f"baseline_seconds must be in [0, 600], not {self.baseline_seconds}")
 
     @property
     def effective_threshold(self) -> float:

@@ -1,19 +1,20 @@
 """Reading each person against their own neutral face (participant calibration).
 
 A face at rest does not read as neutral for everyone: heavy brows read as anger, a mouth
-that turns down reads as sadness, and the model then reports that emotion all session. The
-baseline removes that person's own bias. While a person's first ``seconds`` in view are
-collected (or the seconds after the operator asks for it), the mean log-probabilities of
-their frames are their baseline ``b``. Every later frame's log-probabilities ``l`` are read
-as
+that turns down reads as sadness, a face turned a little reads as anger; and a child's sad
+face may differ from their rest face by less than the model's idea of "sad" wants. While a
+person's first ``seconds`` in view are collected (or the seconds after the operator asks),
+the mean log-probabilities of their frames are their baseline ``b``. Every later frame's
+log-probabilities ``l`` are read as
 
-    l' = l - strength * (b - r)
+    l'_c = l_c - strength * (b_c - r_c) + gain * (l_c - b_c)     (gain term: c not neutral)
 
 and renormalised, where ``r`` is the model's mean log-probabilities over neutral faces of
-many people (its sidecar's ``neutral_reference``). A person whose rest face the model reads
-just like the average neutral face (b = r) is left as they are; one whose rest face reads 30 %
-sad has sadness lowered by exactly that excess. ``strength`` 1 removes it all; the shipped
-value is chosen on held-out people (docs/accuracy.md, "Each person against their own neutral").
+many people (its sidecar's ``neutral_reference``). The strength term removes that person's
+rest-face bias (b = r: nothing to remove); the gain term rewards an emotion for having
+*grown* since their rest face, which is what an expression is. Both are chosen on held-out
+people: each KDEF dev person's neutral photo of one session as the baseline for their
+photos of the other session (docs/accuracy.md, "Each person against their own neutral").
 
 Pure: no clock, no I/O; time comes from frame timestamps.
 """
@@ -39,13 +40,17 @@ def relative(
     baseline: npt.ArrayLike,
     reference: npt.ArrayLike,
     strength: float,
+    gain: float = 0.0,
 ) -> npt.NDArray[np.float32]:
-    """``probs`` read against a baseline: ``softmax(log p - strength * (b - r))``.
+    """``probs`` read against a baseline (the module's formula), renormalised.
 
     ``baseline`` and ``reference`` are mean log-probabilities (``Baseline.log_probs``, the
-    sidecar's ``neutral_reference``), one value a class in the model's order.
+    sidecar's ``neutral_reference``), one value a class in the model's order, neutral last.
     """
-    z = log_probs(probs) - strength * (np.asarray(baseline) - np.asarray(reference))
+    lp = log_probs(probs)
+    b = np.asarray(baseline, np.float64)
+    z = lp - strength * (b - np.asarray(reference))
+    z[:-1] += gain * (lp[:-1] - b[:-1])
     z -= z.max()
     e = np.exp(z)
     return np.asarray(e / e.sum(), np.float32)
@@ -109,3 +114,67 @@ class BaselineCollector:
             tuple(float(v) for v in mean),
             self.trigger,
         )
+
+
+class Baselines:
+    """Every person's baseline in one session: collected, then applied to their frames.
+
+    ``seconds`` > 0 takes each person's baseline from their first ``seconds`` in view
+    (trigger ``auto``); 0 takes none by itself. ``request`` (the operator's key, or the API)
+    starts a new baseline of every person in view, from their next ``request_seconds``
+    (trigger ``operator``); until it completes, the old one (if any) still applies. A person
+    who leaves and comes back as a new track is collected again in ``auto`` mode only.
+    Without a ``reference`` (a model whose sidecar has none) nothing is ever taken.
+    """
+
+    def __init__(
+        self,
+        seconds: float,
+        reference: tuple[float, ...] | None,
+        strength: float,
+        gain: float = 0.0,
+        request_seconds: float = 3.0,
+    ) -> None:
+        self.seconds = seconds
+        self.reference = None if reference is None else np.asarray(reference, np.float64)
+        self.strength = strength
+        self.gain = gain
+        self.request_seconds = seconds if seconds > 0 else request_seconds
+        self._collecting: dict[int, BaselineCollector] = {}
+        self._taken: dict[int, Baseline] = {}
+        self._seen: set[int] = set()
+
+    def request(self, tracks: set[int]) -> None:
+        """A new baseline of each of ``tracks`` (those in view) from their next frames."""
+        for track in tracks:
+            self._collecting[track] = BaselineCollector(track, self.request_seconds, "operator")
+
+    def read(
+        self, track: int, t: float, probs: npt.NDArray[np.float32]
+    ) -> tuple[npt.NDArray[np.float32], Baseline | None, bool]:
+        """The frame's probabilities read against this person's baseline (when they have
+        one), the baseline completed on this frame (or None), and whether one was applied."""
+        if self.reference is None:
+            return probs, None, False
+        if track not in self._seen:
+            self._seen.add(track)
+            if self.seconds > 0:
+                self._collecting[track] = BaselineCollector(track, self.seconds, "auto")
+        new = None
+        collector = self._collecting.get(track)
+        if collector is not None:
+            new = collector.add(t, probs)
+            if new is not None:
+                self._taken[track] = new
+                del self._collecting[track]
+        taken = self._taken.get(track)
+        if taken is None:
+            return probs, new, False
+        read = relative(probs, taken.log_probs, self.reference, self.strength, self.gain)
+        return read, new, True
+
+    def forget(self, live: set[int]) -> None:
+        """Drop the baselines of tracks the tracker has let go."""
+        for book in (self._collecting, self._taken):
+            for track in [t for t in book if t not in live]:
+                del book[track]

@@ -12,7 +12,6 @@ Channel labels, units and types follow the XDF meta-data conventions (``desc/cha
 from __future__ import annotations
 
 import hashlib
-import importlib
 import math
 import time
 from collections.abc import Callable
@@ -20,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from streamfer.core import FaceResult
+from streamfer.vision.blendshapes import BLENDSHAPE_NAMES
 
 FACE_TYPE = "FacialExpression"
 MARKERS_TYPE = "Markers"
@@ -37,16 +37,10 @@ class Channel:
 
 
 def geometry_on(config: object) -> bool:
-    """Whether the geometry stage (blendshapes, head pose) runs: read defensively, since
-    ``[geometry]`` comes with that stage (issue 17)."""
+    """Whether the geometry stage (blendshapes, head pose) runs: read defensively, since its
+    ``[geometry]`` settings and ``FaceResult.geometry`` are still to be wired (issue 17)."""
     section = getattr(config, "geometry", None)
     return bool(getattr(section, "enabled", False))
-
-
-def blendshape_names() -> tuple[str, ...]:
-    """MediaPipe's 52 blendshape names, from the geometry stage."""
-    names = importlib.import_module("streamfer.vision.geometry").BLENDSHAPE_NAMES
-    return tuple(str(name) for name in names)
 
 
 def face_channels(emotions: tuple[str, ...], geometry: bool) -> tuple[Channel, ...]:
@@ -56,7 +50,7 @@ def face_channels(emotions: tuple[str, ...], geometry: bool) -> tuple[Channel, .
     channels += [Channel("valence", "normalized", "Valence")]
     channels += [Channel("arousal", "normalized", "Arousal")]
     if geometry:
-        channels += [Channel(name, "normalized", "Blendshape") for name in blendshape_names()]
+        channels += [Channel(name, "normalized", "Blendshape") for name in BLENDSHAPE_NAMES]
         channels += [Channel(angle, "degrees", "HeadPose") for angle in HEAD_POSE]
     return tuple(channels)
 
@@ -67,7 +61,7 @@ def face_sample(face: FaceResult, geometry: bool) -> list[float]:
     if geometry:
         found: Any = getattr(face, "geometry", None)
         if found is None:
-            values += [math.nan] * (len(blendshape_names()) + len(HEAD_POSE))
+            values += [math.nan] * (len(BLENDSHAPE_NAMES) + len(HEAD_POSE))
         else:
             values += [float(b) for b in found.blendshapes]
             values += [float(found.yaw), float(found.pitch), float(found.roll)]

@@ -181,6 +181,44 @@ class SourceBack:
 
 
 @dataclass(frozen=True)
+class BaselineRecord:
+    """A person's own neutral was taken (``--baseline``, the ``b`` key): from which frames
+    (``t_start`` to ``t_end``, ``frames`` of them), their mean reading ``probs`` (label order)
+    and the ``strength`` and ``gain`` of ``method/baseline.relative`` with which that person's
+    later frames are read against it from ``t`` on (their ``frame`` probabilities and labels,
+    hence their emotions)."""
+
+    TYPE: ClassVar[str] = "baseline"
+    t: float
+    track: int
+    trigger: str  # "auto" (first seconds in view) or "operator"
+    t_start: float
+    t_end: float
+    frames: int
+    probs: tuple[float, ...]
+    strength: float
+    gain: float
+    ts: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return record_json(
+            self,
+            "track",
+            "trigger",
+            "t_start",
+            "t_end",
+            "frames",
+            "strength",
+            "gain",
+            probs=list(self.probs),
+        )
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> BaselineRecord:
+        return cls(**{**record_fields(cls, data), "probs": tuple(data["probs"])})
+
+
+@dataclass(frozen=True)
 class LslStream:
     """A Lab Streaming Layer stream the session opened (``run --lsl``): a person's
     ``FacialExpression`` stream when their track appears, the ``Markers`` stream at the start.

@@ -7,8 +7,8 @@ JSON object of one log line with ``to_json()`` and back with ``from_json()``; th
 of ``to_json()`` is the order on disk. docs/log-format.md describes the same fields.
 
 Schema versions (``SessionStart.schema``): 1 had no ``schema`` field; 2 adds it and breaks
-group ties by label order, like person ties; 3 adds ``lsl_stream`` records and the ``lsl``
-section of ``config``.
+group ties by label order, like person ties; 3 adds ``baseline`` records; 4 adds
+``lsl_stream`` records and the ``lsl`` section of ``config``.
 
 This module is the one to import from: it names every record (``session/start_end.py``:
 the first and last lines and ``EndReason``; ``session/events.py``: the lines in between;
@@ -21,6 +21,7 @@ from __future__ import annotations
 from typing import Any
 
 from streamfer.session.events import (
+    BaselineRecord,
     Emotion,
     FaceRecord,
     FrameRecord,
@@ -44,6 +45,7 @@ __all__ = [
     "DETAILED_REASONS",
     "ERROR_REASONS",
     "SCHEMA_VERSION",
+    "BaselineRecord",
     "Emotion",
     "EndReason",
     "FaceRecord",
@@ -70,6 +72,7 @@ Record = (
     | Marker
     | SourceLost
     | SourceBack
+    | BaselineRecord
     | LslStream
     | SessionEnd
 )
@@ -89,6 +92,7 @@ def record_from_json(data: dict[str, Any]) -> Record:
             Marker,
             SourceLost,
             SourceBack,
+            BaselineRecord,
             LslStream,
             SessionEnd,
         ):

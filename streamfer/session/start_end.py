@@ -2,8 +2,8 @@
 ``EndReason`` (why a session ended) and how a reason is written as text and read back.
 
 Schema versions (``SessionStart.schema``): 1 had no ``schema`` field; 2 adds it and breaks
-group ties by label order, like person ties; 3 adds ``lsl_stream`` records and the ``lsl``
-section of ``config``.
+group ties by label order, like person ties; 3 adds ``baseline`` records; 4 adds
+``lsl_stream`` records and the ``lsl`` section of ``config``.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 from streamfer.errors import DiskFullError, SourceError, SourceLostError, StreamferError
 from streamfer.session.recordjson import record_fields, record_json
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4  # 3: baseline records; 4: lsl_stream records
 
 
 class EndReason(str, Enum):

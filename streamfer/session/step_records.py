@@ -9,7 +9,14 @@ from __future__ import annotations
 from streamfer.config import Config
 from streamfer.labels import EMOTIONS
 from streamfer.pipeline import StepResult
-from streamfer.session.records import Emotion, FaceRecord, FrameRecord, GroupEmotion, Record
+from streamfer.session.records import (
+    BaselineRecord,
+    Emotion,
+    FaceRecord,
+    FrameRecord,
+    GroupEmotion,
+    Record,
+)
 
 
 def step_records(
@@ -21,6 +28,7 @@ def step_records(
     """
     agg = config.aggregator
     frame = step.frame
+    card = config.emotion_model() if step.baselines else None
     records: list[Record] = []
     if config.log.frames and frame.faces:
         faces = tuple(
@@ -36,6 +44,20 @@ def step_records(
             for f in frame.faces
         )
         records.append(FrameRecord(frame.t, frame.frame_index, faces))
+    for b in step.baselines:
+        records.append(
+            BaselineRecord(
+                t=frame.t,
+                track=b.track,
+                trigger=b.trigger,
+                t_start=b.t_start,
+                t_end=b.t_end,
+                frames=b.frames,
+                probs=tuple(round(float(p), 4) for p in b.probs),
+                strength=card.baseline_strength if card else 0.0,
+                gain=card.baseline_gain if card else 0.0,
+            )
+        )
     for e in step.emotions:
         records.append(
             Emotion(

@@ -1,3 +1,4 @@
 """What the computer sees in a frame: face detection, crop alignment, the emotion classifier,
-the face tracker and the model files (with their descriptions) they load.
+the face tracker, face geometry (landmarks, blendshapes, head pose: ``geometry.py``) and the
+model files (with their descriptions) they load.
 """

@@ -72,8 +72,18 @@ class ModelCard:
     offset: float
     classes: tuple[str, ...]
     crop: CropSettings
+    #: mean log-probabilities over neutral faces of people the model never trained on, the
+    #: reference a person's own neutral is read against (``method/baseline.py``); None: the
+    #: model cannot take baselines
+    neutral_reference: tuple[float, ...] | None = None
+    #: how much of a person's rest-face bias is removed, and how much an emotion's growth
+    #: since the rest face counts (both chosen on held-out people)
+    baseline_strength: float = 0.0
+    baseline_gain: float = 0.0
 
     def __post_init__(self) -> None:
+        if self.neutral_reference is not None and len(self.neutral_reference) != len(self.classes):
+            raise ValueError("baseline.neutral_reference needs one value a class")
         unknown = [c for c in self.classes if c not in BROAD_OF_NAME]
         if unknown:
             raise ValueError(f"unknown class names {unknown}; known: {', '.join(BROAD_OF_NAME)}")
@@ -88,6 +98,8 @@ class ModelCard:
     def from_dict(cls, data: dict[str, Any]) -> ModelCard:
         inp = data["input"]
         crop = data.get("crop") or {}
+        baseline = data.get("baseline") or {}
+        reference = baseline.get("neutral_reference")
         if int(inp["height"]) != int(inp["width"]):
             raise ValueError("the input must be square")
         return cls(
@@ -106,6 +118,9 @@ class ModelCard:
                     for c in crop.get("also", [])
                 ),
             ),
+            neutral_reference=None if reference is None else tuple(float(v) for v in reference),
+            baseline_strength=float(baseline.get("strength", 0.0)),
+            baseline_gain=float(baseline.get("gain", 0.0)),
         )
 
 
