@@ -26,6 +26,7 @@ from streamfer.config_settings import (
     DashboardSettings,
     DetectorSettings,
     LogSettings,
+    LslSettings,
     SourceSettings,
     TrackerSettings,
 )
@@ -45,6 +46,7 @@ __all__ = [
     "DashboardSettings",
     "DetectorSettings",
     "LogSettings",
+    "LslSettings",
     "SourceSettings",
     "TrackerSettings",
     "coerce",
@@ -118,6 +120,11 @@ _SCHEMA: dict[str, dict[str, tuple[type, tuple[Check, str]]]] = {
     "dashboard": {
         "refresh_hz": (float, _between(0.1, 30.0)),
         "status_interval_seconds": (float, _positive()),
+    },
+    "lsl": {
+        "enabled": (bool, ((lambda v: True), "true or false")),
+        "name": (str, _any_text()),
+        "wait_for_recorder": (float, ((lambda v: v >= 0), "0 (no wait) or a positive number")),
     },
 }
 

@@ -64,6 +64,19 @@ class DashboardSettings:
 
 
 @dataclass(frozen=True)
+class LslSettings:
+    """Lab Streaming Layer outlets (``streamfer.outputs.lsl``; ``run --lsl`` turns them on).
+
+    ``name``: the first word of every stream's name. ``wait_for_recorder``: seconds a session
+    waits at its start for a recorder to connect to the markers stream (0: no wait).
+    """
+
+    enabled: bool = False
+    name: str = "streamfer"
+    wait_for_recorder: float = 0.0
+
+
+@dataclass(frozen=True)
 class SourceSettings:
     default: str = "0"
     realtime: bool = False
@@ -87,6 +100,7 @@ class Config:
     aggregator: AggregatorSettings = field(default_factory=AggregatorSettings)
     log: LogSettings = field(default_factory=LogSettings)
     dashboard: DashboardSettings = field(default_factory=DashboardSettings)
+    lsl: LslSettings = field(default_factory=LslSettings)
     #: the folder relative paths are taken from (None: the current folder at the time of use)
     base_dir: Path | None = None
 
@@ -167,4 +181,5 @@ SECTION_TYPES: dict[str, type] = {
     "aggregator": AggregatorSettings,
     "log": LogSettings,
     "dashboard": DashboardSettings,
+    "lsl": LslSettings,
 }

@@ -2,8 +2,8 @@
 
 ``FramePipeline.process(frame)`` detects faces, tracks them, classifies each crop and feeds
 each track's window aggregator. ``run`` drives it over a frame source until the source ends,
-a frame limit is reached or the stop event is set; it and ``DetectAhead`` live in
-``streamfer.pipeline_run`` and are re-exported here.
+a frame limit is reached or the stop event is set (``steps``: the same as a generator); they
+and ``DetectAhead`` live in ``streamfer.pipeline_run`` and are re-exported here.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from streamfer.labels import label_names, valence_arousal
 from streamfer.method.aggregate import RepresentativeEmotion, WindowAggregator
 from streamfer.method.baseline import Baseline, Baselines
 from streamfer.method.rule import first_most_frequent
-from streamfer.pipeline_run import DetectAhead, EndOfFrames, run
+from streamfer.pipeline_run import DetectAhead, EndOfFrames, run, steps
 from streamfer.vision.align import face_crop
 from streamfer.vision.backends import make_detector
 from streamfer.vision.classify import EmotionClassifierBackend, TFLiteEmotionClassifier
@@ -37,6 +37,7 @@ __all__ = [
     "GroupConsensus",
     "StepResult",
     "run",
+    "steps",
 ]
 
 

@@ -14,11 +14,13 @@ from streamfer.choices import Pace
 from streamfer.commands.options import add_config_options, add_method_options, load_config
 from streamfer.config import Config
 from streamfer.errors import ConfigError, SourceError
+from streamfer.outputs.lsl import LslOutput, require_pylsl
 from streamfer.pipeline import FramePipeline
 from streamfer.session.lifecycle import Recorder
 from streamfer.session.log import SessionLog, dated_log_path
 from streamfer.session.records import EndReason
 from streamfer.session.signals import exit_code
+from streamfer.session.sinks import ObservedLog
 from streamfer.sources.readers import open_reader
 from streamfer.ui.keyboard import KeyReader
 from streamfer.ui.live_view import LiveView, show_live
@@ -30,6 +32,7 @@ examples:
   streamfer run --source 1 --threshold 0.15   another camera, a lower threshold
   streamfer run --source session.mp4 --realtime --log-frames
   streamfer run --source rtsp://10.0.0.5/stream --no-dashboard
+  streamfer run --lsl                         also send LSL streams, for LabRecorder (docs/lsl.md)
 
 keys while it runs: q quits; m adds a marker (type a note, Enter).
 The log is one JSON object a line; read it with pandas.read_json(path, lines=True).
@@ -79,6 +82,13 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "error; 0 keeps trying forever (default: source.reconnect_seconds, 60)",
     )
     parser.add_argument(
+        "--lsl",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="send each person's scores and the verdicts and markers as Lab Streaming Layer "
+        'streams (pip install "streamfer[lsl]"; default: lsl.enabled, false)',
+    )
+    parser.add_argument(
         "--no-dashboard",
         action="store_true",
         help="headless: print a one-line status every few seconds instead of the dashboard",
@@ -96,8 +106,11 @@ def handle(args: argparse.Namespace, console: Console) -> int:
             "log.frames": args.log_frames,
             "log.dir": str(args.log_dir.resolve()) if args.log_dir is not None else None,
             "source.reconnect_seconds": args.reconnect,
+            "lsl.enabled": args.lsl,
         },
     )
+    if config.lsl.enabled:
+        require_pylsl()  # before a camera or a model is opened
     source = args.source if args.source is not None else config.source.default
     pace = config.source.pace
     if source == "demo" and args.realtime is None:
@@ -110,9 +123,13 @@ def handle(args: argparse.Namespace, console: Console) -> int:
         _warn_if_the_window_cannot_fill(reader.fps, config)
         pipeline = FramePipeline(config)
         cleanup.callback(pipeline.close)
-        log = SessionLog(dated_log_path(config.resolve(config.log.dir)))
+        log = ObservedLog(SessionLog(dated_log_path(config.resolve(config.log.dir))), [])
         cleanup.callback(log.close)
         recorder = Recorder(config, log, reader, pace=pace)
+        lsl = LslOutput(recorder) if config.lsl.enabled else None
+        if lsl is not None:
+            cleanup.callback(lsl.close)
+            log.observers.append(lsl)
         cleanup.pop_all()  # from here on, the recorder closes the reader and the log
     view = LiveView(recorder)
     keys = KeyReader(  # reads keys only when stdin is a terminal
@@ -125,11 +142,19 @@ def handle(args: argparse.Namespace, console: Console) -> int:
         keys.start()
         dashboard = not args.no_dashboard and console.is_terminal
         summary = show_live(
-            recorder, view, pipeline, console, dashboard=dashboard, max_frames=args.max_frames
+            recorder,
+            view,
+            pipeline,
+            console,
+            dashboard=dashboard,
+            max_frames=args.max_frames,
+            observers=[lsl] if lsl is not None else [],
         )
     finally:
         keys.close()
         pipeline.close()
+        if lsl is not None:
+            lsl.close()
     end = summary.end
     if end.reason is EndReason.SOURCE_INCOMPLETE:
         raise SourceError(

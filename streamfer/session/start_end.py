@@ -2,7 +2,8 @@
 ``EndReason`` (why a session ended) and how a reason is written as text and read back.
 
 Schema versions (``SessionStart.schema``): 1 had no ``schema`` field; 2 adds it and breaks
-group ties by label order, like person ties.
+group ties by label order, like person ties; 3 adds ``baseline`` records; 4 adds
+``lsl_stream`` records and the ``lsl`` section of ``config``.
 """
 
 from __future__ import annotations
@@ -11,9 +12,10 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, ClassVar
 
+from streamfer.errors import DiskFullError, SourceError, SourceLostError, StreamferError
 from streamfer.session.recordjson import record_fields, record_json
 
-SCHEMA_VERSION = 3  # 3: baseline records
+SCHEMA_VERSION = 4  # 3: baseline records; 4: lsl_stream records
 
 
 class EndReason(str, Enum):
@@ -150,3 +152,14 @@ def _parse_reason(text: str) -> tuple[EndReason, str]:
         return EndReason(text), ""
     except ValueError:
         return EndReason.ERROR, text
+
+
+def error_reason(exc: StreamferError) -> EndReason:
+    """The reason a session ended by ``exc`` gives in its ``SessionEnd``."""
+    if isinstance(exc, SourceLostError):
+        return EndReason.SOURCE_LOST
+    if isinstance(exc, SourceError):
+        return EndReason.SOURCE_ERROR
+    if isinstance(exc, DiskFullError):
+        return EndReason.DISK_FULL
+    return EndReason.ERROR
