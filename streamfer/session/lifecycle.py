@@ -106,7 +106,8 @@ class Recorder:
             self._stop_reason = (reason, detail)
         self.stop.set()
 
-    def _on_signal(self, name: str) -> None:
+    def on_signal(self, name: str) -> None:
+        """A stop signal (``"SIGTERM"``): the session ends with a ``session_end`` naming it."""
         self.request_stop(EndReason.SIGNAL, name)
 
     def add_marker(self, note: str) -> None:
@@ -166,7 +167,7 @@ class Recorder:
                 observer.on_step(step)
 
         disk_full: DiskFullError | None = None
-        signals = on_signals(self._on_signal) if handle_signals else nullcontext()
+        signals = on_signals(self.on_signal) if handle_signals else nullcontext()
         with signals:  # also while ending: the session_end is written whole
             try:
                 self.log.write(
