@@ -24,6 +24,7 @@ from streamfer.config import Config, with_overrides
 from streamfer.core import Frame
 from streamfer.pipeline import FramePipeline
 from training.evaluate_candidates import DATA, photo_sets
+from training.pipeline_eval import ferplus_scenes
 from training.sources import SPLITS, held_back_photos, kdef_person
 
 
@@ -44,6 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--geometry", action="store_true", help="also each face's blendshapes and head pose"
     )
+    p.add_argument("--scenes", type=int, default=1000, help="FER+ valid scenes (0: none)")
     a = p.parse_args(argv)
     estimator = None
     if a.geometry:
@@ -58,10 +60,13 @@ def main(argv: list[str] | None = None) -> int:
     classes = list(pipeline.emotions)
     rows: dict[str, list[object]] = {k: [] for k in ("set", "label", "path", "person", "boxes")}
     probs = []
+    scenes = ferplus_scenes(a.data, tuple(classes), a.scenes) if a.scenes else []
+    photo_lists: dict[str, list[tuple[Path, str]]] = dict(sets)
+    photo_lists["ferplus_scenes"] = [(Path(f"ferplus_scene_{i}"), t) for i, (_, t) in enumerate(scenes)]
     try:
-        for name, photos in sets.items():
+        for name, photos in photo_lists.items():
             for i, (path, label) in enumerate(photos):
-                image = cv2.imread(str(path))
+                image = scenes[i][0] if name == "ferplus_scenes" else cv2.imread(str(path))
                 faces = pipeline.process(Frame(i, float(i), image, 0.0)).frame.faces
                 best = max(faces, key=lambda f: f.detection.score) if faces else None
                 probs.append(best.probs if best else np.full(len(classes), np.nan, np.float32))
@@ -81,7 +86,9 @@ def main(argv: list[str] | None = None) -> int:
                 )
                 rows["set"].append(name)
                 rows["label"].append(label)
-                rows["path"].append(str(path.relative_to(a.data)))
+                rows["path"].append(
+                    str(path) if name == "ferplus_scenes" else str(path.relative_to(a.data))
+                )
                 rows["person"].append(
                     path.stem[:4] if name.startswith("kdef") or name == "kdef_train_neutral" else ""
                 )

@@ -68,7 +68,9 @@ def sidecar(
     }
 
 
-def convert(run_dir: Path, epoch: int | None, alpha: float) -> tuple[bytes, dict[str, Any], int]:
+def convert(
+    run_dir: Path, epoch: int | None, alpha: float, class_bias: dict[str, float] | None = None
+) -> tuple[bytes, dict[str, Any], int]:
     import tensorflow as tf
 
     # At the end of a training run the threads are already set, and TensorFlow refuses a change.
@@ -86,11 +88,15 @@ def convert(run_dir: Path, epoch: int | None, alpha: float) -> tuple[bytes, dict
     import keras
 
     bias = alpha * np.log(np.asarray(run["prior"], np.float32))
+    for name, value in (class_bias or {}).items():
+        bias[CLASSES.index(name)] += np.float32(value)
     size = int(s["size"])
     face = keras.Input((size, size, 1), batch_size=1, name="face")
     logits = model(face, training=False)
     probs = keras.layers.Softmax(name="probs")(
-        keras.layers.Lambda(lambda z: z + bias, name="prior")(logits) if alpha else logits
+        keras.layers.Lambda(lambda z: z + bias, name="prior")(logits)
+        if alpha or class_bias
+        else logits
     )
     full = keras.Model(face, probs)
     converter = tf.lite.TFLiteConverter.from_keras_model(full)
@@ -150,14 +156,17 @@ def export_run(
     out: Path | None = None,
     crop: dict[str, Any] | None = None,
     data_dir: Path | None = None,
+    class_bias: dict[str, float] | None = None,
 ) -> Path:
-    data, run, epoch = convert(run_dir, epoch, alpha)
+    data, run, epoch = convert(run_dir, epoch, alpha, class_bias)
     name = name or f"{run_dir.name}_e{epoch}_a{alpha:g}"
     out = out or run_dir / "export"
     out.mkdir(parents=True, exist_ok=True)
     tflite = out / f"{name}.tflite"
     tflite.write_bytes(data)
     card = sidecar(name, run, alpha, crop or DEFAULT_CROP, epoch)
+    if class_bias:
+        card["class_bias"] = class_bias  # added to the logits after the prior, chosen on dev sets
     (out / f"{name}.json").write_text(json.dumps(card, indent=1) + "\n")
     from training.train import DEFAULT_DATA
 
@@ -193,8 +202,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path)
     p.add_argument("--crop", type=json.loads, help="recommended crop as JSON")
     p.add_argument("--data", type=Path)
+    p.add_argument(
+        "--class-bias",
+        type=json.loads,
+        help='logit offsets by class, baked in after the prior, e.g. \'{"contempt": -2}\'',
+    )
     a = p.parse_args(argv)
-    export_run(a.run, a.epoch, a.alpha, a.name, a.out, a.crop, a.data)
+    export_run(a.run, a.epoch, a.alpha, a.name, a.out, a.crop, a.data, a.class_bias)
     return 0
 
 

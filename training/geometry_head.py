@@ -32,7 +32,7 @@ from training.metrics import scores
 from training.mix import parse_mix
 
 DEFAULT_MIX = "ferplus:0.35,fer2013:0.15,kdef:0.25,sfew:0.12,contempt:0.08"
-CHOOSING = ("kdef_dev", "kdef_dev_half", "sfew_dev", "contempt_dev", "london")
+CHOOSING = ("kdef_dev", "kdef_dev_half", "sfew_dev", "contempt_dev", "london", "ferplus_scenes")
 
 
 def features(blend: np.ndarray, pose: np.ndarray | None) -> np.ndarray:

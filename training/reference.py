@@ -20,13 +20,32 @@ import numpy as np
 from training.baseline_eval import GRID, evaluate, reference
 
 
+def fused_probs(d: dict[str, np.ndarray], head_path: Path, weight: float) -> np.ndarray:
+    """The dump's CNN probabilities fused with a geometry head where a face has geometry,
+    as the pipeline reads them (``streamfer.vision.geometry_head``)."""
+    from streamfer.vision.geometry_head import GeometryHead, fuse
+
+    head = GeometryHead.load(head_path)
+    out = d["probs"].copy()
+    for i in np.flatnonzero(~np.isnan(d["presence"]) & ~np.isnan(d["probs"]).any(axis=1)):
+        geo = head.predict(d["blendshapes"][i], tuple(float(v) for v in d["pose"][i]))
+        out[i] = fuse(d["probs"][i], geo, weight)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("dump", type=Path)
     p.add_argument("sidecar", type=Path)
     p.add_argument("--write", action="store_true")
+    p.add_argument(
+        "--head", type=Path, help="a geometry head: read the dump's faces fused with it first"
+    )
+    p.add_argument("--weight", type=float, default=0.0, help="the fusion weight with --head")
     a = p.parse_args(argv)
-    d = np.load(a.dump)
+    d = dict(np.load(a.dump))
+    if a.head is not None:
+        d["probs"] = fused_probs(d, a.head, a.weight)
     card = json.loads(a.sidecar.read_text())
     if list(card["classes"]) != [str(c) for c in d["classes"]]:
         raise SystemExit(f"{a.dump} was made with other classes than {a.sidecar}")

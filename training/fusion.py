@@ -1,0 +1,100 @@
+"""Choosing how the CNN(s) and the geometry head are combined, on held-back people.
+
+    .venv/bin/python -m training.fusion --head HEAD.json DUMP_A.npz [DUMP_B.npz]
+
+Each ``training.dump`` file holds one CNN's probabilities for the same photos in the same
+order (and the blendshapes, which do not depend on the CNN). For every weight on a grid the
+reading is ``softmax(sum_k w_k log p_k)`` over the CNNs and the head (the head only where
+the face has geometry; elsewhere the CNNs' weights are renormalised). The score that chooses
+is the mean accuracy over the choosing sets (KDEF dev people frontal and half-turned, SFEW
+dev, London, FER+ valid scenes) plus contempt's recall on the held-back contempt faces; each
+set's accuracy and the lowest KDEF-dev class recall are printed for the best rows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+from pathlib import Path
+
+import numpy as np
+
+from streamfer.vision.geometry_head import GeometryHead
+from training.metrics import scores
+
+SETS = ("kdef_dev", "kdef_dev_half", "sfew_dev", "london", "ferplus_scenes")
+FLOOR = 1e-4
+
+
+def geometry_probs(d: dict[str, np.ndarray], head: GeometryHead) -> np.ndarray:
+    out = np.full_like(d["probs"], np.nan)
+    for i in np.flatnonzero(~np.isnan(d["presence"])):
+        out[i] = head.predict(d["blendshapes"][i], tuple(float(v) for v in d["pose"][i]))
+    return out
+
+
+def combine(parts: list[np.ndarray], weights: tuple[float, ...]) -> np.ndarray:
+    z = np.zeros_like(parts[0])
+    total = np.zeros((len(parts[0]), 1))
+    for p, w in zip(parts, weights, strict=True):
+        ok = ~np.isnan(p).any(axis=1, keepdims=True)
+        z += np.where(ok, w * np.log(np.maximum(np.nan_to_num(p, nan=1.0), FLOOR)), 0.0)
+        total += np.where(ok, w, 0.0)
+    return z / np.maximum(total, 1e-9)
+
+
+def evaluate(d: dict[str, np.ndarray], z: np.ndarray, classes: tuple[str, ...]) -> dict[str, float]:
+    got: dict[str, float] = {}
+    no_face = np.isnan(d["probs"]).any(axis=1)
+    pred = np.array([classes[i] for i in z.argmax(axis=1)], dtype=object)
+    pred[no_face] = "no face"
+    for name in (*SETS, "contempt_dev"):
+        m = d["set"] == name
+        r = scores([str(t) for t in d["label"][m]], list(pred[m]), classes)
+        got[name] = r["accuracy"] if name != "contempt_dev" else r["recall"].get("contempt", 0.0)
+        if name == "kdef_dev":
+            got["kdef_dev_min"] = r["min_recall"]
+            got["kdef_dev_recall"] = r["recall"]  # type: ignore[assignment]
+    got["score"] = float(np.mean([got[s] for s in (*SETS, "contempt_dev")]))
+    return got
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("dumps", type=Path, nargs="+")
+    p.add_argument("--head", type=Path, required=True)
+    p.add_argument("--json", type=Path)
+    a = p.parse_args(argv)
+    ds = [dict(np.load(x)) for x in a.dumps]
+    classes = tuple(str(c) for c in ds[0]["classes"])
+    for d in ds[1:]:
+        assert list(d["set"]) == list(ds[0]["set"]), "dumps of other photo lists"
+    head = GeometryHead.load(a.head)
+    parts = [d["probs"] for d in ds] + [geometry_probs(ds[0], head)]
+    grid = [0.0, 0.25, 0.5, 0.75, 1.0]
+    rows = []
+    for weights in itertools.product(grid, repeat=len(parts)):
+        if sum(weights) == 0 or weights[0] == 0 or abs(sum(weights) - 1.0) > 1e-9:
+            continue
+        rows.append((weights, evaluate(ds[0], combine(parts, weights), classes)))
+    rows.sort(key=lambda r: -r[1]["score"])
+    names = [x.stem for x in a.dumps] + ["geometry"]
+    print("| " + " | ".join(names) + " | score | " + " | ".join(SETS) + " | contempt | KDEF dev lowest |")
+    for weights, got in rows[:12]:
+        print(
+            "| " + " | ".join(f"{w:g}" for w in weights) + f" | {got['score']:.3f} | "
+            + " | ".join(f"{got[s]:.3f}" for s in SETS)
+            + f" | {got['contempt_dev']:.2f} | {got['kdef_dev_min']:.2f} |"
+        )
+    for weights, got in rows:
+        if weights[-1] == 0 and len(weights) == 2 or weights == (1.0,) + (0.0,) * (len(weights) - 1):
+            print("CNN alone:", {k: round(v, 3) for k, v in got.items() if isinstance(v, float)})
+            break
+    if a.json:
+        a.json.write_text(json.dumps([{"weights": w, **g} for w, g in rows], indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
