@@ -76,6 +76,30 @@ class SourceSettings:
         return Pace.of(self.realtime)
 
 
+#: ``[geometry] enabled``: on, off, or "auto" (on exactly when the emotion model's sidecar
+#: names a geometry head to fuse with it)
+GeometrySwitch = bool | str
+
+
+@dataclass(frozen=True)
+class GeometrySettings:
+    """The geometry stage (landmarks, blendshapes, head pose; docs/geometry.md).
+
+    ``enabled``: true, false or ``"auto"`` (``Config.geometry_on``). The thresholds are
+    ``GeometryEstimator``'s; ``max_age_seconds``: how long a track's last geometry stands for
+    its later frames (between samples), so a face carries geometry on every frame.
+    """
+
+    enabled: GeometrySwitch = "auto"
+    interval_seconds: float = 0.2
+    max_age_seconds: float = 0.5
+    min_face_pixels: float = 48.0
+    max_outside: float = 0.2
+    min_presence: float = 0.5
+    num_threads: int = 1
+    log_landmarks: bool = False
+
+
 @dataclass(frozen=True)
 class Config:
     """Every setting of a streamfer session, validated."""
@@ -87,6 +111,7 @@ class Config:
     aggregator: AggregatorSettings = field(default_factory=AggregatorSettings)
     log: LogSettings = field(default_factory=LogSettings)
     dashboard: DashboardSettings = field(default_factory=DashboardSettings)
+    geometry: GeometrySettings = field(default_factory=GeometrySettings)
     #: the folder relative paths are taken from (None: the current folder at the time of use)
     base_dir: Path | None = None
 
@@ -145,6 +170,19 @@ class Config:
             also=() if overridden else own.also,
         )
 
+    def geometry_on(self) -> bool:
+        """Whether the geometry stage runs: ``[geometry] enabled``, where ``"auto"`` is on
+        exactly when the emotion model's sidecar names a geometry head."""
+        enabled = self.geometry.enabled
+        if isinstance(enabled, bool):
+            return enabled
+        return self.emotion_model().geometry_head is not None
+
+    def geometry_head_path(self) -> Path | None:
+        """The geometry head the emotion model's sidecar names (beside the sidecar), if any."""
+        name = self.emotion_model().geometry_head
+        return None if name is None else self.emotion_model_path().parent / name
+
     def emotions(self) -> tuple[str, ...]:
         """The emotion model's class names in its output order (neutral last)."""
         return self.emotion_model().classes
@@ -167,4 +205,5 @@ SECTION_TYPES: dict[str, type] = {
     "aggregator": AggregatorSettings,
     "log": LogSettings,
     "dashboard": DashboardSettings,
+    "geometry": GeometrySettings,
 }

@@ -46,6 +46,7 @@ from streamfer.sources.readers import FrameReader
 from streamfer.sources.reconnect import ReconnectingReader, SourceEvent
 from streamfer.sources.videofile import ReadCheck
 from streamfer.stats import LatencyMeter, RateMeter
+from streamfer.vision.geometry import BLENDSHAPE_MODEL, LANDMARK_MODEL
 from streamfer.vision.models import describe
 
 __all__ = [
@@ -61,10 +62,11 @@ __all__ = [
 def model_info(config: Config) -> dict[str, Any]:
     """File and sha256 of the detector and classifier, for the ``session_start`` record.
 
-    The classifier's entry adds the model's name, classes and the crop in use.
+    The classifier's entry adds the model's name, classes and the crop in use. With the
+    geometry stage on, ``geometry`` names its two models and the head fused (or None).
     """
     card = config.emotion_model()
-    return {
+    info: dict[str, Any] = {
         "detector": describe(config.resolve_model(config.detector.model)),
         "classifier": {
             **describe(config.emotion_model_path()),
@@ -73,6 +75,14 @@ def model_info(config: Config) -> dict[str, Any]:
             "crop": dataclasses.asdict(config.crop()),
         },
     }
+    if config.geometry_on():
+        head = config.geometry_head_path()
+        info["geometry"] = {
+            "landmarks": describe(config.resolve_model(LANDMARK_MODEL)),
+            "blendshapes": describe(config.resolve_model(BLENDSHAPE_MODEL)),
+            "head": None if head is None else {**describe(head), "weight": card.geometry_weight},
+        }
+    return info
 
 
 class Recorder:
@@ -186,7 +196,7 @@ class Recorder:
                 raise
             finally:
                 self.capture.close()
-                self._ended = self._end(reason, detail)
+                self._ended = self._end(reason, detail, pipeline.geometry_counts())
         if disk_full is not None:
             if self.log.records == 0:
                 raise disk_full  # not even session_start: the log was removed
@@ -245,7 +255,9 @@ class Recorder:
             host=host_info(),
         )
 
-    def _end(self, reason: EndReason, detail: str) -> SessionSummary:
+    def _end(
+        self, reason: EndReason, detail: str, geometry: dict[str, Any] | None = None
+    ) -> SessionSummary:
         """Write the ``SessionEnd`` and close the log (a full disk is not fatal here)."""
         elapsed = max(self.clock() - self.started, 1e-9)
         p50, p95 = self.latency.percentile(50), self.latency.percentile(95)
@@ -261,6 +273,7 @@ class Recorder:
             reason=reason,
             detail=detail,
             frames_expected=None if self.read_check is None else self.read_check.frames_expected,
+            geometry=geometry,
         )
         with suppress(StreamferError):  # a full or lost disk: what was written stays readable
             self.log.write(end)
