@@ -135,6 +135,7 @@ _SCHEMA: dict[str, dict[str, tuple[type, tuple[Check, str]]]] = {
         "min_face_pixels": (float, _between(1.0, 10_000.0)),
         "max_outside": (float, _between(0.0, 1.0)),
         "min_presence": (float, _between(0.0, 1.0)),
+        "drop_false_faces": (bool, _BOOL),
         "num_threads": (int, _between(1, 64)),
         "log_landmarks": (bool, _BOOL),
     },

@@ -88,6 +88,8 @@ class GeometrySettings:
     ``enabled``: true, false or ``"auto"`` (``Config.geometry_on``). The thresholds are
     ``GeometryEstimator``'s; ``max_age_seconds``: how long a track's last geometry stands for
     its later frames (between samples), so a face carries geometry on every frame.
+    ``drop_false_faces``: drop faces whose presence score is under ``min_presence`` from the
+    frame (off: such faces keep their emotion, without geometry; ``pipeline_geometry.py``).
     """
 
     enabled: GeometrySwitch = "auto"
@@ -96,6 +98,7 @@ class GeometrySettings:
     min_face_pixels: float = 48.0
     max_outside: float = 0.2
     min_presence: float = 0.5
+    drop_false_faces: bool = False
     num_threads: int = 1
     log_landmarks: bool = False
 

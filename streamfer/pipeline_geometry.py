@@ -2,19 +2,21 @@
 fused and what is counted (``FramePipeline`` builds one when ``Config.geometry_on()``).
 
 Per frame, after tracking, ``GeometryStage.update`` runs ``GeometrySampler`` (each track at
-most every ``[geometry] interval_seconds``; a new track on its first two frames) and gives
-each face a ``FaceState``:
+most every ``[geometry] interval_seconds``) and gives each face a ``FaceState``:
 
 - ``geometry``: the track's last attempt's geometry when that attempt succeeded at most
   ``max_age_seconds`` ago; ``fresh`` when it was this frame's. A track whose last attempt
-  gave none (too small, cut by the edge, no pose) carries none until one succeeds again: an
-  old pose is never shown for a face that has since become unmeasurable.
-- ``rejected``: the last attempt's presence score was under ``min_presence``: the landmark
-  model says the detection is no face (a cloud, a title card). The pipeline drops such a face
-  from the frame before the emotion model (not classified, not in the log's faces, not fed to
-  the aggregator or a baseline) and counts the frames in ``dropped``; ``docs/geometry.md``
-  has the measurement behind it. Faces cut by the edge are judged too (their presence is
-  still measured), the small ones are not.
+  gave none (too small, cut by the edge, not confirmed as a face, no pose) carries none until
+  one succeeds again: an old pose is never shown for a face that has since become
+  unmeasurable. Such a face keeps its emotion, read by the CNN alone.
+- ``rejected``: only with ``[geometry] drop_false_faces``: the last attempt's presence score
+  was under ``min_presence``, the landmark model says the detection is no face. The pipeline
+  then drops the face from the frame before the emotion model (not classified, not in the
+  log's faces, not fed to the aggregator or a baseline) and counts the face-frames in
+  ``dropped``. Off by default: the presence score also rejects a real face behind sunglasses
+  (``docs/geometry.md``, "False faces"). When on, faces cut by the edge are judged too (their
+  presence is measured though they get no geometry), and a new track is measured on each of
+  its first two frames, which catches false faces the model passes once.
 
 With a geometry head (the emotion model's sidecar), ``fuse`` reads a face's probabilities as
 the CNN's fused with the head's reading of its geometry; faces without geometry keep the
@@ -43,7 +45,7 @@ from streamfer.vision.geometry import (
 )
 from streamfer.vision.geometry_head import GeometryHead, fuse
 
-#: A new track is measured on each of its first this many frames (``GeometrySampler``).
+#: With ``drop_false_faces``, a new track is measured on each of its first this many frames.
 CONFIRM_FRAMES = 2
 
 
@@ -68,9 +70,11 @@ class GeometryStage:
             min_face_pixels=g.min_face_pixels,
             max_outside=g.max_outside,
             min_presence=g.min_presence,
-            check_edge_presence=True,
+            check_edge_presence=g.drop_false_faces,
         )
-        self.sampler = GeometrySampler(estimator, g.interval_seconds, confirm=CONFIRM_FRAMES)
+        confirm = CONFIRM_FRAMES if g.drop_false_faces else 1
+        self.sampler = GeometrySampler(estimator, g.interval_seconds, confirm=confirm)
+        self.drop_false_faces = g.drop_false_faces
         self.max_age = g.max_age_seconds
         self.head = head
         self.weight = weight
@@ -107,7 +111,7 @@ class GeometryStage:
         states = []
         for track in tracks:
             attempt = self.sampler.last[track]
-            if attempt.skipped == "presence":
+            if attempt.skipped == "presence" and self.drop_false_faces:
                 states.append(FaceState(rejected=True))
             elif attempt.geometry is not None and t - attempt.t <= self.max_age + 1e-9:
                 states.append(FaceState(attempt.geometry, fresh=attempt.t == t))

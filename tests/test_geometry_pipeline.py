@@ -139,14 +139,14 @@ def test_the_head_is_fused_before_the_baseline(model_with_head: Path) -> None:
 def test_samples_are_fresh_on_their_frames_and_stand_for_the_next() -> None:
     steps = run_steps(FramePipeline(geometry(Config(), enabled=True)), frames(20))
     fresh = [s.frame.frame_index for s in steps if s.frame.faces[0].geometry_fresh]
-    assert fresh == [0, 1, 7, 13, 19], "first two frames (confirm), then every 0.2 s"
+    assert fresh == [0, 6, 12, 18], "every 0.2 s"
     assert all(s.frame.faces[0].geometry is not None for s in steps)
     assert steps[3].frame.faces[0].geometry is steps[1].frame.faces[0].geometry
     young = run_steps(
         FramePipeline(geometry(Config(), enabled=True, max_age_seconds=0.0)), frames(8)
     )
     assert [s.frame.faces[0].geometry is not None for s in young] == [
-        True, True, False, False, False, False, False, True
+        True, False, False, False, False, False, True, False
     ]  # fmt: skip
 
 
@@ -190,10 +190,10 @@ def scene() -> tuple[Image, Detection]:
 
 
 def scripted_steps(
-    scene: tuple[Image, Detection], extra: list[Detection], count: int = 12
+    scene: tuple[Image, Detection], extra: list[Detection], count: int = 12, drop: bool = False
 ) -> tuple[FramePipeline, list[StepResult]]:
     image, real = scene
-    config = geometry(Config(), enabled=True)
+    config = geometry(Config(), enabled=True, drop_false_faces=drop)
     pipeline = FramePipeline(config, detector=Scripted([real, *extra]), classifier=Fixed())
     steps = run_steps(pipeline, [Frame(i, i / 30.0, image, 0.0) for i in range(count)])
     return pipeline, steps
@@ -203,7 +203,7 @@ def test_a_false_face_is_dropped_and_counted_the_real_one_kept(
     scene: tuple[Image, Detection],
 ) -> None:
     noise = Detection(Box(400, 150, 160, 160), 0.6, (440.0, 200.0), (520.0, 200.0))
-    pipeline, steps = scripted_steps(scene, [noise])
+    pipeline, steps = scripted_steps(scene, [noise], drop=True)
     assert all([f.track for f in s.frame.faces] == [1] for s in steps), "only the real face"
     assert all(s.live_tracks == (1, 2) for s in steps), "the tracker still holds the false one"
     counts = pipeline.geometry_counts()
@@ -212,6 +212,17 @@ def test_a_false_face_is_dropped_and_counted_the_real_one_kept(
     logged = dataclasses.replace(Config(), log=dataclasses.replace(Config().log, frames=True))
     record = step_records(steps[0], logged, Fixed.classes)[0]
     assert isinstance(record, FrameRecord) and [f.track for f in record.faces] == [1]
+
+
+def test_by_default_a_face_the_landmark_model_rejects_keeps_its_emotion(
+    scene: tuple[Image, Detection],
+) -> None:
+    noise = Detection(Box(400, 150, 160, 160), 0.6, (440.0, 200.0), (520.0, 200.0))
+    pipeline, steps = scripted_steps(scene, [noise])
+    assert all([f.geometry is None for f in s.frame.faces] == [False, True] for s in steps)
+    counts = pipeline.geometry_counts()
+    assert counts is not None and counts["dropped_faces"] == 0
+    assert counts["skipped"]["presence"] == 2, "tried at 0 and 0.2 s"
 
 
 def test_small_and_cut_faces_are_kept_without_geometry(scene: tuple[Image, Detection]) -> None:
@@ -225,14 +236,12 @@ def test_small_and_cut_faces_are_kept_without_geometry(scene: tuple[Image, Detec
     pipeline, steps = scripted_steps(scene, [small], count=3)
     assert [f.geometry is None for f in steps[-1].frame.faces] == [False, True]
     counts = pipeline.geometry_counts()
-    assert counts is not None and counts["skipped"]["small"] == 2 and counts["dropped_faces"] == 0
+    assert counts is not None and counts["skipped"]["small"] == 1 and counts["dropped_faces"] == 0
     canvas = np.ascontiguousarray(np.roll(image, -int(0.4 * b.w + b.x), axis=1))
-    config = geometry(Config(), enabled=True)
+    config = geometry(Config(), enabled=True, drop_false_faces=True)  # its presence is judged
     pipeline = FramePipeline(config, detector=Scripted([cut]), classifier=Fixed())
     steps = run_steps(pipeline, [Frame(i, i / 30.0, canvas, 0.0) for i in range(2)])
-    assert [len(s.frame.faces) for s in steps] == [1, 1] and steps[0].frame.faces[
-        0
-    ].geometry is None
+    assert [[f.geometry for f in s.frame.faces] for s in steps] == [[None], [None]]
     counts = pipeline.geometry_counts()
     assert counts is not None and counts["skipped"]["edge"] == 2, "a face still, not dropped"
 
@@ -245,7 +254,7 @@ def test_the_log_carries_fresh_geometry_and_window_summaries() -> None:
     records = [r for s in steps for r in step_records(s, config, emotions)]
     faces = [r.faces[0] for r in records if isinstance(r, FrameRecord)]
     measured = [f for f in faces if f.head_pose is not None]
-    assert len(measured) == 8 and len(faces) == 40
+    assert len(measured) == 7 and len(faces) == 40
     face = measured[0].to_json()
     assert list(face)[-4:] == ["blendshapes", "head_pose", "presence", "landmarks"]
     assert len(face["blendshapes"]) == 52 and set(face["head_pose"]) == {"yaw", "pitch", "roll"}
@@ -253,8 +262,8 @@ def test_the_log_carries_fresh_geometry_and_window_summaries() -> None:
     assert set(faces[3].to_json()).isdisjoint(GEOMETRY_FIELDS), "frame 3 was not measured"
     verdicts = [r for r in records if isinstance(r, Emotion)]
     assert verdicts, "40 frames fill a window"
-    line = verdicts[0].to_json()
-    assert line["geometry_frames"] >= 2 and set(line["head_pose"]) == {"yaw", "pitch", "roll"}
+    line = verdicts[-1].to_json()
+    assert line["geometry_frames"] == 6 and set(line["head_pose"]) == {"yaw", "pitch", "roll"}
     assert len(line["blendshapes_moved"]) == 4 and "_neutral" not in line["blendshapes_moved"]
 
 
