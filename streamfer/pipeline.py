@@ -24,7 +24,7 @@ from streamfer.labels import label_names, valence_arousal
 from streamfer.method.aggregate import RepresentativeEmotion, WindowAggregator
 from streamfer.method.baseline import Baseline, Baselines
 from streamfer.method.rule import first_most_frequent
-from streamfer.pipeline_geometry import FaceState, GeometryStage
+from streamfer.pipeline_geometry import FaceState, GeometryStage, Tracked
 from streamfer.pipeline_run import DetectAhead, EndOfFrames, run
 from streamfer.vision.align import face_crop
 from streamfer.vision.backends import make_detector
@@ -39,6 +39,7 @@ __all__ = [
     "FramePipeline",
     "GroupConsensus",
     "StepResult",
+    "Tracked",
     "run",
 ]
 
@@ -153,19 +154,31 @@ class FramePipeline:
         ]
 
     def step(self, frame: Frame, detections: list[Detection], detect_seconds: float) -> StepResult:
-        """Every stage after detection: tracking, geometry, crops, the emotion model (fused
-        with the geometry head's reading when there is one), the baselines, the aggregators.
+        """Every stage after detection: tracking and geometry (``track``), then ``finish``.
 
         Frames must come in order, each with its own ``detect(frame)`` result.
         """
-        t1 = time.perf_counter()
+        return self.finish(frame, detections, self.track(frame, detections), detect_seconds)
+
+    def track(self, frame: Frame, detections: list[Detection]) -> Tracked:
+        """Track ids for a frame's detections, and their geometry when that stage is on."""
+        t0 = time.perf_counter()
         track_ids = self.tracker.update(detections)
-        states: list[FaceState] | None = None
-        geometry_seconds = 0.0
+        live = tuple(self.tracker.live_ids)
+        t1 = time.perf_counter()
+        states = None
         if self.geometry is not None:
-            t_geometry = time.perf_counter()
             states = self.geometry.update(frame.image, frame.t, track_ids, detections)
-            geometry_seconds = time.perf_counter() - t_geometry
+        t2 = time.perf_counter()
+        return Tracked(track_ids, live, states, t2 - t0, t2 - t1)
+
+    def finish(
+        self, frame: Frame, detections: list[Detection], tracked: Tracked, detect_seconds: float
+    ) -> StepResult:
+        """Crops, the emotion model (fused with the geometry head's reading when there is
+        one), the baselines and the aggregators, for a frame's ``track`` result."""
+        t1 = time.perf_counter()
+        track_ids, states = tracked.ids, tracked.states
         if self._baseline_requested:
             self._baseline_requested = False
             self.baselines.request(set(track_ids))
@@ -202,7 +215,7 @@ class FramePipeline:
                 emotions.append(verdict)
                 self.latest[track] = verdict
         t2 = time.perf_counter()
-        self._forget_lost_tracks()
+        self._forget_lost_tracks(set(tracked.live))
         group = self._group(frame.t) if emotions else None
         result = FrameResult(
             frame_index=frame.index,
@@ -210,12 +223,10 @@ class FramePipeline:
             captured=frame.captured,
             faces=tuple(faces),
             detect_seconds=detect_seconds,
-            classify_seconds=t2 - t1,
-            geometry_seconds=geometry_seconds,
+            classify_seconds=t2 - t1 + tracked.seconds,
+            geometry_seconds=tracked.geometry_seconds,
         )
-        return StepResult(
-            result, tuple(emotions), group, tuple(self.tracker.live_ids), tuple(baselines)
-        )
+        return StepResult(result, tuple(emotions), group, tracked.live, tuple(baselines))
 
     def geometry_counts(self) -> dict[str, Any] | None:
         """What the geometry stage measured, skipped and dropped (None when it is off)."""
@@ -235,8 +246,7 @@ class FramePipeline:
             return scores[0]
         return np.asarray(np.mean(scores, axis=0), dtype=np.float32)
 
-    def _forget_lost_tracks(self) -> None:
-        live = set(self.tracker.live_ids)
+    def _forget_lost_tracks(self, live: set[int]) -> None:
         for track in [t for t in self.aggregators if t not in live]:
             del self.aggregators[track]
             self.latest.pop(track, None)

@@ -58,6 +58,18 @@ class FaceState:
     rejected: bool = False
 
 
+@dataclass(frozen=True)
+class Tracked:
+    """One frame after tracking: each detection's track id, the tracks the tracker holds (in
+    view or in grace), each face's geometry state (None: the stage is off), the seconds."""
+
+    ids: list[int]
+    live: tuple[int, ...]
+    states: list[FaceState] | None
+    seconds: float
+    geometry_seconds: float
+
+
 class GeometryStage:
     """The sampler, the optional head, each track's geometry window and the counts."""
 
