@@ -15,9 +15,11 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
+from streamfer.batch.manifest import settings_hash
 from streamfer.config import Config, with_overrides
 from streamfer.core import Box, Detection, Frame, Image
 from streamfer.errors import ConfigError, ModelError
+from streamfer.evaluation.predictions import settings_digest
 from streamfer.method.geometry_window import GeometryWindow
 from streamfer.pipeline import FramePipeline, StepResult
 from streamfer.session.events import GEOMETRY_FIELDS
@@ -280,3 +282,14 @@ def test_the_geometry_window_names_what_moved_against_the_persons_median() -> No
     assert summary.moved["b"] == pytest.approx(0.6) and summary.moved["a"] == pytest.approx(-0.2)
     assert (summary.yaw, summary.pitch, summary.roll) == pytest.approx((20.0, 4.0, -2.0))
     assert window.summary(100.0) is None, "no sample in that window"
+
+
+def test_geometry_changes_the_cache_key_and_the_analysis_hash(model_with_head: Path) -> None:
+    on = geometry(Config(), enabled=True)
+    assert settings_digest(geometry(Config(), enabled=False)) == settings_digest(Config())
+    assert settings_digest(on) != settings_digest(Config())
+    assert settings_hash(on) != settings_hash(Config())
+    with_head = with_overrides(Config(), {"classifier.model": str(model_with_head)})
+    before = settings_digest(with_head)
+    write_head(model_with_head.parent, tuple(with_head.emotions()[::-1]))  # another head
+    assert settings_digest(with_head) != before
