@@ -15,6 +15,8 @@ from streamfer.choices import Pace
 from streamfer.method.aggregate import AggregatorSettings
 from streamfer.vision.modelcard import CropSettings, ModelCard, read_card
 
+#: The geometry stage's model kinds (``Config.model_path``; the files: ``vision/geometry.py``).
+GEOMETRY_MODELS = ("landmarks", "blendshapes")
 #: The emotion model used when config.toml names none (see docs/accuracy.md for the choice).
 DEFAULT_EMOTION_MODEL = "emotion_mini_ferplus2"
 
@@ -142,10 +144,19 @@ class Config:
         return self.resolve_model(f"models/{name}.tflite")
 
     def model_path(self, kind: str) -> Path:
-        """The file of the ``"detector"`` or the ``"classifier"`` model."""
+        """The file of the ``"detector"`` or the ``"classifier"`` model, or of the geometry
+        stage's ``"landmarks"`` or ``"blendshapes"`` model."""
         if kind == "classifier":
             return self.emotion_model_path()
+        if kind in GEOMETRY_MODELS:  # imported here: vision.geometry loads OpenCV
+            from streamfer.vision.geometry import BLENDSHAPE_MODEL, LANDMARK_MODEL
+
+            return self.resolve_model(LANDMARK_MODEL if kind == "landmarks" else BLENDSHAPE_MODEL)
         return self.resolve_model(self.detector.model)
+
+    def model_kinds(self) -> tuple[str, ...]:
+        """The models a session with these settings loads (``model_path``'s kinds)."""
+        return ("detector", "classifier", *(GEOMETRY_MODELS if self.geometry_on() else ()))
 
     def emotion_model(self) -> ModelCard:
         """The emotion model's sidecar (ModelError when it is missing or invalid)."""

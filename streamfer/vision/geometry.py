@@ -32,6 +32,7 @@ API::
     sampler = GeometrySampler(estimator, interval=0.2)   # each tracked face at most 5 Hz
     fresh = sampler.update(image_bgr, t, [(track, detection), ...])   # {track: FaceGeometry}
     sampler.latest                # {track: (t, FaceGeometry)}: each live track's last one
+    sampler.last                  # {track: Attempt}: each live track's last try, and why not
 
 The landmark model costs several times the rest of the pipeline per face (about 4 ms on one
 core against 1.2 ms for the emotion crops and model, ``docs/geometry.md``), so running it on
