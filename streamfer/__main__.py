@@ -1,4 +1,6 @@
-"""``python -m streamfer``: a Ctrl-C even while the CLI module loads is one line and 130."""
+"""``python -m streamfer``. ``main`` takes SIGINT, SIGTERM and SIGHUP at its first statement;
+a Ctrl-C even before that, while the CLI module loads, is one line and 130 too (where the
+parent left SIGINT at its default; an ignored one cannot be caught before ``main`` runs)."""
 
 import sys
 

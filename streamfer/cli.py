@@ -17,6 +17,12 @@ from collections.abc import Sequence
 from streamfer import __version__
 from streamfer.commands import COMMANDS
 from streamfer.errors import StreamferError
+from streamfer.session.signals import (
+    exit_code,
+    interrupt_handled,
+    interrupt_on_signals,
+    raise_if_interrupted,
+)
 
 DESCRIPTION = """\
 streamfer watches faces in a camera, video file or stream and shows each person's
@@ -57,27 +63,42 @@ def _command(argv: Sequence[str]) -> str | None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; every error becomes one line on stderr and an exit code.
 
-    The command's module (and OpenCV, MediaPipe, LiteRT, Rich behind it) is imported here,
-    inside the handler of KeyboardInterrupt, so a Ctrl-C during start-up is one line and 130 too.
+    The first statement takes SIGINT, SIGTERM and SIGHUP, whatever the parent left them at
+    (a script's ``&`` leaves SIGINT ignored): before a session they interrupt start-up, as one
+    line and 128 + the signal's number, and a session turns them into its own clean end
+    (``streamfer.session.signals``). The handlers before are put back on return.
     """
     try:
-        words = sys.argv[1:] if argv is None else list(argv)
+        with interrupt_on_signals():
+            return _run_command(sys.argv[1:] if argv is None else list(argv))
+    except KeyboardInterrupt as interrupt:  # one that came while the handlers were swapped
+        return _interrupted(interrupt)
+
+
+def _run_command(words: list[str]) -> int:
+    """Parse ``words`` and run the command. Its module (and OpenCV, MediaPipe, LiteRT, Rich
+    behind it) is imported here, inside the handler of KeyboardInterrupt, so a signal during
+    start-up is one line too."""
+    try:
         parser = build_parser(_command(words) or "")
         args = parser.parse_args(words)
         from rich.console import Console  # after parsing: --help needs no Rich
 
         console = Console(stderr=False)
-    except KeyboardInterrupt:
-        return _interrupted()
+        raise_if_interrupted()  # one that an imported library swallowed
+    except KeyboardInterrupt as interrupt:
+        return _interrupted(interrupt)
     try:
-        return int(args.handler(args, console))
+        code = int(args.handler(args, console))
+        raise_if_interrupted()
+        return code
     except StreamferError as exc:
         if getattr(args, "traceback", False):
             traceback.print_exc()
         print(f"streamfer: error: {exc.one_line()}", file=sys.stderr)
         return exc.exit_code
-    except KeyboardInterrupt:
-        return _interrupted()
+    except KeyboardInterrupt as interrupt:
+        return _interrupted(interrupt)
     except BrokenPipeError:
         # output piped into head and the like: exit quietly
         devnull = os.open(os.devnull, os.O_WRONLY)
@@ -85,6 +106,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
-def _interrupted() -> int:
-    print("streamfer: interrupted", file=sys.stderr)
-    return 130
+def _interrupted(interrupt: KeyboardInterrupt) -> int:
+    """``streamfer: interrupted`` (Ctrl-C) or ``... by SIGTERM``, and 128 + its number."""
+    name = interrupt_handled(interrupt)
+    print("streamfer: interrupted" + ("" if name == "SIGINT" else f" by {name}"), file=sys.stderr)
+    return exit_code(name) or 130

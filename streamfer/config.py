@@ -27,6 +27,7 @@ from streamfer.config_settings import (
     DetectorSettings,
     GeometrySettings,
     LogSettings,
+    LslSettings,
     SourceSettings,
     TrackerSettings,
 )
@@ -47,6 +48,7 @@ __all__ = [
     "DetectorSettings",
     "GeometrySettings",
     "LogSettings",
+    "LslSettings",
     "SourceSettings",
     "TrackerSettings",
     "coerce",
@@ -138,6 +140,11 @@ _SCHEMA: dict[str, dict[str, tuple[type, tuple[Check, str]]]] = {
         "drop_false_faces": (bool, _BOOL),
         "num_threads": (int, _between(1, 64)),
         "log_landmarks": (bool, _BOOL),
+    },
+    "lsl": {
+        "enabled": (bool, ((lambda v: True), "true or false")),
+        "name": (str, _any_text()),
+        "wait_for_recorder": (float, ((lambda v: v >= 0), "0 (no wait) or a positive number")),
     },
 }
 

@@ -66,6 +66,19 @@ class DashboardSettings:
 
 
 @dataclass(frozen=True)
+class LslSettings:
+    """Lab Streaming Layer outlets (``streamfer.outputs.lsl``; ``run --lsl`` turns them on).
+
+    ``name``: the first word of every stream's name. ``wait_for_recorder``: seconds a session
+    waits at its start for a recorder to connect to the markers stream (0: no wait).
+    """
+
+    enabled: bool = False
+    name: str = "streamfer"
+    wait_for_recorder: float = 0.0
+
+
+@dataclass(frozen=True)
 class SourceSettings:
     default: str = "0"
     realtime: bool = False
@@ -117,6 +130,7 @@ class Config:
     log: LogSettings = field(default_factory=LogSettings)
     dashboard: DashboardSettings = field(default_factory=DashboardSettings)
     geometry: GeometrySettings = field(default_factory=GeometrySettings)
+    lsl: LslSettings = field(default_factory=LslSettings)
     #: the folder relative paths are taken from (None: the current folder at the time of use)
     base_dir: Path | None = None
 
@@ -220,4 +234,5 @@ SECTION_TYPES: dict[str, type] = {
     "log": LogSettings,
     "dashboard": DashboardSettings,
     "geometry": GeometrySettings,
+    "lsl": LslSettings,
 }

@@ -1,10 +1,7 @@
 """The one pipeline that live monitoring, file analysis and calibration all run.
 
-``FramePipeline.process(frame)`` detects faces, tracks them, measures their geometry when
-that stage is on (``pipeline_geometry.py``), classifies each crop and feeds each track's
-window aggregator. ``run`` drives it over a frame source until the source ends,
-a frame limit is reached or the stop event is set; it and ``DetectAhead`` live in
-``streamfer.pipeline_run`` and are re-exported here.
+from streamfer.pipeline_geometry import FaceState, GeometryStage, Tracked
+from streamfer.pipeline_run import DetectAhead, EndOfFrames, run, steps
 """
 
 from __future__ import annotations
@@ -25,7 +22,7 @@ from streamfer.method.aggregate import RepresentativeEmotion, WindowAggregator
 from streamfer.method.baseline import Baseline, Baselines
 from streamfer.method.rule import first_most_frequent
 from streamfer.pipeline_geometry import FaceState, GeometryStage, Tracked
-from streamfer.pipeline_run import DetectAhead, EndOfFrames, run
+from streamfer.pipeline_run import DetectAhead, EndOfFrames, run, steps
 from streamfer.vision.align import face_crop
 from streamfer.vision.backends import make_detector
 from streamfer.vision.classify import EmotionClassifierBackend, TFLiteEmotionClassifier
@@ -41,6 +38,7 @@ __all__ = [
     "StepResult",
     "Tracked",
     "run",
+    "steps",
 ]
 
 

@@ -1,7 +1,8 @@
 """Driving the pipeline over a frame source: ``run`` feeds frames through a
 ``FramePipeline`` (``streamfer.pipeline``, which re-exports this) until the source ends, a
-frame limit is reached or the stop event is set; ``DetectAhead`` runs the detection stage
-one frame ahead on its own thread.
+frame limit is reached or the stop event is set, calling back after each; ``steps`` does the
+same as a generator, for callers that pull results (the Python API); ``DetectAhead`` runs the
+detection stage one frame ahead on its own thread.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from typing import TYPE_CHECKING, Literal
 
 from streamfer.core import Detection, Frame
@@ -34,36 +35,56 @@ def run(
     (``DetectAhead``); results and their order are the same either way.
     Returns the number of frames processed and why it ended.
     """
+    processed = 0
+    results = steps(frames, pipeline, stop, max_frames)
+    while True:
+        try:
+            step = next(results)
+        except StopIteration as end:
+            return processed, end.value
+        on_step(step)
+        processed += 1
+
+
+def steps(
+    frames: Iterable[Frame],
+    pipeline: FramePipeline,
+    stop: threading.Event | None = None,
+    max_frames: int | None = None,
+) -> Generator[StepResult, None, EndOfFrames]:
+    """``run`` one frame at a time: yields each frame's result and returns why it ended.
+
+    The next frame is taken only when the next result is asked for, so a caller that stops
+    asking (and closes the generator, as ``for`` does when it is garbage collected) stops
+    the detection thread with it.
+    """
     if not pipeline.config.detector.own_thread:
-        return _run_steps(((f, None) for f in frames), pipeline, on_step, stop, max_frames)
+        return (yield from _steps(((f, None) for f in frames), pipeline, stop, max_frames))
     ahead = DetectAhead(frames, pipeline)
     try:
-        return _run_steps(ahead, pipeline, on_step, stop, max_frames)
+        return (yield from _steps(ahead, pipeline, stop, max_frames))
     finally:
         ahead.close()
 
 
-def _run_steps(
+def _steps(
     items: Iterable[tuple[Frame, tuple[list[Detection], float] | None]],
     pipeline: FramePipeline,
-    on_step: Callable[[StepResult], None],
     stop: threading.Event | None,
     max_frames: int | None,
-) -> tuple[int, EndOfFrames]:
-    processed = 0
-    for frame, detected in items:
+) -> Generator[StepResult, None, EndOfFrames]:
+    for processed, (frame, detected) in enumerate(items, start=1):
         if stop is not None and stop.is_set():
-            return processed, "stopped"
+            return "stopped"
         if detected is None:
-            on_step(pipeline.process(frame))
+            yield pipeline.process(frame)
         else:
-            on_step(pipeline.step(frame, *detected))
-        processed += 1
+            yield pipeline.step(frame, *detected)
         if max_frames is not None and processed >= max_frames:
-            return processed, "max_frames"
+            return "max_frames"
     if stop is not None and stop.is_set():
-        return processed, "stopped"
-    return processed, "end_of_source"
+        return "stopped"
+    return "end_of_source"
 
 
 _DONE = object()

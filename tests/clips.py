@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import csv
 import os
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -41,6 +43,28 @@ def streamfer(*args: str, cwd: Path, timeout: float = 120) -> subprocess.Complet
     return subprocess.run(
         cli_command(*args), cwd=cwd, env=cli_env(), capture_output=True, text=True, timeout=timeout
     )
+
+
+def catches(pid: int, sig: signal.Signals) -> bool:
+    """Whether the process has a handler for ``sig`` (SigCgt in /proc/PID/status, Linux)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    mask = next(line.split()[1] for line in status.splitlines() if line.startswith("SigCgt:"))
+    return bool(int(mask, 16) >> (int(sig) - 1) & 1)
+
+
+def wait_until_main_runs(process: subprocess.Popen[str], seconds: float = 60) -> None:
+    """Wait until the CLI's ``main`` has taken the stop signals (its process catches SIGTERM,
+    which nothing before ``main`` does), or the process has ended: from then on a signal's
+    outcome is promised whatever the moment (docs/reliability.md); before it, the
+    interpreter is still starting, for longer the busier the machine."""
+    deadline = time.monotonic() + seconds
+    while not catches(process.pid, signal.SIGTERM) and process.poll() is None:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"main did not start within {seconds:g} s")
+        time.sleep(0.002)
 
 
 def write_frame_folder(folder: Path, frames: int) -> None:

@@ -5,9 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = ROOT.parent / "shared" / "data"
+
+# No per-example deadline: the suite runs on busy 2-core machines, beside the CPU-bound helper
+# of tests/test_stop_signals.py, and a slow example is not a wrong one (speed is for benchmarks).
+settings.register_profile("streamfer", deadline=None)
+settings.load_profile("streamfer")
 
 
 def _shared(*parts: str) -> Path:

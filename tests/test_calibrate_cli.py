@@ -235,3 +235,44 @@ def test_errors_are_one_line(tmp_path: Path) -> None:
     result = streamfer("calibrate", tmp_path, "--config", tmp_path / "bad.toml", cwd=tmp_path)
     assert result.returncode == 4 and "face detector model not found" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.needs_shared_data
+def test_evaluate_with_each_clip_against_its_first_seconds(
+    layouts: Callable[[str], Path], workdir: Path
+) -> None:
+    data = layouts("videos")
+    cache = workdir / "cache-baseline"
+    plain = streamfer(
+        "evaluate",
+        data,
+        "--cache",
+        cache,
+        "--report-json",
+        workdir / "p.json",
+        "--no-plot",
+        cwd=workdir,
+    )
+    plain_report = report_of(plain, workdir / "p.json")
+    both = streamfer(
+        "evaluate",
+        data,
+        "--cache",
+        cache,
+        "--baseline",
+        "0.3",
+        "--report-json",
+        workdir / "b.json",
+        "--no-plot",
+        cwd=workdir,
+    )
+    report = report_of(both, workdir / "b.json")
+    # the predictions are the plain ones, from the cache: the baseline is applied after
+    assert report["predict"]["frames_decoded"] == 0
+    assert report["emotions"] == plain_report["emotions"]
+    base = report["baseline"]
+    assert base["seconds"] == 0.3 and {"strength", "gain"} <= set(base)
+    for label_set in ("emotions", "3"):
+        assert base[label_set]["n_clips"] == report[label_set]["n_clips"]
+        assert 0.0 <= base[label_set]["threshold"]["accuracy"] <= 1.0
+    assert "each clip read against its first 0.3 s" in " ".join(both.stdout.split())

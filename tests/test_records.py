@@ -18,6 +18,7 @@ from streamfer.session.records import (
     FaceRecord,
     FrameRecord,
     GroupEmotion,
+    LslStream,
     Marker,
     Record,
     SessionEnd,
@@ -86,6 +87,8 @@ SAMPLES: list[Record] = [
     SourceLost(3.0, "no frame from rtsp://cam for 10 s"),
     SourceBack(3.0, 4.5, 3),
     BaselineRecord(3.1, 1, "auto", 0.0, 3.0, 90, (0.05, 0.0, 0.1, 0.05, 0.3, 0.0, 0.5), 0.25, 0.5),
+    LslStream(0.0, "streamfer s markers", "Markers", "streamfer-1f2e", None, ("marker",), 0.0),
+    LslStream(0.4, "streamfer s person 1", "FacialExpression", "sf-9a", 1, ("happy", "sad"), 30.0),
     end(EndReason.DISK_FULL, "the disk holding the log failed (No space left on device)"),
     SessionEnd(
         1.0, 29, 29, 0, 300.0, 0.1, 3.1, 7.4, EndReason.SOURCE_INCOMPLETE, "a.mp4: 29 of 60", 60

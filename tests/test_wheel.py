@@ -62,7 +62,8 @@ def test_wheel_carries_models_config_and_portrait(installed: tuple[Path, dict[st
         "print(a.ASSETS); "
         "print(sorted(p.name for p in (a.ASSETS / 'models').glob('*') if p.suffix in ('.tflite', '.json'))); "
         "print((a.ASSETS / 'config.toml').is_file(), a.DEMO_PORTRAIT.is_file()); "
-        "print(importlib.util.find_spec('mediapipe'), importlib.util.find_spec('matplotlib'))"
+        "print(importlib.util.find_spec('mediapipe'), importlib.util.find_spec('matplotlib')); "
+        "print((a.ASSETS.parent / 'py.typed').is_file(), importlib.util.find_spec('pylsl'))"
     )
     out = _run([str(bin_dir / "python"), "-c", code], cwd=bin_dir, env=env, timeout=60).splitlines()
     assert "site-packages" in out[0]
@@ -87,6 +88,21 @@ def test_wheel_carries_models_config_and_portrait(installed: tuple[Path, dict[st
     assert out[3] == "None None", (
         "the default install must pull in neither mediapipe nor matplotlib"
     )
+    assert out[4] == "True None", "the wheel marks the package typed and needs no pylsl"
+
+
+def test_the_python_api_from_the_wheel(
+    installed: tuple[Path, dict[str, str]], tmp_path: Path
+) -> None:
+    bin_dir, env = installed
+    code = (
+        "import streamfer\n"
+        "results = list(streamfer.watch('demo', max_frames=60, realtime=False))\n"
+        "print(len(results), sum(len(r.verdicts) for r in results) > 0)\n"
+    )
+    out = _run([str(bin_dir / "python"), "-c", code], cwd=tmp_path, env=env, timeout=120)
+    assert out.split() == ["60", "True"]
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_demo_runs_from_an_empty_folder(

@@ -25,7 +25,7 @@ MANIFEST_NAME = "manifest.json"
 def settings_hash(config: Config) -> str:
     """sha256 of the settings that shape an analysis' results, and of the model files."""
     settings = config.as_dict()
-    for section in ("source", "dashboard"):
+    for section in ("source", "dashboard", "lsl"):
         settings.pop(section, None)
     settings["log"].pop("dir", None)
     settings["detector"]["model"] = describe(config.resolve_model(config.detector.model))["sha256"]

@@ -8,8 +8,12 @@ file it was on as failed and starts a replacement for the files still waiting.
 Messages, worker to parent: ``Started``, ``FileProgress`` (a few times a second), ``Done``.
 Parent to worker: a ``Task`` or ``STOP``; closing the pipe tells the worker to finish.
 
-Workers ignore SIGINT: a Ctrl-C in the terminal reaches the whole process group, and only
-the parent decides; it sends ``"stop"`` and each worker ends its file cleanly.
+Workers ignore SIGINT and SIGHUP: a Ctrl-C in the terminal, or the terminal closing, reaches
+the whole process group, and only the parent decides; it sends ``"stop"`` and each worker ends
+its file cleanly. A worker is started with the stop signals blocked
+(``session.signals.blocked_in_children``) and takes them only once its own handlers are in, so
+no signal can end it with a traceback, or kill it without its file's ``session_end``, while
+it imports its libraries.
 """
 
 from __future__ import annotations
@@ -27,9 +31,11 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from multiprocessing import resource_tracker
 from multiprocessing.process import BaseProcess
 
 from streamfer.batch.analysis import Outcome, Task, analyze_recording
+from streamfer.session.signals import blocked_in_children, unblock
 
 PROGRESS_INTERVAL_SECONDS = 0.2
 STOP = "stop"
@@ -88,6 +94,8 @@ def _worker_main(
     its ``session_end``, and the worker exits.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "SIGHUP"):
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
     stopping = threading.Event()
     # each file gets its own stop event (Capture.close sets it); "stop" sets the current one
     current = [threading.Event()]
@@ -98,6 +106,7 @@ def _worker_main(
         current[0].set()
 
     signal.signal(signal.SIGTERM, parent_gone)
+    unblock()  # blocked since before this process began: one that came meanwhile is taken now
     _die_with_parent()
 
     def listen() -> None:
@@ -166,7 +175,10 @@ class Pool:
             name="streamfer-worker",
             daemon=True,
         )
-        process.start()
+        with blocked_in_children():  # the tracker of named resources every spawn needs: it
+            resource_tracker.ensure_running()  # ignores SIGINT and SIGTERM, SIGHUP stays blocked
+        with blocked_in_children():  # again: the tracker's start unblocks SIGINT and SIGTERM
+            process.start()  # the worker begins with them blocked; here they only wait
         task_read.close()
         result_write.close()
         return _Worker(process, task_write, result_read)

@@ -9,7 +9,9 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import sys
 import threading
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from rich.console import Console
@@ -29,7 +31,7 @@ from streamfer.commands.options import (
 from streamfer.durable import private_dir, write_atomic
 from streamfer.errors import ConfigError, OutputError, SourceError
 from streamfer.reports.sessionstats import summary_csv, summary_rows
-from streamfer.session.signals import on_signals
+from streamfer.session.signals import exit_code, on_signals
 from streamfer.sources.inputs import content_hash, find_inputs, find_skipped, frame_count
 from streamfer.vision.models import read_model
 
@@ -53,10 +55,24 @@ whose complete log exists for the same content and settings (results/manifest.js
 Every input appears in summary.csv: ok, partial (a file read in part: cut short or
 damaged; its log says what is missing), failed, interrupted, or skipped (a file in a
 searched folder that is neither a video nor an image, with the reason).
-Exit code: 0 all went well, 1 some input failed, 3 some input was read only in part,
-130 interrupted.
+Exit code: 0 all went well, 1 some input failed, 3 some input was read only in part;
+stopped by a signal: 128 + its number (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP).
 Then: streamfer report results/ --out report/
 """
+
+
+@dataclass
+class _Stop:
+    """Set by the first stop signal, which it names: the files then end cleanly as
+    interrupted, and the exit code is 128 + the signal's number."""
+
+    event: threading.Event = field(default_factory=threading.Event)
+    signal: str | None = None
+
+    def __call__(self, name: str) -> None:
+        if self.signal is None:
+            self.signal = name
+        self.event.set()
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -165,12 +181,11 @@ def handle(args: argparse.Namespace, console: Console) -> int:
         manifest.record(item.input.name, item.input, item.content, settings, outcome.status)
         save_summary()
 
-    stop = threading.Event()  # set by Ctrl-C or SIGTERM
-    with contextlib.ExitStack() as cleanup:
+    stop = _Stop()  # from here on a signal stops the run; before, it interrupts start-up
+    with on_signals(stop), contextlib.ExitStack() as cleanup:
         pool: Pool | ray_engine.RayPool
         if args.engine == "ray" and tasks:
-            with on_signals(lambda _name: stop.set()):  # connecting takes seconds
-                cpus = ray_engine.connect(args.address, args.workers)
+            cpus = ray_engine.connect(args.address, args.workers)  # takes seconds
             cleanup.callback(_disconnect)
             workers = min(args.workers or max(cpus, 1), len(tasks))
             pool = ray_engine.RayPool(workers, lambda _message: None, config)
@@ -183,17 +198,22 @@ def handle(args: argparse.Namespace, console: Console) -> int:
                 highlight=False,
                 soft_wrap=True,
             )
-        outcomes = run_tasks(tasks, items, pool, console, finished, stop)
+        outcomes = run_tasks(tasks, items, pool, console, finished, stop.event)
         save_summary()
-    count = {s: sum(o.status == s for o in outcomes) for s in _STATUSES}
-    console.print(
-        f"{len(items) + len(passed_over)} inputs: {count['ok']} analysed, "
-        f"{len(items) - len(tasks)} reused, {count['partial']} partial, {count['failed']} failed, "
-        f"{count['interrupted']} interrupted, {len(passed_over)} skipped; "
-        f"summary: {out / SUMMARY_NAME}",
-        highlight=False,
-        soft_wrap=True,
-    )
+        count = {s: sum(o.status == s for o in outcomes) for s in _STATUSES}
+        console.print(
+            f"{len(items) + len(passed_over)} inputs: {count['ok']} analysed, "
+            f"{len(items) - len(tasks)} reused, {count['partial']} partial, "
+            f"{count['failed']} failed, {count['interrupted']} interrupted, "
+            f"{len(passed_over)} skipped; summary: {out / SUMMARY_NAME}",
+            highlight=False,
+            soft_wrap=True,
+        )
+        if stop.signal is not None:
+            print(
+                f"streamfer: ended by {stop.signal}; summary: {out / SUMMARY_NAME}", file=sys.stderr
+            )
+            return exit_code(stop.signal) or EXIT_INTERRUPTED
     if count["interrupted"]:
         return EXIT_INTERRUPTED
     if count["failed"]:

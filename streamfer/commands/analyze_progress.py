@@ -30,7 +30,6 @@ from streamfer.batch.analysis import Outcome, Task
 from streamfer.batch.workers import FileProgress, Pool, Started
 from streamfer.reports.sessionstats import session_stats, summary_rows
 from streamfer.session.log import read_log
-from streamfer.session.signals import on_signals
 from streamfer.sources.inputs import Input
 
 
@@ -135,7 +134,7 @@ def run_tasks(
     pool.on_message = on_message
     placements = pool.placements if isinstance(pool, ray_engine.RayPool) else {}
     try:
-        with on_signals(lambda _name: stop.set()), progress:
+        with progress:  # signals: the caller's handler sets ``stop``
             for outcome in pool.run(tasks, stop):
                 outcomes.append(outcome)
                 done_frames[outcome.index] = outcome.frames

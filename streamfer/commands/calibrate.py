@@ -14,7 +14,6 @@ import time
 from pathlib import Path
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from streamfer import assets
 from streamfer.choices import LABEL_SET_WORDS, LabelSet, Method
@@ -25,20 +24,16 @@ from streamfer.commands.calibration_output import (
     summary_table,
     write_outputs,
 )
+from streamfer.commands.calibration_predict import predict, report_baseline
 from streamfer.commands.evaluate_faces import handle_evaluate_faces
 from streamfer.commands.options import add_config_options, add_geometry_options, load_config
-from streamfer.config import Config
 from streamfer.config_paths import find_config, prepare_user_config, user_config_file, write_target
 from streamfer.config_write import write_aggregator
-from streamfer.errors import ConfigError, DataError
-from streamfer.evaluation.datasets import Clip, Dataset, load_dataset
+from streamfer.errors import ConfigError
 from streamfer.evaluation.predictions import (
     DEFAULT_CACHE_DIR,
-    PredictionCache,
-    PredictionResult,
-    predict_clips,
 )
-from streamfer.method.calibration import ClipTable, cross_validate, evaluate_fixed
+from streamfer.method.calibration import cross_validate, evaluate_fixed
 
 LABEL_SETS = tuple(LabelSet)
 _IN_USE = Path("<config in use>")
@@ -136,6 +131,13 @@ def _add_common(parser: argparse.ArgumentParser, plot_name: str) -> None:
         help=f"accuracy-against-threshold PNG (default: beside --report-json, else ./{plot_name})",
     )
     parser.add_argument("--no-plot", action="store_true", help="do not draw the plot")
+    parser.add_argument(
+        "--baseline",
+        type=float,
+        metavar="SECONDS",
+        help="also score each clip read against its own first SECONDS as that person's "
+        "neutral (as run --baseline does); both results are printed and reported",
+    )
     parser.set_defaults(plot_name=plot_name)
     add_geometry_options(parser, logs=False)
     add_config_options(parser)
@@ -146,10 +148,15 @@ def handle_calibrate(args: argparse.Namespace, console: Console) -> int:
         raise ConfigError(f"--folds {args.folds}: cross-validation needs at least 2 folds")
     config = load_config(args)
     write_path = None if args.write_config is None else _config_path(args.write_config, args.config)
-    dataset, table, predicted = _predict(args, config, console)
+    dataset, table, predicted, baselined = predict(args, config, console)
     start = time.perf_counter()
     results = {s: cross_validate(table, s, args.folds, args.seed) for s in LABEL_SETS}
     score_seconds = time.perf_counter() - start
+    with_baseline = (
+        {s: cross_validate(baselined, s, args.folds, args.seed) for s in LABEL_SETS}
+        if baselined is not None
+        else None
+    )
     folds = results[LabelSet.EMOTIONS].n_folds
     if folds < args.folds:
         console.print(
@@ -161,6 +168,13 @@ def handle_calibrate(args: argparse.Namespace, console: Console) -> int:
         detail_tables(console, results[label_set])
     report = report_data("calibrate", args, config, dataset, predicted, results, score_seconds)
     report["score"].update(folds=folds, seed=args.seed)
+    if with_baseline is not None:
+        report_baseline(console, dataset, config, with_baseline, report, f"{folds}-fold")
+        if write_path is not None:
+            console.print(
+                "[yellow]note: --write-config stores the threshold chosen without the "
+                "baseline (the first table); compare both before relying on it[/]"
+            )
     write_outputs(args, console, results, report, dataset, "calibrate")
     if write_path is not None:
         chosen = results[LabelSet(args.write_labels)].methods["threshold"].threshold
@@ -182,11 +196,16 @@ def handle_evaluate(args: argparse.Namespace, console: Console) -> int:
     if args.faces:
         return handle_evaluate_faces(args, console)
     config = load_config(args)
-    dataset, table, predicted = _predict(args, config, console)
+    dataset, table, predicted, baselined = predict(args, config, console)
     settings = config.aggregator
     start = time.perf_counter()
     results = {s: evaluate_fixed(table, s, settings.effective_threshold) for s in LABEL_SETS}
     score_seconds = time.perf_counter() - start
+    with_baseline = (
+        {s: evaluate_fixed(baselined, s, settings.effective_threshold) for s in LABEL_SETS}
+        if baselined is not None
+        else None
+    )
     summary_table(
         console,
         dataset,
@@ -202,77 +221,10 @@ def handle_evaluate(args: argparse.Namespace, console: Console) -> int:
         "threshold": settings.effective_threshold,
         "label_set": settings.label_set,
     }
+    if with_baseline is not None:
+        report_baseline(console, dataset, config, with_baseline, report, "all clips")
     write_outputs(args, console, results, report, dataset, "evaluate")
     return 0
-
-
-class _RichProgress:
-    """Progress of predicting: clips done and frames decoded, on stderr."""
-
-    def __init__(self, progress: Progress, clips: int) -> None:
-        self.progress = progress
-        self.clips = progress.add_task("clips", total=clips)
-        self.frames = progress.add_task("frames decoded", total=0)
-
-    def clip_started(self, clip: Clip, frame_count: int | None) -> None:
-        task = self.progress.tasks[self.frames]
-        self.progress.update(self.frames, total=(task.total or 0) + (frame_count or 0))
-
-    def frame_done(self) -> None:
-        self.progress.advance(self.frames)
-
-    def clip_done(self, clip: Clip, from_cache: bool) -> None:
-        self.progress.advance(self.clips)
-
-
-def _predict(
-    args: argparse.Namespace, config: Config, console: Console
-) -> tuple[Dataset, ClipTable, PredictionResult]:
-    emotions = config.emotions()
-    dataset = load_dataset(args.data, emotions)
-    labels = ", ".join(f"{name} {n}" for name, n in dataset.label_counts().items())
-    console.print(f"{args.data}: {len(dataset.clips)} clips ({labels})")
-    if dataset.excluded:
-        left_out = ", ".join(f"{label} {n}" for label, n in sorted(dataset.excluded.items()))
-        console.print(f"left out, labels the model cannot output: {left_out}")
-    if dataset.ignored:
-        console.print(f"ignored {len(dataset.ignored)} files that are neither videos nor folders")
-    cache = None if args.no_cache else PredictionCache(args.cache)
-    clips = list(dataset.clips)
-    with Progress(
-        TextColumn("{task.description:>15}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=Console(stderr=True),
-        transient=True,
-    ) as progress:
-        predicted = predict_clips(clips, config, cache, _RichProgress(progress, len(clips)))
-    console.print(
-        f"predict: {len(clips)} clips, {predicted.from_cache} from cache, "
-        f"{predicted.frames_decoded} frames decoded, {len(predicted.failures)} unreadable, "
-        f"{predicted.seconds:.1f} s"
-    )
-    for clip, reason in predicted.failures[:10]:
-        console.print(f"  [yellow]skipped[/] {clip.path}: {reason}")
-    if len(predicted.failures) > 10:
-        console.print(f"  ... and {len(predicted.failures) - 10} more (see --report-json)")
-    used = [(c, p) for c, p in zip(clips, predicted.predictions, strict=True) if p is not None]
-    if len(used) < 2:
-        raise DataError(
-            f"only {len(used)} of {len(clips)} clips in {args.data} could be read",
-            "check the skipped clips above; calibration needs at least 2",
-        )
-    groups = [c.subject or f"clip {c.path}" for c, _ in used]
-    if len(set(groups)) < 2:
-        raise DataError(
-            f"all clips in {args.data} come from one subject: nothing to cross-validate over",
-            "give clips of at least 2 subjects",
-        )
-    table = ClipTable.from_probs(
-        [p.probs for _, p in used], [emotions.index(c.label) for c, _ in used], groups, emotions
-    )
-    return dataset, table, predicted
 
 
 def _config_path(requested: Path, config_flag: Path | None) -> Path:

@@ -19,11 +19,13 @@ from streamfer.commands.options import (
 )
 from streamfer.config import Config
 from streamfer.errors import ConfigError, SourceError
+from streamfer.outputs.lsl import LslOutput, require_pylsl
 from streamfer.pipeline import FramePipeline
-from streamfer.session.lifecycle import Recorder
+from streamfer.session.lifecycle import Recorder, SessionSummary
 from streamfer.session.log import SessionLog, dated_log_path
 from streamfer.session.records import EndReason
-from streamfer.session.signals import exit_code
+from streamfer.session.signals import SignalRelay, exit_code, on_signals
+from streamfer.session.sinks import ObservedLog
 from streamfer.sources.readers import open_reader
 from streamfer.ui.keyboard import KeyReader
 from streamfer.ui.live_view import LiveView, show_live
@@ -36,6 +38,7 @@ examples:
   streamfer run --source session.mp4 --realtime --log-frames
   streamfer run --source demo --geometry      also head pose and blendshapes per person
   streamfer run --source rtsp://10.0.0.5/stream --no-dashboard
+  streamfer run --lsl                         also send LSL streams, for LabRecorder (docs/lsl.md)
 
 keys while it runs: q quits; m adds a marker (type a note, Enter).
 The log is one JSON object a line; read it with pandas.read_json(path, lines=True).
@@ -85,6 +88,13 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "error; 0 keeps trying forever (default: source.reconnect_seconds, 60)",
     )
     parser.add_argument(
+        "--lsl",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="send each person's scores and the verdicts and markers as Lab Streaming Layer "
+        'streams (pip install "streamfer[lsl]"; default: lsl.enabled, false)',
+    )
+    parser.add_argument(
         "--no-dashboard",
         action="store_true",
         help="headless: print a one-line status every few seconds instead of the dashboard",
@@ -103,40 +113,16 @@ def handle(args: argparse.Namespace, console: Console) -> int:
             "log.frames": args.log_frames,
             "log.dir": str(args.log_dir.resolve()) if args.log_dir is not None else None,
             "source.reconnect_seconds": args.reconnect,
+            "lsl.enabled": args.lsl,
         },
     )
+    if config.lsl.enabled:
+        require_pylsl()  # before a camera or a model is opened
     source = args.source if args.source is not None else config.source.default
     pace = config.source.pace
     if source == "demo" and args.realtime is None:
         pace = Pace.REAL_TIME  # the demo stands in for a camera
-    with ExitStack() as cleanup:  # on an error, close whatever was opened before it
-        if args.stream_timeout <= 0:
-            raise ConfigError(f"--stream-timeout {args.stream_timeout:g} is not a positive number")
-        reader = open_reader(source, args.stream_timeout, config.source.reconnect_seconds)
-        cleanup.callback(reader.close)
-        _warn_if_the_window_cannot_fill(reader.fps, config)
-        pipeline = FramePipeline(config)
-        cleanup.callback(pipeline.close)
-        log = SessionLog(dated_log_path(config.resolve(config.log.dir)))
-        cleanup.callback(log.close)
-        recorder = Recorder(config, log, reader, pace=pace)
-        cleanup.pop_all()  # from here on, the recorder closes the reader and the log
-    view = LiveView(recorder)
-    keys = KeyReader(  # reads keys only when stdin is a terminal
-        on_quit=lambda: recorder.request_stop(EndReason.USER_QUIT),
-        on_marker=view.add_marker,
-        on_prompt=lambda text: setattr(view, "message", text),
-        on_baseline=lambda: _take_baseline(pipeline, view),
-    )
-    try:
-        keys.start()
-        dashboard = not args.no_dashboard and console.is_terminal
-        summary = show_live(
-            recorder, view, pipeline, console, dashboard=dashboard, max_frames=args.max_frames
-        )
-    finally:
-        keys.close()
-        pipeline.close()
+    summary = _record(args, console, config, source, pace)
     end = summary.end
     if end.reason is EndReason.SOURCE_INCOMPLETE:
         raise SourceError(
@@ -153,6 +139,63 @@ def handle(args: argparse.Namespace, console: Console) -> int:
     if end.reason is EndReason.SIGNAL:
         return exit_code(end.detail) or 1  # 128 + the signal's number, as a shell reports it
     return 0
+
+
+def _record(
+    args: argparse.Namespace, console: Console, config: Config, source: str, pace: Pace
+) -> SessionSummary:
+    """Open the source, the models and the log, and record the session.
+
+    A signal while the source and the models open interrupts start-up (one line, no log).
+    From just before the log is created it is kept for the recorder (``SignalRelay``), and
+    the session then ends at once with a ``session_end`` naming it: no log is left without.
+    """
+    relay = SignalRelay()
+    with on_signals(relay):
+        with ExitStack() as cleanup:  # on an error, close whatever was opened before it
+            if args.stream_timeout <= 0:
+                raise ConfigError(
+                    f"--stream-timeout {args.stream_timeout:g} is not a positive number"
+                )
+            reader = open_reader(source, args.stream_timeout, config.source.reconnect_seconds)
+            cleanup.callback(reader.close)
+            _warn_if_the_window_cannot_fill(reader.fps, config)
+            pipeline = FramePipeline(config)
+            cleanup.callback(pipeline.close)
+            relay.hold()
+            log = ObservedLog(SessionLog(dated_log_path(config.resolve(config.log.dir))), [])
+            cleanup.callback(log.close)
+            recorder = Recorder(config, log, reader, pace=pace)
+            relay.relay_to(recorder.on_signal)
+            lsl = LslOutput(recorder) if config.lsl.enabled else None
+            if lsl is not None:
+                cleanup.callback(lsl.close)
+                log.observers.append(lsl)
+            cleanup.pop_all()  # from here on, the recorder closes the reader and the log
+        view = LiveView(recorder)
+        keys = KeyReader(  # reads keys only when stdin is a terminal
+            on_quit=lambda: recorder.request_stop(EndReason.USER_QUIT),
+            on_marker=view.add_marker,
+            on_prompt=lambda text: setattr(view, "message", text),
+            on_baseline=lambda: _take_baseline(pipeline, view),
+        )
+        try:
+            keys.start()
+            dashboard = not args.no_dashboard and console.is_terminal
+            return show_live(
+                recorder,
+                view,
+                pipeline,
+                console,
+                dashboard=dashboard,
+                max_frames=args.max_frames,
+                observers=[lsl] if lsl is not None else [],
+            )
+        finally:
+            keys.close()
+            pipeline.close()
+            if lsl is not None:
+                lsl.close()
 
 
 def _warn_if_the_window_cannot_fill(fps: float, config: Config) -> None:

@@ -30,7 +30,7 @@ import numpy as np
 import numpy.typing as npt
 
 from streamfer.choices import Pace
-from streamfer.config import Config
+from streamfer.config import Config, with_overrides
 from streamfer.durable import private_dir, sha256_file, sha256_text, write_atomic
 from streamfer.errors import OutputError, SourceError
 from streamfer.evaluation.datasets import Clip
@@ -43,7 +43,7 @@ from streamfer.vision.classify import TFLiteEmotionClassifier
 from streamfer.vision.detect import FaceDetectorBackend
 from streamfer.vision.models import read_model
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2  # 2: each row's time t; predictions are always without a baseline
 DEFAULT_CACHE_DIR = Path(".streamfer-cache")
 
 
@@ -53,13 +53,16 @@ class ClipPredictions:
 
     ``probs``: (n, k) float32, the largest face's probabilities in the model's class order.
     ``frame_index``: (n,) the frame's number in the clip. ``track``: (n,) that face's track id.
-    ``frames_read``: frames decoded in the clip, with or without a face.
+    ``frames_read``: frames decoded in the clip, with or without a face. ``t``: (n,) the
+    frame's time in seconds. The probabilities are the plain reading, never against a
+    baseline: ``method.baseline.clip_relative`` makes that reading from them.
     """
 
     probs: npt.NDArray[np.float32]
     frame_index: npt.NDArray[np.int32]
     track: npt.NDArray[np.int32]
     frames_read: int
+    t: npt.NDArray[np.float32]
 
 
 @dataclass
@@ -100,6 +103,7 @@ class PredictionCache:
                     frame_index=data["frame_index"].astype(np.int32),
                     track=data["track"].astype(np.int32),
                     frames_read=int(data["frames_read"]),
+                    t=data["t"].astype(np.float32),
                 )
         except (OSError, ValueError, KeyError):
             return None
@@ -113,6 +117,7 @@ class PredictionCache:
             frame_index=predictions.frame_index,
             track=predictions.track,
             frames_read=np.int64(predictions.frames_read),
+            t=predictions.t,
         )
         try:
             private_dir(self.folder)
@@ -176,6 +181,7 @@ def predict_clip(
     The LiteRT detector keeps no state; the MediaPipe one keeps its VIDEO-mode timestamps
     increasing across clips by itself.
     """
+    config = with_overrides(config, {"aggregator.baseline_seconds": 0.0})  # the plain reading
     reader = open_recording(clip.path)
     progress.clip_started(clip, getattr(reader, "frame_count", None))
     pipeline = FramePipeline(config, detector=detector, classifier=classifier)
@@ -187,6 +193,7 @@ def predict_clip(
         frame_index=np.array(largest.frame_index, dtype=np.int32),
         track=np.array(largest.track, dtype=np.int32),
         frames_read=end.frames_processed,
+        t=np.array(largest.t, dtype=np.float32),
     )
 
 
@@ -198,6 +205,7 @@ class _LargestFaces:
         self.rows: list[npt.NDArray[np.float32]] = []
         self.frame_index: list[int] = []
         self.track: list[int] = []
+        self.t: list[float] = []
 
     def on_step(self, step: StepResult) -> None:
         self.progress.frame_done()
@@ -207,6 +215,7 @@ class _LargestFaces:
             self.rows.append(largest.probs)
             self.frame_index.append(step.frame.frame_index)
             self.track.append(largest.track)
+            self.t.append(step.frame.t)
 
 
 def predict_clips(

@@ -178,3 +178,27 @@ class Baselines:
         for book in (self._collecting, self._taken):
             for track in [t for t in book if t not in live]:
                 del book[track]
+
+
+def clip_relative(
+    probs: npt.NDArray[np.float32],
+    t: npt.NDArray[np.floating],
+    seconds: float,
+    reference: tuple[float, ...],
+    strength: float,
+    gain: float,
+    min_frames: int = 5,
+) -> npt.NDArray[np.float32]:
+    """One clip's per-frame readings with its first ``seconds`` of face frames as the
+    baseline, as ``run --baseline`` would read one person: the frames up to and including
+    the one that completes the baseline stay as they are, the later ones are read against it.
+    A clip too short to complete a baseline is returned unchanged."""
+    collector = BaselineCollector(0, seconds, min_frames=min_frames)
+    out = np.array(probs, dtype=np.float32, copy=True)
+    baseline: Baseline | None = None
+    for i, (p, ti) in enumerate(zip(probs, t, strict=True)):
+        if baseline is not None:
+            out[i] = relative(p, baseline.log_probs, reference, strength, gain)
+        else:
+            baseline = collector.add(float(ti), p)
+    return out

@@ -1,6 +1,6 @@
 """The records written while a session runs: each frame's faces (``FrameRecord`` of
-``FaceRecord``), each person's and the group's emotion, the operator's markers and a live
-source's loss and return.
+``FaceRecord``), each person's and the group's emotion, the operator's markers, a live
+source's loss and return, and each Lab Streaming Layer stream opened (``LslStream``).
 """
 
 from __future__ import annotations
@@ -245,3 +245,32 @@ class BaselineRecord:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> BaselineRecord:
         return cls(**{**record_fields(cls, data), "probs": tuple(data["probs"])})
+
+
+@dataclass(frozen=True)
+class LslStream:
+    """A Lab Streaming Layer stream the session opened (``run --lsl``): a person's
+    ``FacialExpression`` stream when their track appears, the ``Markers`` stream at the start.
+
+    ``track`` is None for the markers stream; ``channels`` are its channel labels in order;
+    ``rate`` its nominal rate (the source's frame rate; 0 for markers, irregular).
+    """
+
+    TYPE: ClassVar[str] = "lsl_stream"
+    t: float
+    name: str
+    stream_type: str
+    source_id: str
+    track: int | None
+    channels: tuple[str, ...]
+    rate: float
+    ts: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return record_json(
+            self, "name", "stream_type", "source_id", "track", "rate", channels=list(self.channels)
+        )
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> LslStream:
+        return cls(**{**record_fields(cls, data), "channels": tuple(data["channels"])})

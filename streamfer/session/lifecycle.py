@@ -12,24 +12,18 @@ of predictions) and whether SIGINT/SIGTERM stop the session. Those parts, and th
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Generator, Sequence
 from contextlib import nullcontext, suppress
 from typing import Any
 
 from streamfer import __version__
 from streamfer.choices import Pace
 from streamfer.config import Config
-from streamfer.errors import (
-    DiskFullError,
-    SourceError,
-    SourceLostError,
-    StreamferError,
-)
-from streamfer.pipeline import FramePipeline, StepResult, run
-from streamfer.session.log import host_info
+from streamfer.errors import DiskFullError, StreamferError
+from streamfer.pipeline import FramePipeline, StepResult, steps
+from streamfer.session.about import host_info, model_info
 from streamfer.session.records import (
     EndReason,
     Marker,
@@ -37,6 +31,7 @@ from streamfer.session.records import (
     SessionStart,
     SourceBack,
     SourceLost,
+    error_reason,
 )
 from streamfer.session.signals import on_signals
 from streamfer.session.sinks import NullLog, RecordSink, SessionSummary, StepObserver
@@ -46,8 +41,6 @@ from streamfer.sources.readers import FrameReader
 from streamfer.sources.reconnect import ReconnectingReader, SourceEvent
 from streamfer.sources.videofile import ReadCheck
 from streamfer.stats import LatencyMeter, RateMeter
-from streamfer.vision.geometry import BLENDSHAPE_MODEL, LANDMARK_MODEL
-from streamfer.vision.models import describe
 
 __all__ = [
     "NullLog",
@@ -57,32 +50,6 @@ __all__ = [
     "StepObserver",
     "model_info",
 ]
-
-
-def model_info(config: Config) -> dict[str, Any]:
-    """File and sha256 of the detector and classifier, for the ``session_start`` record.
-
-    The classifier's entry adds the model's name, classes and the crop in use. With the
-    geometry stage on, ``geometry`` names its two models and the head fused (or None).
-    """
-    card = config.emotion_model()
-    info: dict[str, Any] = {
-        "detector": describe(config.resolve_model(config.detector.model)),
-        "classifier": {
-            **describe(config.emotion_model_path()),
-            "name": card.name,
-            "classes": list(card.classes),
-            "crop": dataclasses.asdict(config.crop()),
-        },
-    }
-    if config.geometry_on():
-        head = config.geometry_head_path()
-        info["geometry"] = {
-            "landmarks": describe(config.resolve_model(LANDMARK_MODEL)),
-            "blendshapes": describe(config.resolve_model(BLENDSHAPE_MODEL)),
-            "head": None if head is None else {**describe(head), "weight": card.geometry_weight},
-        }
-    return info
 
 
 class Recorder:
@@ -128,13 +95,19 @@ class Recorder:
             reader.on_event = self._source_event
             reader.stop = self.stop
 
+    @property
+    def summary(self) -> SessionSummary | None:
+        """What the session came to, once its ``SessionEnd`` is written."""
+        return self._ended
+
     def request_stop(self, reason: EndReason, detail: str = "") -> None:
         """End the session after the current frame; the first reason given is the one logged."""
         if self._stop_reason is None:
             self._stop_reason = (reason, detail)
         self.stop.set()
 
-    def _on_signal(self, name: str) -> None:
+    def on_signal(self, name: str) -> None:
+        """A stop signal (``"SIGTERM"``): the session ends with a ``session_end`` naming it."""
         self.request_stop(EndReason.SIGNAL, name)
 
     def add_marker(self, note: str) -> None:
@@ -155,6 +128,31 @@ class Recorder:
         The pipeline stays the caller's to close; the capture (and so the reader) and the
         log are closed here.
         """
+        session = self.session(
+            pipeline, observers, max_frames=max_frames, models=models, handle_signals=handle_signals
+        )
+        while True:
+            try:
+                next(session)
+            except StopIteration as end:
+                return end.value  # type: ignore[no-any-return]
+
+    def session(
+        self,
+        pipeline: FramePipeline,
+        observers: Sequence[StepObserver] = (),
+        *,
+        max_frames: int | None = None,
+        models: dict[str, Any] | None = None,
+        handle_signals: bool = False,
+    ) -> Generator[StepResult, None, SessionSummary]:
+        """``record`` one frame at a time: yields each step once its records are written and
+        its observers told, and returns the ``SessionSummary``.
+
+        Closing the generator (a caller that stops asking: ``break``, an error, garbage
+        collection) ends the session with the reason given to ``request_stop``, else
+        STOPPED, and writes the ``SessionEnd`` before the close returns.
+        """
         reason, detail = EndReason.ERROR, ""
 
         def on_step(step: StepResult) -> None:
@@ -169,7 +167,7 @@ class Recorder:
                 observer.on_step(step)
 
         disk_full: DiskFullError | None = None
-        signals = on_signals(self._on_signal) if handle_signals else nullcontext()
+        signals = on_signals(self.on_signal) if handle_signals else nullcontext()
         with signals:  # also while ending: the session_end is written whole
             try:
                 self.log.write(
@@ -179,17 +177,22 @@ class Recorder:
                     )
                 )
                 self.capture.start()
-                _, why = run(self.capture, pipeline, on_step, self.stop, max_frames)
+                why = yield from _observed(
+                    steps(self.capture, pipeline, self.stop, max_frames), on_step
+                )
                 if why == "stopped":
                     reason, detail = self._stop_reason or (EndReason.STOPPED, "")
                 else:
                     reason = EndReason(why)
                 if reason is EndReason.END_OF_SOURCE:
                     reason, detail = self._check_read()
+            except GeneratorExit:  # the caller stopped asking for frames
+                reason, detail = self._stop_reason or (EndReason.STOPPED, "")
+                raise
             except DiskFullError as exc:  # raised again below, saying how the log ends
                 reason, detail, disk_full = EndReason.DISK_FULL, exc.message, exc
             except StreamferError as exc:
-                reason, detail = _error_reason(exc), exc.one_line()
+                reason, detail = error_reason(exc), exc.one_line()
                 raise
             except BaseException as exc:
                 reason, detail = EndReason.ERROR, f"{type(exc).__name__}: {exc}"
@@ -282,11 +285,17 @@ class Recorder:
         return SessionSummary(self.log.path, end, self.log.records)
 
 
-def _error_reason(exc: StreamferError) -> EndReason:
-    if isinstance(exc, SourceLostError):
-        return EndReason.SOURCE_LOST
-    if isinstance(exc, SourceError):
-        return EndReason.SOURCE_ERROR
-    if isinstance(exc, DiskFullError):
-        return EndReason.DISK_FULL
-    return EndReason.ERROR
+def _observed(
+    results: Generator[StepResult, None, str], on_step: Callable[[StepResult], None]
+) -> Generator[StepResult, None, str]:
+    """``results`` with ``on_step`` called on each before it is handed on; closed with it."""
+    try:
+        while True:
+            try:
+                step = next(results)
+            except StopIteration as end:
+                return str(end.value)
+            on_step(step)
+            yield step
+    finally:
+        results.close()

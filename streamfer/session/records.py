@@ -1,12 +1,14 @@
 """Every record of the JSONL session log, as a frozen type, and what makes a log complete.
 
-A log is a ``SessionStart``, then ``FrameRecord`` (optional), ``Emotion``, ``GroupEmotion``
-and ``Marker`` records in time order, then one ``SessionEnd``. Each record turns into the
+A log is a ``SessionStart``, then ``FrameRecord`` (optional), ``Emotion``, ``GroupEmotion``,
+``Marker``, ``SourceLost``/``SourceBack`` and ``LslStream`` records in time order, then one
+``SessionEnd``. Each record turns into the
 JSON object of one log line with ``to_json()`` and back with ``from_json()``; the key order
 of ``to_json()`` is the order on disk. docs/log-format.md describes the same fields.
 
 Schema versions (``SessionStart.schema``): 1 had no ``schema`` field; 2 adds it and breaks
-group ties by label order, like person ties.
+group ties by label order, like person ties; 3 adds ``baseline`` records; 4 adds
+``lsl_stream`` records and the ``lsl`` section of ``config``.
 
 This module is the one to import from: it names every record (``session/start_end.py``:
 the first and last lines and ``EndReason``; ``session/events.py``: the lines in between;
@@ -24,6 +26,7 @@ from streamfer.session.events import (
     FaceRecord,
     FrameRecord,
     GroupEmotion,
+    LslStream,
     Marker,
     SourceBack,
     SourceLost,
@@ -35,6 +38,7 @@ from streamfer.session.start_end import (
     EndReason,
     SessionEnd,
     SessionStart,
+    error_reason,
 )
 
 __all__ = [
@@ -47,12 +51,14 @@ __all__ = [
     "FaceRecord",
     "FrameRecord",
     "GroupEmotion",
+    "LslStream",
     "Marker",
     "Record",
     "SessionEnd",
     "SessionStart",
     "SourceBack",
     "SourceLost",
+    "error_reason",
     "is_complete",
     "record_from_json",
 ]
@@ -67,6 +73,7 @@ Record = (
     | SourceLost
     | SourceBack
     | BaselineRecord
+    | LslStream
     | SessionEnd
 )
 
@@ -86,6 +93,7 @@ def record_from_json(data: dict[str, Any]) -> Record:
             SourceLost,
             SourceBack,
             BaselineRecord,
+            LslStream,
             SessionEnd,
         ):
             if kind == cls.TYPE:

@@ -2,9 +2,10 @@
 ``EndReason`` (why a session ended) and how a reason is written as text and read back.
 
 Schema versions (``SessionStart.schema``): 1 had no ``schema`` field; 2 adds it and breaks
-group ties by label order, like person ties; 3 adds ``baseline`` records; 4 adds the geometry
-stage's fields (faces' blendshapes, head pose, presence and landmarks; emotions' head pose
-and moved blendshapes; ``session_end``'s ``geometry`` counts).
+group ties by label order, like person ties; 3 adds ``baseline`` records; 4 adds
+``lsl_stream`` records and the ``lsl`` section of ``config``; 5 adds the geometry stage's
+fields (faces' blendshapes, head pose, presence and landmarks; emotions' head pose and moved
+blendshapes; ``session_end``'s ``geometry`` counts).
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, ClassVar
 
+from streamfer.errors import DiskFullError, SourceError, SourceLostError, StreamferError
 from streamfer.session.recordjson import record_fields, record_json
 
-SCHEMA_VERSION = 4  # 3: baseline records; 4: face geometry (frames, emotions, session_end)
+SCHEMA_VERSION = 5  # 3: baseline records; 4: lsl_stream records; 5: face geometry
 
 
 class EndReason(str, Enum):
@@ -157,3 +159,14 @@ def _parse_reason(text: str) -> tuple[EndReason, str]:
         return EndReason(text), ""
     except ValueError:
         return EndReason.ERROR, text
+
+
+def error_reason(exc: StreamferError) -> EndReason:
+    """The reason a session ended by ``exc`` gives in its ``SessionEnd``."""
+    if isinstance(exc, SourceLostError):
+        return EndReason.SOURCE_LOST
+    if isinstance(exc, SourceError):
+        return EndReason.SOURCE_ERROR
+    if isinstance(exc, DiskFullError):
+        return EndReason.DISK_FULL
+    return EndReason.ERROR

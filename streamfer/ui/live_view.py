@@ -9,6 +9,7 @@ with a status line every few seconds.
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -18,7 +19,7 @@ from rich.live import Live
 from streamfer.core import FaceResult
 from streamfer.labels import label_names
 from streamfer.pipeline import FramePipeline, StepResult
-from streamfer.session.lifecycle import Recorder, SessionSummary
+from streamfer.session.lifecycle import Recorder, SessionSummary, StepObserver
 from streamfer.sources.reconnect import SourceEvent
 from streamfer.ui.dashboard import PersonView, Snapshot, render, status_line
 
@@ -136,8 +137,10 @@ def show_live(
     *,
     dashboard: bool,
     max_frames: int | None = None,
+    observers: Sequence[StepObserver] = (),
 ) -> SessionSummary:
-    """Record with the dashboard redrawn a few times a second, or headless with status lines."""
+    """Record with the dashboard redrawn a few times a second, or headless with status lines;
+    ``observers`` are told of each step after the view (LSL outlets)."""
     config = recorder.config
     if dashboard:
         with Live(
@@ -146,9 +149,13 @@ def show_live(
             refresh_per_second=config.dashboard.refresh_hz,
             transient=False,
         ):
-            return recorder.record(pipeline, [view], max_frames=max_frames, handle_signals=True)
+            return recorder.record(
+                pipeline, [view, *observers], max_frames=max_frames, handle_signals=True
+            )
     status = _StatusLines(view, console, config.dashboard.status_interval_seconds)
     recorder.on_source_event = status.source_event
-    summary = recorder.record(pipeline, [view, status], max_frames=max_frames, handle_signals=True)
+    summary = recorder.record(
+        pipeline, [view, status, *observers], max_frames=max_frames, handle_signals=True
+    )
     status.print()
     return summary

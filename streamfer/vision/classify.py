@@ -46,12 +46,13 @@ def _interpreter_class() -> Any:
 
 def _reraise_interrupt(error: BaseException) -> None:
     """Ctrl-C while a compiled module initialises comes back as an ImportError (pybind11 wraps
-    what its init raised): raise it as the KeyboardInterrupt it was, not as "not installed"."""
+    what its init raised): raise it as the KeyboardInterrupt it was (the same one, so a SIGTERM
+    stays a SIGTERM: ``session.signals.Interrupted``), not as "not installed"."""
     seen: BaseException | None = error
     visited: set[int] = set()
     while seen is not None and id(seen) not in visited:
         if isinstance(seen, KeyboardInterrupt):
-            raise KeyboardInterrupt from None
+            raise seen.with_traceback(None) from None
         visited.add(id(seen))
         seen = seen.__cause__ or seen.__context__
 

@@ -1,0 +1,1 @@
+"""Where a session's results go besides the log: Lab Streaming Layer (``lsl.py``)."""
