@@ -2,6 +2,7 @@
 
     python benchmarks/bench_geometry.py [--faces 300] [--repeats 5] [--seconds 10]
     python benchmarks/bench_geometry.py --no-pipeline      # the per-face figures only
+    python benchmarks/bench_geometry.py --pipeline-only    # the pipeline's speed only
 
 1. Per face, one thread, on the demo portrait's face (its detection shifted a pixel per run,
    so no two runs see the same crop): the crop, the landmark model, the blendshape model,
@@ -12,9 +13,12 @@
    away), both through XNNPACK on one thread, and whether their outputs differ.
 3. The full pipeline (capture thread, detection one frame ahead, tracking, emotion model,
    aggregator, JSONL log) on bench_pipeline's generated 640x480 clips, without geometry and
-   with ``GeometrySampler`` after each step on the calling thread, where the geometry stage
-   would run, at ``interval`` 0 (every frame), 0.1 s and 0.2 s. The variants run round by
-   round, interleaved, so a machine shared with other work loads them alike; medians shown.
+   with it (``[geometry] enabled = true``): on the calling thread after tracking, as
+   ``FramePipeline`` runs it, at ``interval_seconds`` 0.2 (the default), 0.1 and 0 (every
+   frame), and at 0.2 on the detector's thread (``DetectThreadGeometry``, tracking moved
+   there too). The variants run round by round, interleaved, so a machine shared with other
+   work loads them alike; each round's speed is divided by that round's speed without
+   geometry, and the median of those ratios is the figure to read.
 """
 
 from __future__ import annotations
@@ -35,20 +39,19 @@ from bench_pipeline import make_clip
 from machine import cpu_name
 
 from streamfer.choices import Pace
-from streamfer.config import Config
+from streamfer.config import Config, with_overrides
 from streamfer.core import Box, Detection, Frame
-from streamfer.pipeline import FramePipeline, StepResult
+from streamfer.pipeline import FramePipeline, StepResult, Tracked
 from streamfer.session.lifecycle import Recorder
 from streamfer.session.log import SessionLog
 from streamfer.sources.demo import grace_hopper
 from streamfer.sources.readers import open_recording
 from streamfer.vision.blazeface import BlazeFaceDetector
-from streamfer.vision.geometry import GeometryEstimator, GeometrySampler
+from streamfer.vision.geometry import GeometryEstimator
 from streamfer.vision.head_pose import head_pose
 from streamfer.vision.landmarks import FaceRoi
 
 ROOT = Path(__file__).resolve().parent.parent
-INTERVALS = (0.0, 0.1, 0.2)
 
 
 def shifted(detection: Detection, n: int) -> list[Detection]:
@@ -169,62 +172,98 @@ def float32_copy(source: Path, target: Path) -> int:
     return folded
 
 
-class GeometryPipeline(FramePipeline):
-    """The pipeline with the geometry stage after each step, on the calling thread."""
+class DetectThreadGeometry(FramePipeline):
+    """The other place for the stage: tracking and geometry on the detector's own thread.
 
-    def __init__(self, config: Config, interval: float) -> None:
+    ``detect`` (which ``DetectAhead`` runs on its thread, one frame ahead) also tracks and
+    measures (``FramePipeline.track``); ``step`` then only finishes. Results are the same as
+    the pipeline's own; only which thread does the work differs.
+    """
+
+    def __init__(self, config: Config) -> None:
         super().__init__(config)
-        self.sampler = GeometrySampler(GeometryEstimator.default(), interval)
-        self.geometry_seconds = 0.0
-        self.estimated = 0
+        self._tracked: dict[int, Tracked] = {}
+
+    def detect(self, frame: Frame) -> list[Detection]:
+        detections = super().detect(frame)
+        self._tracked[frame.index] = self.track(frame, detections)
+        return detections
 
     def step(self, frame: Frame, detections: list[Detection], detect_seconds: float) -> StepResult:
-        result = super().step(frame, detections, detect_seconds)
-        start = time.perf_counter()
-        faces = [(face.track, face.detection) for face in result.frame.faces]
-        self.estimated += len(self.sampler.update(frame.image, frame.t, faces))
-        self.geometry_seconds += time.perf_counter() - start
-        return result
+        return self.finish(frame, detections, self._tracked.pop(frame.index), detect_seconds)
 
 
-def pipeline_fps(path: Path, interval: float | None, log_dir: Path) -> tuple[float, float, float]:
-    """(fps, geometry ms per frame, geometry runs per frame) of one run; None: no geometry."""
+#: (name, interval or None for off, on the detector's thread)
+VARIANTS: tuple[tuple[str, float | None, bool], ...] = (
+    ("off", None, False),
+    ("on, calling thread (as shipped), interval 0.2 s", 0.2, False),
+    ("on, detector's thread, interval 0.2 s", 0.2, True),
+    ("on, calling thread, interval 0.1 s", 0.1, False),
+    ("on, calling thread, every frame (interval 0)", 0.0, False),
+)
+
+
+class Timing:
+    def __init__(self) -> None:
+        self.geometry = 0.0
+
+    def on_step(self, step: StepResult) -> None:
+        self.geometry += step.frame.geometry_seconds
+
+
+def pipeline_fps(
+    path: Path, interval: float | None, detector_thread: bool, log_dir: Path
+) -> tuple[float, float, float]:
+    """(fps, geometry ms per frame, measurements per frame) of one run."""
     config = Config()
-    pipeline = FramePipeline(config) if interval is None else GeometryPipeline(config, interval)
+    if interval is not None:
+        config = with_overrides(
+            config, {"geometry.enabled": True, "geometry.interval_seconds": interval}
+        )
+    pipeline = DetectThreadGeometry(config) if detector_thread else FramePipeline(config)
     log = SessionLog(log_dir / f"bench-{time.monotonic_ns()}.jsonl")
     recorder = Recorder(config, log, open_recording(path), pace=Pace.of(False))
+    timing = Timing()
     start = time.perf_counter()
-    frames = recorder.record(pipeline, [], models={}).end.frames_processed
+    frames = recorder.record(pipeline, [timing], models={}).end.frames_processed
     elapsed = time.perf_counter() - start
     pipeline.close()
-    log.close()
-    if isinstance(pipeline, GeometryPipeline):
-        ms = 1000.0 * pipeline.geometry_seconds / frames
-        return frames / elapsed, ms, pipeline.estimated / frames
-    return frames / elapsed, 0.0, 0.0
+    counts = pipeline.geometry_counts()
+    measured = 0 if counts is None else counts["estimated"]
+    return frames / elapsed, 1000.0 * timing.geometry / frames, measured / frames
 
 
-def pipeline_speed(seconds: float, repeats: int) -> None:
-    variants: list[float | None] = [None, *INTERVALS]
+def pipeline_speed(seconds: float, repeats: int, variants: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         for name, start in (("one face", 0.0), ("two faces", 8.0)):
             clip = folder / f"{name.replace(' ', '_')}.mp4"
             make_clip(clip, start, seconds)
-            runs: dict[float | None, list[tuple[float, float, float]]] = {v: [] for v in variants}
-            for _ in range(repeats):
-                for variant in variants:
-                    runs[variant].append(pipeline_fps(clip, variant, folder))
-            base = statistics.median(r[0] for r in runs[None])
+            chosen = VARIANTS[:variants]
+            runs: dict[str, list[tuple[float, float, float]]] = {v[0]: [] for v in chosen}
+            ratios: dict[str, list[float]] = {v[0]: [] for v in chosen}
+            for _ in range(repeats):  # round by round, so every variant sees the same load
+                for label, interval, detector_thread in chosen:
+                    runs[label].append(pipeline_fps(clip, interval, detector_thread, folder))
+                for label in runs:
+                    ratios[label].append(runs[label][-1][0] / runs["off"][-1][0])
             print(f"\n## Pipeline, {name}, 640x480, {seconds:.0f} s at 30 fps\n")
-            print("| geometry | fps | of the speed without | geometry ms/frame | runs/frame |")
-            print("|---|---|---|---|---|")
-            for variant in variants:
-                fps = statistics.median(r[0] for r in runs[variant])
-                ms = statistics.median(r[1] for r in runs[variant])
-                per = statistics.median(r[2] for r in runs[variant])
-                label = "off" if variant is None else f"interval {variant:g} s"
-                print(f"| {label} | {fps:.0f} | {fps / base:.2f} | {ms:.2f} | {per:.2f} |")
+            print(
+                "| geometry | fps | of the speed without (median of each round's ratio) |", end=""
+            )
+            print(" ratio range | geometry ms/frame | measured/frame |")
+            print("|---|---|---|---|---|---|")
+            for label, _, _ in chosen:
+                fps = statistics.median(r[0] for r in runs[label])
+                ms = statistics.median(r[1] for r in runs[label])
+                per = statistics.median(r[2] for r in runs[label])
+                lo, hi = min(ratios[label]), max(ratios[label])
+                print(
+                    f"| {label} | {fps:.0f} | {statistics.median(ratios[label]):.2f} | "
+                    f"{lo:.2f}-{hi:.2f} | {ms:.2f} | {per:.2f} |",
+                    flush=True,
+                )
+            print(f"load average now {os.getloadavg()[0]:.1f}")
 
 
 def main() -> None:
@@ -235,6 +274,10 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--seconds", type=float, default=10.0, help="length of generated clips")
     parser.add_argument("--no-pipeline", action="store_true", help="per-face figures only")
+    parser.add_argument("--pipeline-only", action="store_true", help="the pipeline's speed only")
+    parser.add_argument(
+        "--variants", type=int, default=len(VARIANTS), help="the first N pipeline variants only"
+    )
     args = parser.parse_args()
     cv2.setNumThreads(1)  # as FramePipeline sets it
     print(
@@ -242,10 +285,11 @@ def main() -> None:
         f"OpenCV {cv2.__version__}, load average {os.getloadavg()[0]:.1f}"
     )
     print(f"command: {' '.join([Path(sys.executable).name, *sys.argv])}")
-    stage_costs(args.faces, args.repeats)
-    fp16_check(args.repeats)
+    if not args.pipeline_only:
+        stage_costs(args.faces, args.repeats)
+        fp16_check(args.repeats)
     if not args.no_pipeline:
-        pipeline_speed(args.seconds, args.repeats)
+        pipeline_speed(args.seconds, args.repeats, args.variants)
 
 
 if __name__ == "__main__":

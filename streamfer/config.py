@@ -25,6 +25,7 @@ from streamfer.config_settings import (
     Config,
     DashboardSettings,
     DetectorSettings,
+    GeometrySettings,
     LogSettings,
     LslSettings,
     SourceSettings,
@@ -45,6 +46,7 @@ __all__ = [
     "Config",
     "DashboardSettings",
     "DetectorSettings",
+    "GeometrySettings",
     "LogSettings",
     "LslSettings",
     "SourceSettings",
@@ -76,6 +78,13 @@ def _any_text() -> tuple[Check, str]:
 def _one_of(*options: str) -> tuple[Check, str]:
     return (lambda v: v in options), "one of " + ", ".join(repr(o) for o in options)
 
+
+def _switch() -> tuple[Check, str]:
+    """true, false or "auto" (checked as any value: TOML gives a bool or a string)."""
+    return (lambda v: isinstance(v, bool) or v == "auto"), 'true, false or "auto"'
+
+
+_BOOL: tuple[Check, str] = ((lambda v: True), "true or false")
 
 # section -> key -> (python type, (check, description of allowed values))
 _SCHEMA: dict[str, dict[str, tuple[type, tuple[Check, str]]]] = {
@@ -120,6 +129,17 @@ _SCHEMA: dict[str, dict[str, tuple[type, tuple[Check, str]]]] = {
     "dashboard": {
         "refresh_hz": (float, _between(0.1, 30.0)),
         "status_interval_seconds": (float, _positive()),
+    },
+    "geometry": {
+        "enabled": (object, _switch()),
+        "interval_seconds": (float, _between(0.0, 60.0)),
+        "max_age_seconds": (float, _between(0.0, 60.0)),
+        "min_face_pixels": (float, _between(1.0, 10_000.0)),
+        "max_outside": (float, _between(0.0, 1.0)),
+        "min_presence": (float, _between(0.0, 1.0)),
+        "drop_false_faces": (bool, _BOOL),
+        "num_threads": (int, _between(1, 64)),
+        "log_landmarks": (bool, _BOOL),
     },
     "lsl": {
         "enabled": (bool, ((lambda v: True), "true or false")),

@@ -15,6 +15,8 @@ from streamfer.choices import Pace
 from streamfer.method.aggregate import AggregatorSettings
 from streamfer.vision.modelcard import CropSettings, ModelCard, read_card
 
+#: The geometry stage's model kinds (``Config.model_path``; the files: ``vision/geometry.py``).
+GEOMETRY_MODELS = ("landmarks", "blendshapes")
 #: The emotion model used when config.toml names none (see docs/accuracy.md for the choice).
 DEFAULT_EMOTION_MODEL = "emotion_mini_ferplus2"
 
@@ -89,6 +91,33 @@ class SourceSettings:
         return Pace.of(self.realtime)
 
 
+#: ``[geometry] enabled``: on, off, or "auto" (on exactly when the emotion model's sidecar
+#: names a geometry head to fuse with it)
+GeometrySwitch = bool | str
+
+
+@dataclass(frozen=True)
+class GeometrySettings:
+    """The geometry stage (landmarks, blendshapes, head pose; docs/geometry.md).
+
+    ``enabled``: true, false or ``"auto"`` (``Config.geometry_on``). The thresholds are
+    ``GeometryEstimator``'s; ``max_age_seconds``: how long a track's last geometry stands for
+    its later frames (between samples), so a face carries geometry on every frame.
+    ``drop_false_faces``: drop faces whose presence score is under ``min_presence`` from the
+    frame (off: such faces keep their emotion, without geometry; ``pipeline_geometry.py``).
+    """
+
+    enabled: GeometrySwitch = "auto"
+    interval_seconds: float = 0.2
+    max_age_seconds: float = 0.5
+    min_face_pixels: float = 48.0
+    max_outside: float = 0.2
+    min_presence: float = 0.5
+    drop_false_faces: bool = False
+    num_threads: int = 1
+    log_landmarks: bool = False
+
+
 @dataclass(frozen=True)
 class Config:
     """Every setting of a streamfer session, validated."""
@@ -100,6 +129,7 @@ class Config:
     aggregator: AggregatorSettings = field(default_factory=AggregatorSettings)
     log: LogSettings = field(default_factory=LogSettings)
     dashboard: DashboardSettings = field(default_factory=DashboardSettings)
+    geometry: GeometrySettings = field(default_factory=GeometrySettings)
     lsl: LslSettings = field(default_factory=LslSettings)
     #: the folder relative paths are taken from (None: the current folder at the time of use)
     base_dir: Path | None = None
@@ -128,10 +158,19 @@ class Config:
         return self.resolve_model(f"models/{name}.tflite")
 
     def model_path(self, kind: str) -> Path:
-        """The file of the ``"detector"`` or the ``"classifier"`` model."""
+        """The file of the ``"detector"`` or the ``"classifier"`` model, or of the geometry
+        stage's ``"landmarks"`` or ``"blendshapes"`` model."""
         if kind == "classifier":
             return self.emotion_model_path()
+        if kind in GEOMETRY_MODELS:  # imported here: vision.geometry loads OpenCV
+            from streamfer.vision.geometry import BLENDSHAPE_MODEL, LANDMARK_MODEL
+
+            return self.resolve_model(LANDMARK_MODEL if kind == "landmarks" else BLENDSHAPE_MODEL)
         return self.resolve_model(self.detector.model)
+
+    def model_kinds(self) -> tuple[str, ...]:
+        """The models a session with these settings loads (``model_path``'s kinds)."""
+        return ("detector", "classifier", *(GEOMETRY_MODELS if self.geometry_on() else ()))
 
     def emotion_model(self) -> ModelCard:
         """The emotion model's sidecar (ModelError when it is missing or invalid)."""
@@ -159,6 +198,19 @@ class Config:
             also=() if overridden else own.also,
         )
 
+    def geometry_on(self) -> bool:
+        """Whether the geometry stage runs: ``[geometry] enabled``, where ``"auto"`` is on
+        exactly when the emotion model's sidecar names a geometry head."""
+        enabled = self.geometry.enabled
+        if isinstance(enabled, bool):
+            return enabled
+        return self.emotion_model().geometry_head is not None
+
+    def geometry_head_path(self) -> Path | None:
+        """The geometry head the emotion model's sidecar names (beside the sidecar), if any."""
+        name = self.emotion_model().geometry_head
+        return None if name is None else self.emotion_model_path().parent / name
+
     def emotions(self) -> tuple[str, ...]:
         """The emotion model's class names in its output order (neutral last)."""
         return self.emotion_model().classes
@@ -181,5 +233,6 @@ SECTION_TYPES: dict[str, type] = {
     "aggregator": AggregatorSettings,
     "log": LogSettings,
     "dashboard": DashboardSettings,
+    "geometry": GeometrySettings,
     "lsl": LslSettings,
 }

@@ -1,15 +1,14 @@
 """The one pipeline that live monitoring, file analysis and calibration all run.
 
-``FramePipeline.process(frame)`` detects faces, tracks them, classifies each crop and feeds
-each track's window aggregator. ``run`` drives it over a frame source until the source ends,
-a frame limit is reached or the stop event is set (``steps``: the same as a generator); they
-and ``DetectAhead`` live in ``streamfer.pipeline_run`` and are re-exported here.
+from streamfer.pipeline_geometry import FaceState, GeometryStage, Tracked
+from streamfer.pipeline_run import DetectAhead, EndOfFrames, run, steps
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 import cv2
 import numpy as np
@@ -22,6 +21,7 @@ from streamfer.labels import label_names, valence_arousal
 from streamfer.method.aggregate import RepresentativeEmotion, WindowAggregator
 from streamfer.method.baseline import Baseline, Baselines
 from streamfer.method.rule import first_most_frequent
+from streamfer.pipeline_geometry import FaceState, GeometryStage, Tracked
 from streamfer.pipeline_run import DetectAhead, EndOfFrames, run, steps
 from streamfer.vision.align import face_crop
 from streamfer.vision.backends import make_detector
@@ -36,6 +36,7 @@ __all__ = [
     "FramePipeline",
     "GroupConsensus",
     "StepResult",
+    "Tracked",
     "run",
     "steps",
 ]
@@ -101,6 +102,13 @@ class FramePipeline:
         self._last_group_t: float | None = None
         self.baselines = self._baselines(real)
         self._baseline_requested = False
+        self.geometry: GeometryStage | None = None
+        if config.geometry_on():
+            try:
+                self.geometry = GeometryStage.from_config(config, with_head=real)
+            except BaseException:
+                self.detector.close()
+                raise
 
     def _baselines(self, real_classifier: bool) -> Baselines:
         """Each person's own neutral (``[aggregator] baseline_seconds``, the ``b`` key)."""
@@ -144,26 +152,54 @@ class FramePipeline:
         ]
 
     def step(self, frame: Frame, detections: list[Detection], detect_seconds: float) -> StepResult:
-        """Every stage after detection: tracking, crops, the emotion model, the aggregators.
+        """Every stage after detection: tracking and geometry (``track``), then ``finish``.
 
         Frames must come in order, each with its own ``detect(frame)`` result.
         """
-        t1 = time.perf_counter()
+        return self.finish(frame, detections, self.track(frame, detections), detect_seconds)
+
+    def track(self, frame: Frame, detections: list[Detection]) -> Tracked:
+        """Track ids for a frame's detections, and their geometry when that stage is on."""
+        t0 = time.perf_counter()
         track_ids = self.tracker.update(detections)
+        live = tuple(self.tracker.live_ids)
+        t1 = time.perf_counter()
+        states = None
+        if self.geometry is not None:
+            states = self.geometry.update(frame.image, frame.t, track_ids, detections)
+        t2 = time.perf_counter()
+        return Tracked(track_ids, live, states, t2 - t0, t2 - t1)
+
+    def finish(
+        self, frame: Frame, detections: list[Detection], tracked: Tracked, detect_seconds: float
+    ) -> StepResult:
+        """Crops, the emotion model (fused with the geometry head's reading when there is
+        one), the baselines and the aggregators, for a frame's ``track`` result."""
+        t1 = time.perf_counter()
+        track_ids, states = tracked.ids, tracked.states
         if self._baseline_requested:
             self._baseline_requested = False
             self.baselines.request(set(track_ids))
         faces: list[FaceResult] = []
         emotions: list[RepresentativeEmotion] = []
         baselines: list[Baseline] = []
-        for track, detection in zip(track_ids, detections, strict=True):
-            probs, baseline, _ = self.baselines.read(
-                track, frame.t, self._classify(frame, detection)
-            )
+        for i, (track, detection) in enumerate(zip(track_ids, detections, strict=True)):
+            state = states[i] if states is not None else FaceState()
+            if state.rejected:  # the landmark model says: no face (pipeline_geometry.py)
+                assert self.geometry is not None
+                self.geometry.dropped += 1
+                continue
+            scores = self._classify(frame, detection)
+            if self.geometry is not None:
+                scores = self.geometry.fuse(track, frame.t, state, scores)
+                self.geometry.observe(track, frame.t, state)
+            probs, baseline, _ = self.baselines.read(track, frame.t, scores)
             if baseline is not None:
                 baselines.append(baseline)
             valence, arousal = valence_arousal(probs, self.emotions)
-            face = FaceResult(track, detection, probs, valence, arousal)
+            face = FaceResult(
+                track, detection, probs, valence, arousal, state.geometry, state.fresh
+            )
             faces.append(face)
             aggregator = self.aggregators.get(track)
             if aggregator is None:
@@ -172,10 +208,12 @@ class FramePipeline:
                 )
             verdict = aggregator.update(frame.t, face.emotion_index, valence, arousal)
             if verdict is not None:
+                if self.geometry is not None:
+                    verdict = replace(verdict, geometry=self.geometry.summary(track, frame.t))
                 emotions.append(verdict)
                 self.latest[track] = verdict
         t2 = time.perf_counter()
-        self._forget_lost_tracks()
+        self._forget_lost_tracks(set(tracked.live))
         group = self._group(frame.t) if emotions else None
         result = FrameResult(
             frame_index=frame.index,
@@ -183,11 +221,14 @@ class FramePipeline:
             captured=frame.captured,
             faces=tuple(faces),
             detect_seconds=detect_seconds,
-            classify_seconds=t2 - t1,
+            classify_seconds=t2 - t1 + tracked.seconds,
+            geometry_seconds=tracked.geometry_seconds,
         )
-        return StepResult(
-            result, tuple(emotions), group, tuple(self.tracker.live_ids), tuple(baselines)
-        )
+        return StepResult(result, tuple(emotions), group, tracked.live, tuple(baselines))
+
+    def geometry_counts(self) -> dict[str, Any] | None:
+        """What the geometry stage measured, skipped and dropped (None when it is off)."""
+        return None if self.geometry is None else self.geometry.counts()
 
     def _classify(self, frame: Frame, detection: Detection) -> npt.NDArray[np.float32]:
         """The emotion model's scores for one face: its crop's, averaged over the model's
@@ -203,12 +244,13 @@ class FramePipeline:
             return scores[0]
         return np.asarray(np.mean(scores, axis=0), dtype=np.float32)
 
-    def _forget_lost_tracks(self) -> None:
-        live = set(self.tracker.live_ids)
+    def _forget_lost_tracks(self, live: set[int]) -> None:
         for track in [t for t in self.aggregators if t not in live]:
             del self.aggregators[track]
             self.latest.pop(track, None)
         self.baselines.forget(live)
+        if self.geometry is not None:
+            self.geometry.forget(live)
 
     def _group(self, t: float) -> GroupConsensus | None:
         interval = self.config.aggregator.emit_interval_seconds
@@ -229,6 +271,8 @@ class FramePipeline:
 
     def close(self) -> None:
         self.detector.close()
+        if self.geometry is not None:
+            self.geometry.estimator.close()
 
 
 def _fake_crop(config: Config) -> CropSettings:

@@ -22,9 +22,11 @@ from streamfer.pipeline import FramePipeline, StepResult, run
 from streamfer.sources import demo
 
 
-def with_own_thread(config: Config, own_thread: bool) -> Config:
+def with_own_thread(config: Config, own_thread: bool, geometry: bool = False) -> Config:
     return dataclasses.replace(
-        config, detector=dataclasses.replace(config.detector, own_thread=own_thread)
+        config,
+        detector=dataclasses.replace(config.detector, own_thread=own_thread),
+        geometry=dataclasses.replace(config.geometry, enabled=geometry),
     )
 
 
@@ -39,17 +41,24 @@ def summary(steps: list[StepResult]) -> list[tuple[object, ...]]:
     rows: list[tuple[object, ...]] = []
     for step in steps:
         faces = tuple(
-            (f.track, f.detection.box, tuple(np.round(f.probs, 6))) for f in step.frame.faces
+            (
+                f.track,
+                f.detection.box,
+                tuple(np.round(f.probs, 6)),
+                None if f.geometry is None else (round(f.geometry.yaw, 4), f.geometry_fresh),
+            )
+            for f in step.frame.faces
         )
         verdicts = tuple((e.track, e.label, e.t) for e in step.emotions)
         rows.append((step.frame.frame_index, faces, verdicts, step.group, step.live_tracks))
     return rows
 
 
-def test_same_results_in_the_same_order_as_one_thread() -> None:
+@pytest.mark.parametrize("geometry", [False, True], ids=["plain", "geometry"])
+def test_same_results_in_the_same_order_as_one_thread(geometry: bool) -> None:
     results = {}
     for own_thread in (False, True):
-        pipeline = FramePipeline(with_own_thread(Config(), own_thread))
+        pipeline = FramePipeline(with_own_thread(Config(), own_thread, geometry))
         steps: list[StepResult] = []
         processed, why = run(demo_frames(60), pipeline, steps.append)
         pipeline.close()
@@ -58,6 +67,8 @@ def test_same_results_in_the_same_order_as_one_thread() -> None:
     assert results[True] == results[False]
     faces_per_frame = {len(row[1]) for row in results[True]}
     assert faces_per_frame >= {1, 2}, "the frames should cover one and two faces"
+    measured = {face[3] is not None for row in results[True] for face in row[1]}
+    assert measured == ({True} if geometry else {False})
 
 
 class Scripted:

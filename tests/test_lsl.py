@@ -28,6 +28,7 @@ import pytest
 from clips import ROOT, cli_command, cli_env
 
 from streamfer.api.results import HeadPose, face_of
+from streamfer.config import Config, with_overrides
 from streamfer.core import Box, Detection, FaceResult
 from streamfer.outputs import lsl_layout as layout
 from streamfer.vision.geometry import FaceGeometry
@@ -191,8 +192,8 @@ def test_stream_layout_without_pylsl() -> None:
     assert layout.source_id("lab-pc", "camera 0", None) != layout.source_id("pi", "camera 0", None)
     assert layout.stream_name("sf", "session-1", 2) == "sf session-1 person 2"
     assert layout.stream_name("sf", "session-1", None) == "sf session-1 markers"
-    assert not layout.geometry_on(SimpleNamespace())
-    assert layout.geometry_on(SimpleNamespace(geometry=SimpleNamespace(enabled=True)))
+    assert not layout.geometry_on(Config()), '"auto", and no shipped model has a head'
+    assert layout.geometry_on(with_overrides(Config(), {"geometry.enabled": True}))
     channels = layout.face_channels(("happy", "neutral"), geometry=True)
     names = [c.label for c in channels]
     assert names[:4] == ["happy", "neutral", "valence", "arousal"] and len(names) == 4 + 52 + 3

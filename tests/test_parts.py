@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import threading
@@ -13,7 +14,7 @@ import pytest
 from rich.console import Console
 
 from streamfer.core import Box, Detection
-from streamfer.labels import CIRCUMPLEX, EMOTIONS, normalise_label, valence_arousal
+from streamfer.labels import CIRCUMPLEX, EMOTIONS, EMOTIONS_8, normalise_label, valence_arousal
 from streamfer.session.log import SessionLog, read_log
 from streamfer.session.records import Marker
 from streamfer.sources.capture import Capture
@@ -259,6 +260,32 @@ def test_dashboard_two_people_fit_80x24() -> None:
     assert "1:02:05" in text and "p95 12" in text and "dropped 3" in text
     assert "session-1.jsonl" in text and "42 records logged" in text
     assert "70%" in text and "valence +0.61" in text
+
+
+def test_dashboard_two_people_with_geometry_and_8_labels_fit_80x24() -> None:
+    base = snapshot(2)
+    people = tuple(
+        dataclasses.replace(
+            p,
+            emotions=EMOTIONS_8,
+            probs=(0.1,) * 7 + (0.3,),
+            counts=dict.fromkeys(EMOTIONS_8, 4),
+            geometry=True,
+            head_pose=(12.3, -3.4, 1.0) if p.track == 1 else None,
+            blendshapes=(
+                ("mouthSmileLeft", 0.82),
+                ("mouthLowerDownRight", 0.31),
+                ("jawOpen", 0.05),
+            ),
+        )
+        for p in base.people
+    )
+    text = screen(render(dataclasses.replace(base, people=people)))
+    lines = text.splitlines()
+    assert len(lines) <= 24 and max(len(line) for line in lines) <= 80
+    assert "contempt" in text and "yaw" in text and "+12°" in text and "pitch" in text
+    assert "mouthSmileL" in text and ".82" in text and "mouthLowerD…" in text
+    assert "no geometry" in text  # person 2: not measured (too small, cut by the edge)
 
 
 def test_dashboard_many_people_one_line_each_and_empty() -> None:

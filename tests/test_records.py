@@ -39,8 +39,43 @@ def end(reason: EndReason, detail: str = "") -> SessionEnd:
 SAMPLES: list[Record] = [
     SessionStart(0.0, "0.1.0", "demo", 30.0, False, {"log": {"frames": True}}, {}, ("a",), {}),
     FrameRecord(0.5, 15, (FaceRecord(1, (10, 20, 64, 64), 0.91, (0.1,) * 7, "neutral", 0.0, 0.1),)),
+    FrameRecord(
+        0.6,
+        18,
+        (
+            FaceRecord(
+                1,
+                (10, 20, 64, 64),
+                0.91,
+                (0.1,) * 7,
+                "neutral",
+                0.0,
+                0.1,
+                blendshapes={"_neutral": 0.9, "mouthSmileLeft": 0.0123},
+                head_pose={"yaw": 12.5, "pitch": -3.0, "roll": 0.4},
+                presence=0.9998,
+                landmarks=((100.5, 200.0, -3.2),) * 478,
+            ),
+        ),
+    ),
     Emotion(
         1.0, 1, "sad", Method.THRESHOLD, 0.2, LabelSet.EMOTIONS, 3.0, 30, {"sad": 6}, -0.5, 0.1
+    ),
+    Emotion(
+        1.0,
+        2,
+        "happy",
+        Method.THRESHOLD,
+        0.2,
+        LabelSet.EMOTIONS,
+        3.0,
+        30,
+        {"happy": 9},
+        0.7,
+        0.1,
+        geometry_frames=15,
+        head_pose={"yaw": -8.1, "pitch": 2.0, "roll": 1.5},
+        blendshapes_moved={"mouthSmileLeft": 0.412, "browDownLeft": -0.05},
     ),
     GroupEmotion(
         1.0, "happy", {"happy": 0.5, "sad": 0.5}, (1, 2), Method.TOP1, 1.0, LabelSet.BROAD, 3.0
@@ -57,6 +92,22 @@ SAMPLES: list[Record] = [
     end(EndReason.DISK_FULL, "the disk holding the log failed (No space left on device)"),
     SessionEnd(
         1.0, 29, 29, 0, 300.0, 0.1, 3.1, 7.4, EndReason.SOURCE_INCOMPLETE, "a.mp4: 29 of 60", 60
+    ),
+    SessionEnd(
+        9.0,
+        270,
+        270,
+        0,
+        30.0,
+        9.0,
+        3.1,
+        7.4,
+        EndReason.END_OF_SOURCE,
+        geometry={
+            "estimated": 45,
+            "skipped": {"small": 1, "edge": 2, "presence": 3, "pose": 0},
+            "dropped_faces": 5,
+        },
     ),
 ]
 
@@ -95,19 +146,19 @@ def test_one_definition_of_complete(last: Record | None, complete: bool) -> None
 def test_the_log_round_trip_and_a_cut_last_line(tmp_path: Path) -> None:
     path = tmp_path / "s.jsonl"
     log = SessionLog(path)
-    for record in SAMPLES[:6]:
+    for record in SAMPLES[:8]:
         log.write(record)
     log.close()
     contents = read_log(path)
-    assert [dataclasses.replace(r, ts="") for r in contents.records] == SAMPLES[:6]
+    assert [dataclasses.replace(r, ts="") for r in contents.records] == SAMPLES[:8]
     assert all(r.ts for r in contents.records)  # the writer stamped the wall clock
     assert contents.complete and contents.ended
     assert isinstance(last_record(path), SessionEnd)
-    assert json.loads(path.read_text().splitlines()[0])["schema"] == SCHEMA_VERSION == 4
+    assert json.loads(path.read_text().splitlines()[0])["schema"] == SCHEMA_VERSION == 5
     with path.open("a") as f:
         f.write('{"type":"marker","t":9.0,"no')
     cut = read_log(path)
-    assert cut.truncated_line == 7 and not cut.complete and last_record(path) is None
+    assert cut.truncated_line == 9 and not cut.complete and last_record(path) is None
 
 
 def test_an_unknown_record_is_a_bad_line_not_a_crash(tmp_path: Path) -> None:

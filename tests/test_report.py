@@ -30,6 +30,8 @@ def logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     write_demo_clip(str(base / "clips" / "plain.mp4"), 3.0)
     result = streamfer("analyze", "clips/plain.mp4", "--out", "logs", "--no-frames", cwd=base)
     assert result.returncode == 0, result.stdout + result.stderr
+    result = streamfer("analyze", "clips/plain.mp4", "--out", "geometry", "--geometry", cwd=base)
+    assert result.returncode == 0, result.stdout + result.stderr
     return base
 
 
@@ -55,6 +57,21 @@ def test_report_of_a_folder_of_analyze_logs(logs: Path) -> None:
     assert html.count("data:image/png;base64,") == len(pngs)  # self-contained
     assert "two.jsonl" in html and "plain.jsonl" in html
     assert "two.jsonl" in result.stdout and "group verdicts" in result.stdout
+
+
+def test_report_draws_blendshapes_and_head_pose_of_a_geometry_log(logs: Path) -> None:
+    result = streamfer("report", "geometry", "--out", "geometry-rep", cwd=logs)
+    assert result.returncode == 0, result.stderr
+    track = (logs / "geometry-rep" / "plain-track1.png").read_bytes()
+    plain = (logs / "rep" / "two-track1.png").read_bytes()
+    height = int.from_bytes(track[20:24], "big")  # the PNG header's height
+    assert height > int.from_bytes(plain[20:24], "big") + 200, "two more panels"
+    summary = (logs / "geometry" / "summary.csv").read_text().splitlines()
+    header, first = summary[0].split(","), summary[1].split(",")
+    yaw = float(first[header.index("mean_abs_yaw")])
+    assert 0.0 < yaw < 15.0 and first[header.index("turned_30_share")] == "0.000"
+    html = (logs / "geometry-rep" / "report.html").read_text(encoding="utf-8")
+    assert "mean |yaw|" in html and "turned > 30°" in html
 
 
 def test_report_of_a_log_whose_last_line_was_cut(logs: Path, tmp_path: Path) -> None:

@@ -3,7 +3,7 @@
 A packaging test: it builds the wheel with pip (hatchling, in an isolated build environment),
 makes a venv without system site-packages, installs the wheel with its dependencies (the pip
 cache makes that take seconds when warm) and runs ``streamfer run --source demo`` from an empty
-folder, where no ``config.toml`` and no ``models/`` are at hand. About a minute with a warm pip
+folder, where no ``config.toml`` and no ``models/`` are at hand, also with ``--geometry``. About a minute with a warm pip
 cache; deselect with ``-m "not packaging"``.
 """
 
@@ -133,3 +133,23 @@ def test_demo_runs_from_an_empty_folder(
     assert kinds[0] == "session_start" and kinds[-1] == "session_end"
     assert "emotion" in kinds
     assert records[-1]["frames_processed"] == 150
+
+
+def test_demo_runs_with_geometry_from_an_empty_folder(
+    installed: tuple[Path, dict[str, str]], tmp_path: Path
+) -> None:
+    """The geometry stage's models and canonical face come from the installed package."""
+    bin_dir, env = installed
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    command = [str(bin_dir / "streamfer"), "run", "--source", "demo", "--geometry"]
+    command += ["--log-frames", "--no-dashboard", "--no-realtime", "--max-frames", "60"]
+    _run(command, cwd=empty, env=env, timeout=120)
+    (log,) = (empty / "logs").glob("*.jsonl")
+    records = [json.loads(line) for line in log.read_text().splitlines()]
+    assert records[0]["models"]["geometry"]["landmarks"]["shipped"] is True
+    faces = [f for r in records if r["type"] == "frame" for f in r["faces"]]
+    measured = [f for f in faces if "head_pose" in f]
+    assert len(faces) == 60 and len(measured) == 10, "the one face, every 0.2 s"
+    assert len(measured[0]["blendshapes"]) == 52 and measured[0]["presence"] > 0.9
+    assert records[-1]["geometry"]["estimated"] == 10

@@ -4,7 +4,7 @@ sent to another process.
 
 ``Result`` (one processed frame) holds its ``Face``s, the ``Verdict``s that fell due on it
 (each person's representative emotion, about once a second) and the ``GroupVerdict`` when two
-or more people are tracked. The geometry stage (blendshapes, head pose; issue 17) fills
+or more people are tracked. The geometry stage (blendshapes, head pose; docs/geometry.md) fills
 ``Face.blendshapes`` and ``Face.head_pose`` when it is on; they are None otherwise.
 """
 
@@ -91,7 +91,7 @@ class Result:
 def face_of(face: FaceResult, emotions: tuple[str, ...]) -> Face:
     """The API's ``Face`` of a pipeline ``FaceResult`` (``emotions``: the model's labels)."""
     box = face.detection.box.as_list()
-    geometry: Any = getattr(face, "geometry", None)  # the geometry stage's, once merged
+    geometry: Any = getattr(face, "geometry", None)  # the geometry stage's (--geometry)
     blendshapes = head_pose = None
     if geometry is not None:
         blendshapes = {str(k): float(v) for k, v in geometry.blendshape_dict().items()}

@@ -31,6 +31,9 @@ def settings_hash(config: Config) -> str:
     settings["detector"]["model"] = describe(config.resolve_model(config.detector.model))["sha256"]
     settings["classifier"]["model"] = describe(config.emotion_model_path())["sha256"]
     settings["classifier"]["crop"] = dataclasses.asdict(config.crop())  # the sidecar's, too
+    settings["geometry"]["enabled"] = config.geometry_on()  # "auto" as the sidecar decides it
+    head = config.geometry_head_path() if config.geometry_on() else None
+    settings["geometry"]["head"] = None if head is None else describe(head)["sha256"]
     text = json.dumps(settings, sort_keys=True, default=str)
     return sha256_text(text)
 

@@ -123,7 +123,7 @@ class RayPool:
         self._actor_class = remote(self.worker_class)
         self._model_sha256 = {
             kind: describe(self.config.model_path(kind))["sha256"]
-            for kind in ("detector", "classifier")
+            for kind in self.config.model_kinds()
         }
 
     def run(self, tasks: list[Task], stop: threading.Event) -> Iterator[Outcome]:

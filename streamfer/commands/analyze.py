@@ -22,7 +22,12 @@ from streamfer.batch.analysis import Outcome, Task
 from streamfer.batch.manifest import Manifest, settings_hash
 from streamfer.batch.workers import Pool
 from streamfer.commands.analyze_progress import Item, item_rows, run_tasks
-from streamfer.commands.options import add_config_options, add_method_options, load_config
+from streamfer.commands.options import (
+    add_config_options,
+    add_geometry_options,
+    add_method_options,
+    load_config,
+)
 from streamfer.durable import private_dir, write_atomic
 from streamfer.errors import ConfigError, OutputError, SourceError
 from streamfer.reports.sessionstats import summary_csv, summary_rows
@@ -113,6 +118,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "draws no probabilities)",
     )
     add_method_options(parser)
+    add_geometry_options(parser)
     add_config_options(parser)
     parser.set_defaults(handler=handle)
 

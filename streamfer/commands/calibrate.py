@@ -26,7 +26,7 @@ from streamfer.commands.calibration_output import (
 )
 from streamfer.commands.calibration_predict import predict, report_baseline
 from streamfer.commands.evaluate_faces import handle_evaluate_faces
-from streamfer.commands.options import add_config_options, load_config
+from streamfer.commands.options import add_config_options, add_geometry_options, load_config
 from streamfer.config_paths import find_config, prepare_user_config, user_config_file, write_target
 from streamfer.config_write import write_aggregator
 from streamfer.errors import ConfigError
@@ -139,6 +139,7 @@ def _add_common(parser: argparse.ArgumentParser, plot_name: str) -> None:
         "neutral (as run --baseline does); both results are printed and reported",
     )
     parser.set_defaults(plot_name=plot_name)
+    add_geometry_options(parser, logs=False)
     add_config_options(parser)
 
 

@@ -71,6 +71,27 @@ def add_method_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_geometry_options(parser: argparse.ArgumentParser, logs: bool = True) -> None:
+    """``--geometry`` / ``--no-geometry`` (and ``--log-landmarks`` for commands that log)."""
+    group = parser.add_argument_group("face geometry (override config.toml [geometry])")
+    group.add_argument(
+        "--geometry",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="measure landmarks, blendshapes and head pose of each face (about 4 ms a face, "
+        "5 times a second; docs/geometry.md); default: on when the emotion model has a "
+        "geometry head to fuse with it, which no shipped model has yet",
+    )
+    if logs:
+        group.add_argument(
+            "--log-landmarks",
+            action="store_true",
+            default=None,
+            help="with frame records and --geometry, also log each face's 478 landmarks "
+            "(about 10 KB a face a measurement)",
+        )
+
+
 def load_config(args: argparse.Namespace, extra: dict[str, Any] | None = None) -> Config:
     """The config file named by ``--config`` (or the default one) with the flags applied."""
     config = config_module.load_source(find_config(args.config))
@@ -83,6 +104,8 @@ def load_config(args: argparse.Namespace, extra: dict[str, Any] | None = None) -
         "aggregator.baseline_seconds": getattr(args, "baseline", None),
         "classifier.num_threads": getattr(args, "threads", None),
         "detector.backend": getattr(args, "detector", None),
+        "geometry.enabled": getattr(args, "geometry", None),
+        "geometry.log_landmarks": getattr(args, "log_landmarks", None),
     }
     overrides.update(extra or {})
     return config_module.with_overrides(config, overrides, _FLAGS)
@@ -95,4 +118,5 @@ _FLAGS = {
     "aggregator.baseline_seconds": "--baseline",
     "classifier.num_threads": "--threads",
     "detector.backend": "--detector",
+    "geometry.enabled": "--geometry",
 }

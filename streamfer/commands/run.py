@@ -11,7 +11,12 @@ from pathlib import Path
 from rich.console import Console
 
 from streamfer.choices import Pace
-from streamfer.commands.options import add_config_options, add_method_options, load_config
+from streamfer.commands.options import (
+    add_config_options,
+    add_geometry_options,
+    add_method_options,
+    load_config,
+)
 from streamfer.config import Config
 from streamfer.errors import ConfigError, SourceError
 from streamfer.outputs.lsl import LslOutput, require_pylsl
@@ -31,6 +36,7 @@ examples:
   streamfer run                               the default camera (index 0)
   streamfer run --source 1 --threshold 0.15   another camera, a lower threshold
   streamfer run --source session.mp4 --realtime --log-frames
+  streamfer run --source demo --geometry      also head pose and blendshapes per person
   streamfer run --source rtsp://10.0.0.5/stream --no-dashboard
   streamfer run --lsl                         also send LSL streams, for LabRecorder (docs/lsl.md)
 
@@ -94,6 +100,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="headless: print a one-line status every few seconds instead of the dashboard",
     )
     add_method_options(parser)
+    add_geometry_options(parser)
     add_config_options(parser)
     parser.set_defaults(handler=handle)
 

@@ -8,7 +8,9 @@ a cache folder as ``<key>.npz``, the key being the sha256 of
 
 - the clip's content: the video file's bytes, or the bytes of a frame folder's image files
   in name order (names and dates do not matter, so a copied data set hits the cache);
-- both model files' sha256, and the detector, crop and tracker settings;
+- both model files' sha256, and the detector, crop and tracker settings; with the geometry
+  stage on (``--geometry``), its settings and the geometry head's sha256 (its presence check
+  drops false faces, and a head changes the probabilities);
 - ``CACHE_VERSION``, bumped whenever what is stored changes.
 
 A second run over the same clips with the same models and settings decodes nothing.
@@ -141,6 +143,14 @@ def settings_digest(config: Config) -> str:
         "iou_threshold": tracker.iou_threshold,
         "max_missed_frames": tracker.max_missed_frames,
     }
+    if config.geometry_on():  # only then: caches made without geometry stay valid
+        head = config.geometry_head_path()
+        settings["geometry"] = {
+            **dataclasses.asdict(config.geometry),
+            "enabled": True,
+            "head": None if head is None else sha256_file(head),
+            "weight": config.emotion_model().geometry_weight,
+        }
     return sha256_text(json.dumps(settings, sort_keys=True))
 
 

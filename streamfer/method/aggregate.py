@@ -15,6 +15,7 @@ import numpy as np
 
 from streamfer.choices import LabelSet, Method
 from streamfer.labels import EMOTIONS, broad_of, label_names
+from streamfer.method.geometry_window import GeometrySummary
 from streamfer.method.rule import EPSILON, representative_index
 
 
@@ -64,6 +65,9 @@ class RepresentativeEmotion:
     n_frames: int
     valence: float
     arousal: float
+    #: the same window's geometry (``geometry_window.py``), added by the pipeline when the
+    #: geometry stage runs and the window holds a sample; never set here
+    geometry: GeometrySummary | None = None
 
 
 class WindowAggregator:

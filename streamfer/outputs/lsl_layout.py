@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from streamfer.config import Config
 from streamfer.core import FaceResult
 from streamfer.vision.blendshapes import BLENDSHAPE_NAMES
 
@@ -36,11 +37,10 @@ class Channel:
     type: str
 
 
-def geometry_on(config: object) -> bool:
-    """Whether the geometry stage (blendshapes, head pose) runs: read defensively, since its
-    ``[geometry]`` settings and ``FaceResult.geometry`` are still to be wired (issue 17)."""
-    section = getattr(config, "geometry", None)
-    return bool(getattr(section, "enabled", False))
+def geometry_on(config: Config) -> bool:
+    """Whether the geometry stage (blendshapes, head pose) runs: ``Config.geometry_on``
+    (``[geometry] enabled``, with ``"auto"`` decided by the emotion model's sidecar)."""
+    return config.geometry_on()
 
 
 def face_channels(emotions: tuple[str, ...], geometry: bool) -> tuple[Channel, ...]:

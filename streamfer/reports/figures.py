@@ -5,7 +5,9 @@ until the track's next verdict, at most one emit interval, as the dashboard show
 a stacked area of the per-frame probabilities; the valence-arousal trajectory coloured by
 time over the circumplex reference points (Yin et al.); the time share of each emotion with
 the number of changes. Per session: an overview with one row per track and one for the
-group. Markers are dashed vertical lines with their notes. Times are seconds of video.
+group. Markers are dashed vertical lines with their notes. Times are seconds of video. A
+track measured by the geometry stage also gets its blendshapes and head pose over time
+(``geometry_figures.py``).
 """
 
 from __future__ import annotations
@@ -176,14 +178,28 @@ def _shares(ax: Axes, stats: SessionStats, track: TrackStats) -> None:
 
 
 def track_figure(stats: SessionStats, track: TrackStats, path: Path) -> None:
-    """Timeline over probabilities, trajectory and shares of one track, as a PNG."""
-    fig = Figure(figsize=(10, 8), dpi=DPI, layout="constrained")
-    grid = fig.add_gridspec(3, 2, height_ratios=[0.45, 1.5, 2.8], width_ratios=[1.35, 1])
+    """Timeline over probabilities (then, when the track was measured, its blendshapes and
+    head pose over time), trajectory and shares of one track, as a PNG."""
+    geometry = len(track.geometry_t) > 0
+    ratios = [0.45, 1.5, *([1.9, 1.1] if geometry else []), 2.8]
+    fig = Figure(figsize=(10, 11.5 if geometry else 8), dpi=DPI, layout="constrained")
+    grid = fig.add_gridspec(len(ratios), 2, height_ratios=ratios, width_ratios=[1.35, 1])
     timeline = fig.add_subplot(grid[0, :])
     _timeline(timeline, stats, track)
-    _probabilities(fig.add_subplot(grid[1, :], sharex=timeline), stats, track)
-    _trajectory(fig, fig.add_subplot(grid[2, 0]), stats, track)
-    _shares(fig.add_subplot(grid[2, 1]), stats, track)
+    probabilities = fig.add_subplot(grid[1, :], sharex=timeline)
+    _probabilities(probabilities, stats, track)
+    if geometry:
+        from streamfer.reports.geometry_figures import blendshape_heatmap, head_pose_plot
+
+        probabilities.set_xlabel("")
+        probabilities.tick_params(labelbottom=False)
+        blendshape_heatmap(fig, fig.add_subplot(grid[2, :], sharex=timeline), stats, track)
+        pose = fig.add_subplot(grid[3, :], sharex=timeline)
+        head_pose_plot(pose, stats, track)
+        pose.tick_params(labelbottom=True)
+        pose.set_xlabel("time (s)")
+    _trajectory(fig, fig.add_subplot(grid[-1, 0]), stats, track)
+    _shares(fig.add_subplot(grid[-1, 1]), stats, track)
     mean_v = track.mean_valence
     fig.suptitle(
         f"{stats.path.stem}: track {track.track}, seen {track.first_t:.1f}-{track.last_t:.1f} s;"

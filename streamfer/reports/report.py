@@ -107,6 +107,8 @@ _COLUMNS = (
     ("changes", "changes"),
     ("mean_valence", "mean valence"),
     ("mean_arousal", "mean arousal"),
+    ("mean_abs_yaw", "mean |yaw| (°)"),
+    ("turned_30_share", "turned > 30°"),
 )
 
 

@@ -9,8 +9,6 @@ representative emotion is the label with the largest share (ties: label order).
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
@@ -18,7 +16,8 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from streamfer.labels import BROAD, EMOTIONS, EMOTIONS_8, label_names
+from streamfer.labels import EMOTIONS, label_names
+from streamfer.reports.summary import SUMMARY_COLUMNS, TURNED, summary_csv, summary_rows
 from streamfer.session.log import LogContents
 from streamfer.session.records import (
     Emotion,
@@ -29,6 +28,16 @@ from streamfer.session.records import (
     SessionStart,
     is_complete,
 )
+
+__all__ = [
+    "SUMMARY_COLUMNS",
+    "SessionStats",
+    "TrackStats",
+    "Verdict",
+    "session_stats",
+    "summary_csv",
+    "summary_rows",
+]
 
 
 @dataclass
@@ -53,6 +62,22 @@ class TrackStats:
     shares: dict[str, float] = field(default_factory=dict)
     changes: int = 0
     overall: str = ""
+    #: the geometry stage's measurements (frame records with head_pose): when, the
+    #: blendshapes (``SessionStats.blendshape_names`` order), yaw, pitch, roll
+    geometry_t: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
+    blendshapes: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros((0, 0)))
+    head_pose: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros((0, 3)))
+
+    @property
+    def mean_abs_yaw(self) -> float | None:
+        """Mean |yaw| of the measurements, degrees (None: none)."""
+        return float(np.abs(self.head_pose[:, 0]).mean()) if len(self.head_pose) else None
+
+    @property
+    def turned_share(self) -> float | None:
+        """Share of the measurements with the head turned more than ``TURNED`` degrees."""
+        yaw = self.head_pose[:, 0]
+        return float((np.abs(yaw) > TURNED).mean()) if len(yaw) else None
 
     @property
     def first_t(self) -> float:
@@ -100,6 +125,11 @@ class SessionStats:
     bad_lines: list[int]
     shares: dict[str, float]
     overall: str
+    blendshape_names: tuple[str, ...] = ()  # the columns of each track's ``blendshapes``
+
+    @property
+    def has_geometry(self) -> bool:
+        return any(len(t.geometry_t) for t in self.tracks.values())
 
     @property
     def end_reason(self) -> str | None:
@@ -132,11 +162,17 @@ def session_stats(contents: LogContents) -> SessionStats:
     interval = float(aggregator.get("emit_interval_seconds", 1.0))
     fps = float((start.source_fps if start else 0.0) or 30.0)
     frame_rows: dict[int, list[tuple[float, tuple[float, ...], float, float]]] = {}
+    geometry_rows: dict[int, list[tuple[float, dict[str, float], dict[str, float]]]] = {}
     for record in contents.of_type(FrameRecord):
         for face in record.faces:
             frame_rows.setdefault(face.track, []).append(
                 (record.t, face.probs, face.valence, face.arousal)
             )
+            if face.head_pose is not None and face.blendshapes is not None:
+                geometry_rows.setdefault(face.track, []).append(
+                    (record.t, face.blendshapes, face.head_pose)
+                )
+    names = next((tuple(rows[0][1]) for rows in geometry_rows.values()), ())
     tracks: dict[int, TrackStats] = {}
     for track, rows in frame_rows.items():
         tracks[track] = TrackStats(
@@ -146,6 +182,12 @@ def session_stats(contents: LogContents) -> SessionStats:
             valence=np.array([r[2] for r in rows]),
             arousal=np.array([r[3] for r in rows]),
         )
+    for track, measured in geometry_rows.items():
+        stats = tracks[track]
+        stats.geometry_t = np.array([r[0] for r in measured])
+        stats.blendshapes = np.array([[r[1].get(n, 0.0) for n in names] for r in measured])
+        angles = ("yaw", "pitch", "roll")
+        stats.head_pose = np.array([[r[2].get(a, 0.0) for a in angles] for r in measured])
     group: list[tuple[float, str, dict[str, float]]] = []
     for g in contents.of_type(GroupEmotion):
         group.append((g.t, g.label, dict(g.shares)))
@@ -180,6 +222,7 @@ def session_stats(contents: LogContents) -> SessionStats:
         bad_lines=list(contents.bad_lines),
         shares=shares,
         overall=overall,
+        blendshape_names=names,
     )
 
 
@@ -192,105 +235,3 @@ def _duration(end: SessionEnd | None, fps: float, last_t: float) -> float:
     if end.frames_processed == 0:
         return 0.0
     return end.t + 1.0 / fps
-
-
-def _covered(spans: list[tuple[float, float]]) -> float:
-    """Total length of the union of ``(start, end)`` spans, in seconds."""
-    total, reach = 0.0, float("-inf")
-    for start, stop in sorted(spans):
-        if stop > reach:
-            total += stop - max(start, reach)
-            reach = stop
-    return total
-
-
-SUMMARY_COLUMNS = (
-    "input",
-    "log",
-    "status",
-    "note",
-    "duration_s",
-    "frames",
-    "faces_seen",
-    "track",
-    "track_seconds",
-    "overall_emotion",
-    "changes",
-    "mean_valence",
-    "mean_arousal",
-)
-
-
-def _fmt(value: float | None, digits: int = 3) -> str:
-    return "" if value is None else f"{value:.{digits}f}"
-
-
-def summary_rows(
-    input_name: str, log_name: str, status: str, note: str, stats: SessionStats | None
-) -> list[dict[str, str]]:
-    """One row for the input (``track`` = ``all``), then one per face track."""
-    base = {"input": input_name, "log": log_name, "status": status, "note": note}
-    if stats is None:
-        return [{**base, "track": "all"}]
-    common = {
-        **base,
-        "duration_s": _fmt(stats.duration, 2),
-        "frames": "" if stats.frames is None else str(stats.frames),
-        "faces_seen": str(len(stats.tracks)),
-    }
-    valences = [t.mean_valence for t in stats.tracks.values() if t.mean_valence is not None]
-    arousals = [t.mean_arousal for t in stats.tracks.values() if t.mean_arousal is not None]
-    if stats.has_frames:  # weight each track by its frames
-        all_v = np.concatenate([t.valence for t in stats.tracks.values()])
-        all_a = np.concatenate([t.arousal for t in stats.tracks.values()])
-        valences, arousals = [float(all_v.mean())], [float(all_a.mean())]
-    # time covered by at least one person's verdict: with two people at once it is counted
-    # once, so it never exceeds the clip
-    verdict_seconds = min(
-        _covered([(v.t, v.t + v.span) for t in stats.tracks.values() for v in t.verdicts]),
-        stats.duration,
-    )
-    rows = [
-        {
-            **common,
-            "track": "all",
-            "track_seconds": _fmt(verdict_seconds, 2),
-            "overall_emotion": stats.overall,
-            "changes": str(sum(t.changes for t in stats.tracks.values())),
-            "mean_valence": _fmt(float(np.mean(valences)) if valences else None),
-            "mean_arousal": _fmt(float(np.mean(arousals)) if arousals else None),
-            **{f"share_{k}": _fmt(v) for k, v in stats.shares.items()},
-        }
-    ]
-    for track in stats.tracks.values():
-        rows.append(
-            {
-                **common,
-                "track": str(track.track),
-                "track_seconds": _fmt(
-                    min(track.last_t - track.first_t + 1.0 / stats.fps, stats.duration), 2
-                ),
-                "overall_emotion": track.overall,
-                "changes": str(track.changes),
-                "mean_valence": _fmt(track.mean_valence),
-                "mean_arousal": _fmt(track.mean_arousal),
-                **{f"share_{k}": _fmt(v) for k, v in track.shares.items()},
-            }
-        )
-    return rows
-
-
-def summary_csv(rows: list[dict[str, str]]) -> str:
-    """The rows as CSV text: the fixed columns, then ``share_<label>`` in label order."""
-    share_columns: list[str] = []
-    for row in rows:
-        share_columns += [k for k in row if k.startswith("share_") and k not in share_columns]
-    names = EMOTIONS_8[:-1] + BROAD  # the emotions and the 3 broad labels, neutral last
-    order = {f"share_{name}": i for i, name in enumerate(names)}
-    share_columns.sort(key=lambda k: order.get(k, 99))
-    out = io.StringIO()
-    columns = [*SUMMARY_COLUMNS, *share_columns]
-    writer = csv.DictWriter(out, columns, restval="", lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return out.getvalue()

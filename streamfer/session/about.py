@@ -15,10 +15,11 @@ __all__ = ["host_info", "model_info"]
 def model_info(config: Config) -> dict[str, Any]:
     """File and sha256 of the detector and classifier, for the ``session_start`` record.
 
-    The classifier's entry adds the model's name, classes and the crop in use.
+    The classifier's entry adds the model's name, classes and the crop in use. With the
+    geometry stage on, ``geometry`` names its two models and the head fused (or None).
     """
     card = config.emotion_model()
-    return {
+    info: dict[str, Any] = {
         "detector": describe(config.resolve_model(config.detector.model)),
         "classifier": {
             **describe(config.emotion_model_path()),
@@ -27,3 +28,11 @@ def model_info(config: Config) -> dict[str, Any]:
             "crop": dataclasses.asdict(config.crop()),
         },
     }
+    if config.geometry_on():
+        head = config.geometry_head_path()
+        info["geometry"] = {
+            "landmarks": describe(config.model_path("landmarks")),
+            "blendshapes": describe(config.model_path("blendshapes")),
+            "head": None if head is None else {**describe(head), "weight": card.geometry_weight},
+        }
+    return info

@@ -12,10 +12,18 @@ from typing import Any, ClassVar
 from streamfer.choices import LabelSet, Method
 from streamfer.session.recordjson import choice_fields, record_fields, record_json
 
+#: A face's fields that only a face measured by the geometry stage on that frame has.
+GEOMETRY_FIELDS = ("blendshapes", "head_pose", "presence", "landmarks")
+
 
 @dataclass(frozen=True)
 class FaceRecord:
-    """One face in a ``FrameRecord``: box ``[x, y, w, h]`` in pixels, probs in label order."""
+    """One face in a ``FrameRecord``: box ``[x, y, w, h]`` in pixels, probs in label order.
+
+    The geometry fields are None (absent from the line) unless the geometry stage measured
+    this face on this frame: ``blendshapes`` by name, ``head_pose`` (``yaw``, ``pitch``,
+    ``roll``), ``presence``, and with ``[geometry] log_landmarks`` the 478 ``landmarks``.
+    """
 
     track: int
     box: tuple[int, ...]
@@ -24,17 +32,28 @@ class FaceRecord:
     label: str
     valence: float
     arousal: float
+    blendshapes: dict[str, float] | None = None
+    head_pose: dict[str, float] | None = None
+    presence: float | None = None
+    landmarks: tuple[tuple[float, ...], ...] | None = None
 
     def to_json(self) -> dict[str, Any]:
         out = dataclasses.asdict(self)
         out["box"], out["probs"] = list(self.box), list(self.probs)
+        if self.landmarks is not None:
+            out["landmarks"] = [list(point) for point in self.landmarks]
+        for name in GEOMETRY_FIELDS:
+            if out[name] is None:
+                del out[name]
         return out
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> FaceRecord:
-        return cls(
-            **{**record_fields(cls, data), "box": tuple(data["box"]), "probs": tuple(data["probs"])}
-        )
+        fields = record_fields(cls, data)
+        fields["box"], fields["probs"] = tuple(data["box"]), tuple(data["probs"])
+        if fields.get("landmarks") is not None:
+            fields["landmarks"] = tuple(tuple(point) for point in fields["landmarks"])
+        return cls(**fields)
 
 
 @dataclass(frozen=True)
@@ -72,10 +91,15 @@ class Emotion:
     counts: dict[str, int]
     valence: float
     arousal: float
+    #: with the geometry stage: the window's samples, mean ``yaw``/``pitch``/``roll`` and the
+    #: blendshapes that moved most (``method/geometry_window.py``); absent without a sample
+    geometry_frames: int | None = None
+    head_pose: dict[str, float] | None = None
+    blendshapes_moved: dict[str, float] | None = None
     ts: str = ""
 
     def to_json(self) -> dict[str, Any]:
-        return record_json(
+        out = record_json(
             self,
             "track",
             "label",
@@ -88,6 +112,11 @@ class Emotion:
             "valence",
             "arousal",
         )
+        if self.geometry_frames is not None:
+            out["geometry_frames"] = self.geometry_frames
+            out["head_pose"] = self.head_pose
+            out["blendshapes_moved"] = self.blendshapes_moved
+        return out
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Emotion:

@@ -199,7 +199,7 @@ class Recorder:
                 raise
             finally:
                 self.capture.close()
-                self._ended = self._end(reason, detail)
+                self._ended = self._end(reason, detail, pipeline)
         if disk_full is not None:
             if self.log.records == 0:
                 raise disk_full  # not even session_start: the log was removed
@@ -258,7 +258,7 @@ class Recorder:
             host=host_info(),
         )
 
-    def _end(self, reason: EndReason, detail: str) -> SessionSummary:
+    def _end(self, reason: EndReason, detail: str, pipeline: FramePipeline) -> SessionSummary:
         """Write the ``SessionEnd`` and close the log (a full disk is not fatal here)."""
         elapsed = max(self.clock() - self.started, 1e-9)
         p50, p95 = self.latency.percentile(50), self.latency.percentile(95)
@@ -274,6 +274,7 @@ class Recorder:
             reason=reason,
             detail=detail,
             frames_expected=None if self.read_check is None else self.read_check.frames_expected,
+            geometry=pipeline.geometry_counts(),
         )
         with suppress(StreamferError):  # a full or lost disk: what was written stays readable
             self.log.write(end)

@@ -3,7 +3,9 @@
 
 Schema versions (``SessionStart.schema``): 1 had no ``schema`` field; 2 adds it and breaks
 group ties by label order, like person ties; 3 adds ``baseline`` records; 4 adds
-``lsl_stream`` records and the ``lsl`` section of ``config``.
+``lsl_stream`` records and the ``lsl`` section of ``config``; 5 adds the geometry stage's
+fields (faces' blendshapes, head pose, presence and landmarks; emotions' head pose and moved
+blendshapes; ``session_end``'s ``geometry`` counts).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any, ClassVar
 from streamfer.errors import DiskFullError, SourceError, SourceLostError, StreamferError
 from streamfer.session.recordjson import record_fields, record_json
 
-SCHEMA_VERSION = 4  # 3: baseline records; 4: lsl_stream records
+SCHEMA_VERSION = 5  # 3: baseline records; 4: lsl_stream records; 5: face geometry
 
 
 class EndReason(str, Enum):
@@ -105,6 +107,8 @@ class SessionEnd:
     reason: EndReason
     detail: str = ""
     frames_expected: int | None = None  # what a recording's container promised, if it says
+    #: the geometry stage's counts (``FramePipeline.geometry_counts``); None: it was off
+    geometry: dict[str, Any] | None = None
     ts: str = ""
 
     @property
@@ -120,7 +124,7 @@ class SessionEnd:
         return str(self.reason.value)
 
     def to_json(self) -> dict[str, Any]:
-        return record_json(
+        out = record_json(
             self,
             "frames_read",
             "frames_processed",
@@ -132,6 +136,9 @@ class SessionEnd:
             "frames_expected",
             reason=self.reason_text,
         )
+        if self.geometry is not None:
+            out["geometry"] = self.geometry
+        return out
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> SessionEnd:

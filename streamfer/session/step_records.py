@@ -1,13 +1,20 @@
 """The log records of one pipeline step: its faces (when frames are logged) and its verdicts.
 
 Values are rounded here, once, to what the log keeps: probabilities, valence and arousal to
-4 decimals, detector scores to 3.
+4 decimals, detector scores to 3; blendshapes and presence to 4 (a window's moved
+blendshapes to 3), angles to 0.1 degree, landmarks to 0.1 pixel. A face carries geometry in
+the log only on the frames it was measured (``FaceResult.geometry_fresh``): each measurement
+once, not repeated on the frames it stands for.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from streamfer.config import Config
+from streamfer.core import FaceResult
 from streamfer.labels import EMOTIONS
+from streamfer.method.geometry_window import GeometrySummary
 from streamfer.pipeline import StepResult
 from streamfer.session.records import (
     BaselineRecord,
@@ -40,6 +47,7 @@ def step_records(
                 label=emotions[f.emotion_index],
                 valence=round(f.valence, 4),
                 arousal=round(f.arousal, 4),
+                **_geometry_fields(f, config.geometry.log_landmarks),
             )
             for f in frame.faces
         )
@@ -72,6 +80,7 @@ def step_records(
                 counts=e.counts,
                 valence=round(e.valence, 4),
                 arousal=round(e.arousal, 4),
+                **_window_geometry(e.geometry),
             )
         )
     if step.group is not None:
@@ -89,3 +98,33 @@ def step_records(
             )
         )
     return records
+
+
+def _geometry_fields(face: FaceResult, landmarks: bool) -> dict[str, Any]:
+    g = face.geometry
+    if g is None or not face.geometry_fresh:
+        return {}
+    out: dict[str, Any] = {
+        "blendshapes": {k: round(v, 4) for k, v in g.blendshape_dict().items()},
+        "head_pose": _angles(g.yaw, g.pitch, g.roll),
+        "presence": round(g.presence, 4),
+    }
+    if landmarks:
+        out["landmarks"] = tuple(
+            (round(float(x), 1), round(float(y), 1), round(float(z), 1)) for x, y, z in g.landmarks
+        )
+    return out
+
+
+def _window_geometry(summary: GeometrySummary | None) -> dict[str, Any]:
+    if summary is None:
+        return {}
+    return {
+        "geometry_frames": summary.frames,
+        "head_pose": _angles(summary.yaw, summary.pitch, summary.roll),
+        "blendshapes_moved": {k: round(v, 3) for k, v in summary.moved.items()},
+    }
+
+
+def _angles(yaw: float, pitch: float, roll: float) -> dict[str, float]:
+    return {"yaw": round(yaw, 1), "pitch": round(pitch, 1), "roll": round(roll, 1)}

@@ -1,9 +1,10 @@
 """The terminal dashboard: a pure ``render(snapshot)`` that Rich ``Live`` redraws a few times a second.
 
 Laid out for an 80x24 terminal: a three-line header with the session's figures, then one
-panel per person (two fit in full; with more, each person gets one line): the representative
-emotion as a large coloured badge, the window's label counts as bars, the current frame's
-probabilities as bars, and valence/arousal.
+section per person under a rule (two fit in full, with 8 labels; with more, each person gets
+one line): the representative emotion as a large coloured badge, the window's label counts as
+bars, the current frame's probabilities as bars, valence/arousal, and with the geometry stage
+on the head pose and the three highest blendshapes of the person's latest measurement.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 
 from rich.console import Group, RenderableType
 from rich.panel import Panel
+from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
@@ -43,6 +45,9 @@ class PersonView:
     arousal: float
     in_view: bool
     emotions: tuple[str, ...] = EMOTIONS  # the model's class names
+    geometry: bool = False  # the geometry stage is on
+    head_pose: tuple[float, float, float] | None = None  # yaw, pitch, roll; None: unmeasured
+    blendshapes: tuple[tuple[str, float], ...] = ()  # the three highest, highest first
 
 
 @dataclass(frozen=True)
@@ -112,12 +117,36 @@ def _bars(rows: list[tuple[str, float, str]], width: int = 10) -> Table:
     return grid
 
 
+def short_name(name: str, width: int = 12) -> str:
+    """A blendshape's name for a narrow column: ``mouthSmileLeft`` -> ``mouthSmileL``."""
+    name = name.replace("Left", "L").replace("Right", "R")
+    return name if len(name) <= width else name[: width - 1] + "…"
+
+
+def _geometry(p: PersonView) -> Table:
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(width=12, no_wrap=True)
+    grid.add_column(width=4, justify="right", no_wrap=True)
+    if p.head_pose is None:
+        grid.add_row(Text("no geometry", style="dim"), "")
+        return grid
+    for name, angle in zip(("yaw", "pitch", "roll"), p.head_pose, strict=True):
+        grid.add_row(name, f"{angle:+.0f}°")
+    grid.add_row("", "")
+    for name, score in p.blendshapes:
+        grid.add_row(short_name(name), f"{score:.2f}".lstrip("0"))
+    return grid
+
+
 def render_person(p: PersonView) -> RenderableType:
-    """A full panel for one person: badge, window counts, this frame's probabilities."""
+    """One person under a rule: badge, window counts, this frame's probabilities and, with
+    the geometry stage on, head pose and blendshapes."""
+    width = 8 if p.geometry else 10  # bars narrow to make room within 80 columns
     total = max(sum(p.counts.values()), 1)
-    counts = _bars([(name, c / total, str(c)) for name, c in p.counts.items()])
+    counts = _bars([(name, c / total, str(c)) for name, c in p.counts.items()], width)
     probs = _bars(
-        [(name, pr, f"{pr * 100:.0f}%") for name, pr in zip(p.emotions, p.probs, strict=False)]
+        [(name, pr, f"{pr * 100:.0f}%") for name, pr in zip(p.emotions, p.probs, strict=False)],
+        width,
     )
     left = Group(
         _badge(p.label),
@@ -130,9 +159,15 @@ def render_person(p: PersonView) -> RenderableType:
     layout.add_column(width=14)
     layout.add_column()
     layout.add_column()
-    layout.add_row(left, counts, probs)
+    cells: list[RenderableType] = [left, counts, probs]
+    if p.geometry:
+        layout.add_column()
+        cells.append(_geometry(p))
+    layout.add_row(*cells)
     title = f"person {p.track} · window {sum(p.counts.values())} frames │ this frame"
-    return Panel(layout, title=title, title_align="left", padding=(0, 1))
+    if p.geometry:
+        title += " │ head, blendshapes"
+    return Group(Rule(title, align="left", style="grey50"), layout)
 
 
 def render_person_line(p: PersonView) -> Text:
@@ -140,10 +175,14 @@ def render_person_line(p: PersonView) -> Text:
     label = p.label or "waiting"
     top = sorted(p.counts.items(), key=lambda kv: -kv[1])[:3]
     shares = "  ".join(f"{k} {v}" for k, v in top if v)
+    pose = ""
+    if p.head_pose is not None:
+        pose = f"yaw {p.head_pose[0]:+.0f}° pitch {p.head_pose[1]:+.0f}°  "
     return Text.assemble(
         (f"person {p.track:<3} ", "bold"),
         (f" {label.upper():^9} ", f"bold black on {COLOURS.get(label, 'grey35')}"),
         f"  v {p.valence:+.2f} a {p.arousal:+.2f}  ",
+        pose,
         (shares, "dim"),
         ("" if p.in_view else "  (out of view)", "dim italic"),
     )

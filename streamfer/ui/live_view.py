@@ -11,10 +11,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import Any
 
 from rich.console import Console
 from rich.live import Live
 
+from streamfer.core import FaceResult
 from streamfer.labels import label_names
 from streamfer.pipeline import FramePipeline, StepResult
 from streamfer.session.lifecycle import Recorder, SessionSummary, StepObserver
@@ -34,6 +36,7 @@ class LiveView:
             f"{agg.method} {agg.effective_threshold:.2f} · {count} labels · "
             f"{agg.window_seconds:g} s"
         )
+        self.geometry = recorder.config.geometry_on()
         self.people: dict[int, PersonView] = {}
         self.message = ""
         self._lock = threading.Lock()
@@ -55,6 +58,7 @@ class LiveView:
                     arousal=face.arousal,
                     in_view=True,
                     emotions=self.emotions,
+                    **_geometry(face, self.geometry),
                 )
             # keep people the tracker still holds (grace period), shown as out of view
             for track, old in self.people.items():
@@ -89,6 +93,16 @@ class LiveView:
             message=self.message,
             source_state=r.source_state,
         )
+
+
+def _geometry(face: FaceResult, on: bool) -> dict[str, Any]:
+    """The dashboard's geometry of a face: its head pose and three highest blendshapes."""
+    g = face.geometry
+    if g is None:
+        return {"geometry": on}
+    scores = [(k, v) for k, v in g.blendshape_dict().items() if not k.startswith("_")]
+    top = sorted(scores, key=lambda kv: -kv[1])[:3]
+    return {"geometry": on, "head_pose": (g.yaw, g.pitch, g.roll), "blendshapes": tuple(top)}
 
 
 class _StatusLines:

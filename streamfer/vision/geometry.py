@@ -32,6 +32,7 @@ API::
     sampler = GeometrySampler(estimator, interval=0.2)   # each tracked face at most 5 Hz
     fresh = sampler.update(image_bgr, t, [(track, detection), ...])   # {track: FaceGeometry}
     sampler.latest                # {track: (t, FaceGeometry)}: each live track's last one
+    sampler.last                  # {track: Attempt}: each live track's last try, and why not
 
 The landmark model costs several times the rest of the pipeline per face (about 4 ms on one
 core against 1.2 ms for the emotion crops and model, ``docs/geometry.md``), so running it on
@@ -136,6 +137,7 @@ class GeometryEstimator:
         min_face_pixels: float = 48.0,
         max_outside: float = 0.2,
         min_presence: float = 0.5,
+        check_edge_presence: bool = False,
     ) -> None:
         #: The three parts, each usable alone (benchmarks/bench_geometry.py times them).
         self.landmark_model = FaceLandmarkModel(landmark_model, num_threads)
@@ -144,8 +146,11 @@ class GeometryEstimator:
         self.min_face_pixels = min_face_pixels
         self.max_outside = max_outside
         self.min_presence = min_presence
+        self.check_edge_presence = check_edge_presence
         self.skipped: dict[str, int] = dict.fromkeys(SKIP_REASONS, 0)
         self.estimated = 0
+        self.last_skip: str | None = None
+        self.last_presence: float | None = None
 
     @classmethod
     def default(cls, num_threads: int = 1) -> GeometryEstimator:
@@ -154,14 +159,27 @@ class GeometryEstimator:
 
     def estimate(self, image: Image, detection: Detection) -> FaceGeometry | None:
         """The geometry of one detected face in a BGR ``image``, or None (counted in
-        ``skipped``) when the face is too small, cut by the frame's edge, not confirmed by
-        the landmark model or gives no pose."""
+        ``skipped``, the reason also in ``last_skip``) when the face is too small, cut by the
+        frame's edge, not confirmed by the landmark model or gives no pose. ``last_presence``:
+        the landmark model's score of this call (None when it did not run).
+
+        A face cut by the edge gets no geometry, but with ``check_edge_presence`` the landmark
+        model still judges whether it is a face (real faces cut by 20-40 % keep 0.97-1.00):
+        below ``min_presence`` it counts as ``"presence"``, not ``"edge"``."""
+        self.last_skip, self.last_presence = None, None
         reason = self._unusable(detection, image.shape[1], image.shape[0])
+        if reason == "edge" and self.check_edge_presence:
+            _, self.last_presence = self.landmark_model.run(
+                image, FaceRoi.from_detection(detection)
+            )
+            if self.last_presence < self.min_presence:
+                reason = "presence"
         if reason is not None:
             self._skip(reason)
             return None
         roi = FaceRoi.from_detection(detection)
         landmarks, presence = self.landmark_model.run(image, roi)
+        self.last_presence = presence
         if presence < self.min_presence or not np.all(np.isfinite(landmarks)):
             self._skip("presence")
             return None
@@ -190,6 +208,7 @@ class GeometryEstimator:
 
     def _skip(self, reason: str) -> None:
         self.skipped[reason] += 1
+        self.last_skip = reason
 
     def close(self) -> None:
         """Nothing to release beyond the interpreters, which Python frees."""
@@ -201,6 +220,17 @@ class GeometryEstimator:
         self.close()
 
 
+@dataclass(frozen=True)
+class Attempt:
+    """A track's last geometry attempt: at source time ``t``, its ``geometry`` or None with
+    the ``skipped`` reason, and the landmark model's ``presence`` (None when it did not run)."""
+
+    t: float
+    geometry: FaceGeometry | None
+    skipped: str | None
+    presence: float | None
+
+
 class GeometrySampler:
     """Geometry for tracked faces, each at most once per ``interval`` seconds of source time.
 
@@ -208,17 +238,26 @@ class GeometrySampler:
     the geometry estimated at this frame (faces not due, or with no geometry, are absent) and
     forgets tracks no longer in the frame. A face that got None waits an interval too, so a
     face the landmark model rejects does not cost a model run every frame. ``interval=0``
-    estimates every face on every frame.
+    estimates every face on every frame. ``confirm``: a new track is tried on each of its
+    first ``confirm`` frames before the interval applies (a false detection that the landmark
+    model passes once, on its first frame, is caught on its second; ``docs/geometry.md``).
     """
 
-    def __init__(self, estimator: GeometryEstimator, interval: float = 0.2) -> None:
+    def __init__(
+        self, estimator: GeometryEstimator, interval: float = 0.2, confirm: int = 1
+    ) -> None:
         if interval < 0:
             raise ValueError(f"interval must be 0 or more seconds, got {interval}")
+        if confirm < 1:
+            raise ValueError(f"confirm must be 1 or more frames, got {confirm}")
         self.estimator = estimator
         self.interval = interval
+        self.confirm = confirm
         #: Each live track's last geometry and the source time it was estimated at.
         self.latest: dict[int, tuple[float, FaceGeometry]] = {}
-        self._tried: dict[int, float] = {}
+        #: Each live track's last attempt, whatever came of it.
+        self.last: dict[int, Attempt] = {}
+        self._tries: dict[int, int] = {}
 
     def update(
         self, image: Image, t: float, faces: Iterable[tuple[int, Detection]]
@@ -227,16 +266,19 @@ class GeometrySampler:
         live: set[int] = set()
         for track, detection in faces:
             live.add(track)
-            last = self._tried.get(track)
+            last = self.last.get(track)
             # A millisecond's slack: frame times are sums of 1/fps, 3/30 can come out 0.0999...
-            if last is not None and last <= t < last + self.interval - 1e-3:
+            due = last is None or not last.t <= t < last.t + self.interval - 1e-3
+            if not due and self._tries[track] >= self.confirm:
                 continue
-            self._tried[track] = t
+            self._tries[track] = self._tries.get(track, 0) + 1
             geometry = self.estimator.estimate(image, detection)
+            estimator = self.estimator
+            self.last[track] = Attempt(t, geometry, estimator.last_skip, estimator.last_presence)
             if geometry is not None:
                 fresh[track] = geometry
                 self.latest[track] = (t, geometry)
-        for track in [k for k in self._tried if k not in live]:
-            del self._tried[track]
+        for track in [k for k in self.last if k not in live]:
+            del self.last[track], self._tries[track]
             self.latest.pop(track, None)
         return fresh

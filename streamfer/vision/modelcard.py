@@ -2,7 +2,9 @@
 
 ``models/NAME.json`` next to ``models/NAME.tflite`` gives the model's name, its input (side,
 channels, pixel scaling ``value = pixel * scale + offset``), its class names in output order
-(neutral last) and the face crop it was chosen with. The classifier reads these, not
+(neutral last) and the face crop it was chosen with; optionally the neutral reference for
+each person's own baseline and a geometry head to fuse with it
+(``"geometry": {"head": "NAME.json", "weight": 0.4}``). The classifier reads these, not
 constants, so a model trained on other data or at another size needs no code change.
 """
 
@@ -80,8 +82,21 @@ class ModelCard:
     #: since the rest face counts (both chosen on held-out people)
     baseline_strength: float = 0.0
     baseline_gain: float = 0.0
+    #: a blendshape classifier trained for this model (``vision/geometry_head.py``): its file
+    #: name beside the sidecar, and the weight of its log-probabilities when fused with the
+    #: model's; None: no head (``[geometry] enabled = "auto"`` is then off)
+    geometry_head: str | None = None
+    geometry_weight: float = 0.0
 
     def __post_init__(self) -> None:
+        if self.geometry_head is not None and (
+            not self.geometry_head or "/" in self.geometry_head or "\\" in self.geometry_head
+        ):
+            raise ValueError(
+                f"geometry.head {self.geometry_head!r}: a file name beside the sidecar"
+            )
+        if not 0.0 <= self.geometry_weight <= 1.0:
+            raise ValueError(f"geometry.weight {self.geometry_weight} is not in [0, 1]")
         if self.neutral_reference is not None and len(self.neutral_reference) != len(self.classes):
             raise ValueError("baseline.neutral_reference needs one value a class")
         unknown = [c for c in self.classes if c not in BROAD_OF_NAME]
@@ -100,6 +115,8 @@ class ModelCard:
         crop = data.get("crop") or {}
         baseline = data.get("baseline") or {}
         reference = baseline.get("neutral_reference")
+        geometry = data.get("geometry") or {}
+        head = geometry.get("head")
         if int(inp["height"]) != int(inp["width"]):
             raise ValueError("the input must be square")
         return cls(
@@ -121,6 +138,8 @@ class ModelCard:
             neutral_reference=None if reference is None else tuple(float(v) for v in reference),
             baseline_strength=float(baseline.get("strength", 0.0)),
             baseline_gain=float(baseline.get("gain", 0.0)),
+            geometry_head=None if head is None else str(head),
+            geometry_weight=float(geometry.get("weight", 0.0)),
         )
 
 
