@@ -18,7 +18,7 @@ from streamfer.vision.modelcard import CropSettings, ModelCard, read_card
 #: The geometry stage's model kinds (``Config.model_path``; the files: ``vision/geometry.py``).
 GEOMETRY_MODELS = ("landmarks", "blendshapes")
 #: The emotion model used when config.toml names none (see docs/accuracy.md for the choice).
-DEFAULT_EMOTION_MODEL = "emotion_mini_ferplus2"
+DEFAULT_EMOTION_MODEL = "emotion_mini_mix"
 
 
 @dataclass(frozen=True)

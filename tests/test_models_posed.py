@@ -58,3 +58,26 @@ def test_posed_photos_through_the_pipeline(model: str, shared_data: Callable[...
     neutral = _pipeline_labels(config, sorted((london / "neutral").glob("*.jpg")))
     assert sum(x == "happy" for x in smiling) == pytest.approx(expected_happy, abs=4)
     assert sum(x == "neutral" for x in neutral) == pytest.approx(expected_neutral, abs=4)
+
+
+@pytest.mark.needs_shared_data
+def test_the_default_on_kdef_people_it_never_saw(shared_data: Callable[..., Path]) -> None:
+    """emotion_mini_mix learned from 50 KDEF people (training/splits.json): it is checked
+    on the other 20 people's frontal photos (the choosing set) and on London, with its
+    geometry head fused (geometry "auto" is on for it)."""
+    import json
+
+    root = Path(__file__).resolve().parent.parent
+    dev = set(json.loads((root / "training" / "splits.json").read_text())["kdef"]["dev_people"])
+    config = with_overrides(Config(), {"classifier.model": "emotion_mini_mix"})
+    assert config.geometry_on()
+    photos = [p for p in sorted(shared_data("kdef_frontal").glob("*/*.jpg")) if p.stem[1:4] in dev]
+    labels = _pipeline_labels(config, photos)
+    accuracy = float(np.mean([p.parent.name == x for p, x in zip(photos, labels, strict=True)]))
+    assert len(photos) == 280
+    assert accuracy == pytest.approx(0.829, abs=0.015)
+    london = shared_data("london_faces")
+    smiling = _pipeline_labels(config, sorted((london / "smiling").glob("*.jpg")))
+    neutral = _pipeline_labels(config, sorted((london / "neutral").glob("*.jpg")))
+    assert sum(x == "happy" for x in smiling) == pytest.approx(50, abs=4)
+    assert sum(x == "neutral" for x in neutral) == pytest.approx(102, abs=4)

@@ -77,11 +77,14 @@ def test_wheel_carries_models_config_and_portrait(installed: tuple[Path, dict[st
             "emotion_mini_ferplus.tflite",
             "emotion_mini_ferplus2.json",
             "emotion_mini_ferplus2.tflite",
+            "emotion_mini_mix.json",
+            "emotion_mini_mix.tflite",
             "emotion_mini_xception_f32.json",
             "emotion_mini_xception_f32.tflite",
             "face_blendshapes.tflite",
             "face_canonical.json",
             "face_landmarks_detector.tflite",
+            "geometry_head_emotion_mini_mix.json",
         ]
     )
     assert out[2] == "True True"

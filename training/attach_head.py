@@ -3,7 +3,7 @@ its sidecar with the fusion weight, and the same class bias as the CNN's export.
 
     .venv/bin/python -m training.attach_head models/NAME.json HEAD.json --weight 0.4
 
-The head is written as ``NAME_geometry.json`` beside the sidecar. When the model was exported
+The head is written as ``geometry_head_NAME.json`` beside the sidecar. When the model was exported
 with ``--class-bias`` (its sidecar's ``class_bias``), the same offsets are added to the head's
 last layer: the fused reading ``(1 - w) (l_cnn + b) + w (l_geo + b)`` then carries the bias
 ``b`` once, as the fusion was scored when the bias was chosen.
@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
         i = head["classes"].index(name)
         head["layers"][-1]["bias"][i] = round(head["layers"][-1]["bias"][i] + value, 6)
     head["class_bias"] = card.get("class_bias") or {}
-    out = a.sidecar.with_name(f"{card['name']}_geometry.json")
+    out = a.sidecar.with_name(f"geometry_head_{card['name']}.json")
     out.write_text(json.dumps(head) + "\n")
     card["geometry"] = {
         "head": out.name,

@@ -116,7 +116,7 @@ class SessionEnd:
         """The ``reason`` as logged: ``end_of_source``, ``SIGINT``, ``error: <message>``,
         ``source_incomplete: <what was missing>``, ``disk_full: <message>``..."""
         if self.reason is EndReason.SIGNAL:
-            return self.detail
+            return self.detail or self.reason.value  # a signal whose name was not known
         if self.reason in ERROR_REASONS:
             return f"error: {self.detail}"
         if self.reason in DETAILED_REASONS:

@@ -16,6 +16,7 @@ KNOWN_SHA256 = {
     "emotion_mini_ferplus.tflite": "a14dbf817863e1787167b72be0de56693ad7b44109831fe5b0679b89248b30fc",
     "emotion_mini_ferplus2.tflite": "605ba97d38c226a0013cbdd7e207607d749e3ae15eaf91aad501433bbf4ca293",
     "emotion_ensemble_ferplus2.tflite": "989fdc290e001e9a6e39d2350cc7269eea73bb065dbbc6e27a791b4f4e0e20b6",
+    "emotion_mini_mix.tflite": "07646c2501e59821f9134bb0aec5d4f45c99af1d91a949c6ee73a635afa8bcc1",
     "face_landmarks_detector.tflite": "c7d54204ce0448474c7f3fa9af494787c0965cbdd6f20fc72867e43046bd43d5",
     "face_blendshapes.tflite": "4f36dded049db18d76048567439b2a7f58f1daabc00d78bfe8f3ad396a2d2082",
     "face_canonical.json": "25959d82fb37e3d2b778e61e8833127d1b021c6d30a29ba2f72048c19ae10b1e",
