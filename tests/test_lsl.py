@@ -79,7 +79,10 @@ def session(
         pytest.skip(f"needs pylsl with its liblsl (pip install -e '.[test]'): {exc}")
     work = tmp_path_factory.mktemp("lsl")
     (work / "lsl_api.cfg").write_text(LSL_CONFIG.format(session=secrets.token_hex(8)))
-    (work / "config.toml").write_text("[lsl]\nwait_for_recorder = 60.0\n")
+    # geometry off: the streams carry the 8 probabilities, valence and arousal only
+    (work / "config.toml").write_text(
+        "[lsl]\nwait_for_recorder = 60.0\n\n[geometry]\nenabled = false\n"
+    )
     command = [
         *network_namespace,
         sys.executable,
@@ -192,7 +195,9 @@ def test_stream_layout_without_pylsl() -> None:
     assert layout.source_id("lab-pc", "camera 0", None) != layout.source_id("pi", "camera 0", None)
     assert layout.stream_name("sf", "session-1", 2) == "sf session-1 person 2"
     assert layout.stream_name("sf", "session-1", None) == "sf session-1 markers"
-    assert not layout.geometry_on(Config()), '"auto", and no shipped model has a head'
+    assert layout.geometry_on(Config()), '"auto", and the default model has a head'
+    old = with_overrides(Config(), {"classifier.model": "emotion_mini_ferplus2"})
+    assert not layout.geometry_on(old), '"auto", and this older model has none'
     assert layout.geometry_on(with_overrides(Config(), {"geometry.enabled": True}))
     channels = layout.face_channels(("happy", "neutral"), geometry=True)
     names = [c.label for c in channels]
@@ -300,7 +305,7 @@ def test_lsl_output_on_a_fake_pylsl(tmp_path: Path) -> None:
     from streamfer.session.sinks import ObservedLog
     from streamfer.sources.readers import DemoReader
 
-    config = with_overrides(Config(), {"lsl.enabled": True})
+    config = with_overrides(Config(), {"lsl.enabled": True, "geometry.enabled": False})
     fake = _FakePylsl()
     log = ObservedLog(SessionLog(tmp_path / "session-x.jsonl"), [])
     recorder = Recorder(config, log, DemoReader())

@@ -25,10 +25,12 @@ def logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     base = tmp_path_factory.mktemp("report")
     (base / "clips").mkdir()
     write_demo_clip(str(base / "clips" / "two.mp4"), 8.0)
-    result = streamfer("analyze", "clips", "--out", "logs", cwd=base)
+    result = streamfer("analyze", "clips", "--out", "logs", "--no-geometry", cwd=base)
     assert result.returncode == 0, result.stdout + result.stderr
     write_demo_clip(str(base / "clips" / "plain.mp4"), 3.0)
-    result = streamfer("analyze", "clips/plain.mp4", "--out", "logs", "--no-frames", cwd=base)
+    result = streamfer(
+        "analyze", "clips/plain.mp4", "--out", "logs", "--no-frames", "--no-geometry", cwd=base
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     result = streamfer("analyze", "clips/plain.mp4", "--out", "geometry", "--geometry", cwd=base)
     assert result.returncode == 0, result.stdout + result.stderr
