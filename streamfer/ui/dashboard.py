@@ -198,7 +198,7 @@ def render(s: Snapshot) -> RenderableType:
     else:
         lines = Group(*(render_person_line(p) for p in s.people))
         parts.append(Panel(lines, title=f"{len(s.people)} people", title_align="left"))
-    parts.append(Text(s.message or "q quit · m add a marker", style="dim"))
+    parts.append(Text(s.message or "q quit · m add a marker · b take baselines", style="dim"))
     return Group(*parts)
 
 
