@@ -58,7 +58,7 @@ def add_method_options(parser: argparse.ArgumentParser) -> None:
         type=float,
         metavar="SECONDS",
         help="read each person against their own neutral, taken from their first SECONDS in "
-        "view (for calibrate/evaluate: each clip's first SECONDS; default 0: off)",
+        "view (default 0: off; in run the b key takes everyone's at any time)",
     )
     group.add_argument(
         "--threads", type=int, metavar="N", help="threads for the emotion model (default 1)"
@@ -80,7 +80,7 @@ def add_geometry_options(parser: argparse.ArgumentParser, logs: bool = True) -> 
         default=None,
         help="measure landmarks, blendshapes and head pose of each face (about 4 ms a face, "
         "5 times a second; docs/geometry.md); default: on when the emotion model has a "
-        "geometry head to fuse with it, which no shipped model has yet",
+        "geometry head to fuse with it, as the default emotion_mini_mix has",
     )
     if logs:
         group.add_argument(

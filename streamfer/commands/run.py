@@ -36,11 +36,12 @@ examples:
   streamfer run                               the default camera (index 0)
   streamfer run --source 1 --threshold 0.15   another camera, a lower threshold
   streamfer run --source session.mp4 --realtime --log-frames
-  streamfer run --source demo --geometry      also head pose and blendshapes per person
+  streamfer run --source demo --baseline 3    each person read against their first 3 s
   streamfer run --source rtsp://10.0.0.5/stream --no-dashboard
   streamfer run --lsl                         also send LSL streams, for LabRecorder (docs/lsl.md)
 
-keys while it runs: q quits; m adds a marker (type a note, Enter).
+keys while it runs: q quits; m adds a marker (type a note, Enter); b takes everyone's
+baseline (their own neutral) from the next seconds.
 The log is one JSON object a line; read it with pandas.read_json(path, lines=True).
 """
 
