@@ -102,8 +102,18 @@ def fer2013_mini(size: int, classes: int, weight_decay: float = 1e-4) -> keras.M
     Every layer keeps its trained weights; the last 3x3 convolution gets one filter a class,
     copied from the FER2013 class of the same name (contempt from disgust).
     """
-    if size != 64 or classes != len(_FER_SOURCE):
-        raise ValueError("fer2013_mini takes 64x64 input and gives 8 classes")
+    if classes != len(_FER_SOURCE):
+        raise ValueError("fer2013_mini gives 8 classes")
+    if size != 64:
+        # The Keras file's graph is fixed at 64x64; every layer is convolutional or pooling,
+        # so the same network (and weights) runs on another side when called on a new input.
+        inner = fer2013_mini(64, classes, weight_decay)
+        face = keras.Input((size, size, 1))
+        return keras.models.clone_model(
+            inner, input_tensors=[face], clone_function=lambda layer: layer.__class__.from_config(
+                layer.get_config()
+            )
+        )
     old = keras.models.load_model(FER_KERAS_FILE, compile=False)
     head = old.get_layer("conv2d_7")
     features = head.input

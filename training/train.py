@@ -200,8 +200,16 @@ def main(argv: list[str] | None = None) -> int:
             f"resumed from {manager.latest_checkpoint} (epoch {int(epoch_var.numpy())})", flush=True
         )
     elif args.init:
-        start = tf.train.Checkpoint(model=model)
+        init_settings = json.loads((args.init / "run.json").read_text())["settings"]
+        source = model
+        if int(init_settings["size"]) != args.size:  # same weights, another input side
+            source = ARCHS[init_settings["arch"]](
+                int(init_settings["size"]), len(CLASSES), args.weight_decay
+            )
+        start = tf.train.Checkpoint(model=source)
         start.restore(tf.train.latest_checkpoint(str(args.init / "checkpoints"))).expect_partial()
+        if source is not model:
+            model.set_weights(source.get_weights())
         print(f"initialised from {args.init}", flush=True)
 
     images = tf.constant(train.images)
