@@ -22,15 +22,13 @@ from training.baseline_eval import GRID, evaluate, reference
 
 def fused_probs(d: dict[str, np.ndarray], head_path: Path, weight: float) -> np.ndarray:
     """The dump's CNN probabilities fused with a geometry head where a face has geometry,
-    as the pipeline reads them (``streamfer.vision.geometry_head``)."""
-    from streamfer.vision.geometry_head import GeometryHead, fuse
+    as the pipeline reads them (``training.fusion.combine``: the CNN alone elsewhere)."""
+    from streamfer.vision.geometry_head import GeometryHead
+    from training.fusion import combine, geometry_probs
 
-    head = GeometryHead.load(head_path)
-    out = d["probs"].copy()
-    for i in np.flatnonzero(~np.isnan(d["presence"]) & ~np.isnan(d["probs"]).any(axis=1)):
-        geo = head.predict(d["blendshapes"][i], tuple(float(v) for v in d["pose"][i]))
-        out[i] = fuse(d["probs"][i], geo, weight)
-    return out
+    z = combine([d["probs"], geometry_probs(d, GeometryHead.load(head_path))], (1 - weight, weight))
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return np.asarray(e / e.sum(axis=1, keepdims=True))
 
 
 def main(argv: list[str] | None = None) -> int:
