@@ -28,7 +28,9 @@ def fused_probs(d: dict[str, np.ndarray], head_path: Path, weight: float) -> np.
 
     z = combine([d["probs"], geometry_probs(d, GeometryHead.load(head_path))], (1 - weight, weight))
     e = np.exp(z - z.max(axis=1, keepdims=True))
-    return np.asarray(e / e.sum(axis=1, keepdims=True))
+    out = e / e.sum(axis=1, keepdims=True)
+    out[np.isnan(d["probs"]).any(axis=1)] = np.nan  # no face stays no face
+    return np.asarray(out)
 
 
 def main(argv: list[str] | None = None) -> int:
