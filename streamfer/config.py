@@ -108,6 +108,7 @@ _SCHEMA: dict[str, dict[str, tuple[type, tuple[Check, str]]]] = {
         "model": (str, _any_text()),
         "num_threads": (int, _between(1, 64)),
         "flip_average": (bool, ((lambda v: True), "true or false")),
+        "smooth_seconds": (float, _between(0.0, 10.0)),
     },
     "tracker": {
         "iou_threshold": (float, _between(0.0, 1.0, lo_open=True)),

@@ -39,12 +39,15 @@ class DetectorSettings:
 class ClassifierSettings:
     """``model``: a name in ``models/`` (``NAME.tflite`` with ``NAME.json``) or a path.
 
-    ``flip_average``: None takes the model's sidecar setting.
+    ``flip_average``: None takes the model's sidecar setting. ``smooth_seconds``: each
+    person's reading is the mean of their fused log-probabilities over this many seconds of
+    frames (the frame itself included); 0 reads every frame alone.
     """
 
     model: str = DEFAULT_EMOTION_MODEL
     num_threads: int = 1
     flip_average: bool | None = None
+    smooth_seconds: float = 0.2
 
 
 @dataclass(frozen=True)
@@ -158,10 +161,16 @@ class Config:
         return self.resolve_model(f"models/{name}.tflite")
 
     def model_path(self, kind: str) -> Path:
-        """The file of the ``"detector"`` or the ``"classifier"`` model, or of the geometry
-        stage's ``"landmarks"`` or ``"blendshapes"`` model."""
+        """The file of the ``"detector"`` or the ``"classifier"`` model, of the geometry
+        stage's ``"landmarks"`` or ``"blendshapes"`` model, or of the ``"second"`` expression
+        model the classifier's sidecar names."""
         if kind == "classifier":
             return self.emotion_model_path()
+        if kind == "second":
+            path = self.second_model_path()
+            if path is None:
+                raise ValueError("the emotion model names no second model")
+            return path
         if kind in GEOMETRY_MODELS:  # imported here: vision.geometry loads OpenCV
             from streamfer.vision.geometry import BLENDSHAPE_MODEL, LANDMARK_MODEL
 
@@ -170,7 +179,10 @@ class Config:
 
     def model_kinds(self) -> tuple[str, ...]:
         """The models a session with these settings loads (``model_path``'s kinds)."""
-        return ("detector", "classifier", *(GEOMETRY_MODELS if self.geometry_on() else ()))
+        if not self.geometry_on():
+            return ("detector", "classifier")
+        second = ("second",) if self.second_model_path() is not None else ()
+        return ("detector", "classifier", *GEOMETRY_MODELS, *second)
 
     def emotion_model(self) -> ModelCard:
         """The emotion model's sidecar (ModelError when it is missing or invalid)."""
@@ -209,6 +221,12 @@ class Config:
     def geometry_head_path(self) -> Path | None:
         """The geometry head the emotion model's sidecar names (beside the sidecar), if any."""
         name = self.emotion_model().geometry_head
+        return None if name is None else self.emotion_model_path().parent / name
+
+    def second_model_path(self) -> Path | None:
+        """The second expression model the emotion model's sidecar names, if any; it runs
+        only with the geometry stage, whose landmarks align the face for it."""
+        name = self.emotion_model().second_model
         return None if name is None else self.emotion_model_path().parent / name
 
     def emotions(self) -> tuple[str, ...]:

@@ -59,12 +59,18 @@ class Box:
 
 @dataclass(frozen=True)
 class Detection:
-    """A face found in a frame. Eye points are in pixels; "right" is the person's right eye."""
+    """A face found in a frame. Key points are in pixels; "right" is the person's right eye.
+
+    ``nose`` (the tip) and ``mouth`` (its centre) come from BlazeFace's keypoints; they align
+    the face for the second expression model when the landmarks are not at hand.
+    """
 
     box: Box
     score: float
     right_eye: tuple[float, float] | None = None
     left_eye: tuple[float, float] | None = None
+    nose: tuple[float, float] | None = None
+    mouth: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True)

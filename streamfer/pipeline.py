@@ -7,6 +7,7 @@ from streamfer.pipeline_run import DetectAhead, EndOfFrames, run, steps
 from __future__ import annotations
 
 import time
+from collections import deque
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -29,6 +30,9 @@ from streamfer.vision.classify import EmotionClassifierBackend, TFLiteEmotionCla
 from streamfer.vision.detect import FaceDetectorBackend
 from streamfer.vision.modelcard import CropSettings
 from streamfer.vision.track import IouTracker
+
+#: Probabilities are floored here before the logarithm of the per-person smoothing.
+SMOOTH_FLOOR = 1e-6
 
 __all__ = [
     "DetectAhead",
@@ -99,6 +103,7 @@ class FramePipeline:
         self.tracker = IouTracker(config.tracker.iou_threshold, config.tracker.max_missed_frames)
         self.aggregators: dict[int, WindowAggregator] = {}
         self.latest: dict[int, RepresentativeEmotion] = {}
+        self._recent: dict[int, deque[tuple[float, npt.NDArray[np.float64]]]] = {}
         self._last_group_t: float | None = None
         self.baselines = self._baselines(real)
         self._baseline_requested = False
@@ -125,7 +130,13 @@ class FramePipeline:
             )
         if card is None:
             return Baselines(seconds, None, 0.0)
-        return Baselines(seconds, reference, card.baseline_strength, card.baseline_gain)
+        return Baselines(
+            seconds,
+            reference,
+            card.baseline_strength,
+            card.baseline_gain,
+            every_class=card.baseline_every_class,
+        )
 
     def request_baseline(self) -> bool:
         """Take everyone in view's neutral afresh from their next seconds (the operator's
@@ -191,8 +202,8 @@ class FramePipeline:
                 continue
             scores = self._classify(frame, detection)
             if self.geometry is not None:
-                scores = self.geometry.fuse(track, frame.t, state, scores)
-                self.geometry.observe(track, frame.t, state)
+                scores = self.geometry.read(track, frame.t, frame.image, state, scores)
+            scores = self._smoothed(track, frame.t, scores)
             probs, baseline, _ = self.baselines.read(track, frame.t, scores)
             if baseline is not None:
                 baselines.append(baseline)
@@ -244,7 +255,28 @@ class FramePipeline:
             return scores[0]
         return np.asarray(np.mean(scores, axis=0), dtype=np.float32)
 
+    def _smoothed(
+        self, track: int, t: float, probs: npt.NDArray[np.float32]
+    ) -> npt.NDArray[np.float32]:
+        """The mean of the track's log-probabilities over the last ``smooth_seconds`` of its
+        frames (``[classifier] smooth_seconds``; this frame's alone when 0)."""
+        seconds = self.config.classifier.smooth_seconds
+        if seconds <= 0:
+            return probs
+        recent = self._recent.setdefault(track, deque())
+        recent.append((t, np.log(np.maximum(probs.astype(np.float64), SMOOTH_FLOOR))))
+        while t - recent[0][0] > seconds + 1e-9:
+            recent.popleft()
+        if len(recent) == 1:
+            return probs
+        z = np.mean([lp for _, lp in recent], axis=0)
+        z -= z.max()
+        e = np.exp(z)
+        return np.asarray(e / e.sum(), np.float32)
+
     def _forget_lost_tracks(self, live: set[int]) -> None:
+        for track in [t for t in self._recent if t not in live]:
+            del self._recent[track]
         for track in [t for t in self.aggregators if t not in live]:
             del self.aggregators[track]
             self.latest.pop(track, None)

@@ -18,9 +18,14 @@ most every ``[geometry] interval_seconds``) and gives each face a ``FaceState``:
   presence is measured though they get no geometry), and a new track is measured on each of
   its first two frames, which catches false faces the model passes once.
 
-With a geometry head (the emotion model's sidecar), ``fuse`` reads a face's probabilities as
+With a geometry head (the emotion model's sidecar), ``read`` gives a face's probabilities as
 the CNN's fused with the head's reading of its geometry; faces without geometry keep the
-CNN's. ``counts()`` is what ``session_end`` reports.
+CNN's. With a second expression model (the sidecar's ``second``), each fresh geometry sample
+also runs that model on the face aligned by five of its landmarks, and its reading joins the
+fusion (``vision/fusion.py``) for as long as the sample is not older than ``max_age_seconds``:
+a face's first verdict therefore waits for nothing more than it did, and the second opinion
+is at most ``interval_seconds`` old when the face is measurable. ``counts()`` is what
+``session_end`` reports.
 """
 
 from __future__ import annotations
@@ -36,6 +41,8 @@ from streamfer.core import Detection, Image
 from streamfer.errors import ModelError
 from streamfer.method.geometry_window import GeometrySummary, GeometryWindow
 from streamfer.vision.blendshapes import BLENDSHAPE_NAMES
+from streamfer.vision.expression import AlignedExpressionModel, points_from_landmarks
+from streamfer.vision.fusion import fuse_parts, tempered
 from streamfer.vision.geometry import (
     BLENDSHAPE_MODEL,
     LANDMARK_MODEL,
@@ -43,7 +50,7 @@ from streamfer.vision.geometry import (
     GeometryEstimator,
     GeometrySampler,
 )
-from streamfer.vision.geometry_head import GeometryHead, fuse
+from streamfer.vision.geometry_head import GeometryHead
 
 #: With ``drop_false_faces``, a new track is measured on each of its first this many frames.
 CONFIRM_FRAMES = 2
@@ -70,10 +77,51 @@ class Tracked:
     geometry_seconds: float
 
 
-class GeometryStage:
-    """The sampler, the optional head, each track's geometry window and the counts."""
+@dataclass(frozen=True)
+class SecondOpinion:
+    """The second expression model, its weight and temperature, and the classes it reads in
+    the emotion model's order (``index[i]``: its output for the CNN's class i, or -1)."""
 
-    def __init__(self, config: Config, head: GeometryHead | None, weight: float) -> None:
+    model: AlignedExpressionModel
+    weight: float
+    temperature: float
+    index: tuple[int, ...]
+
+    @classmethod
+    def load(cls, config: Config) -> SecondOpinion | None:
+        path = config.second_model_path()
+        if path is None:
+            return None
+        card = config.emotion_model()
+        model = AlignedExpressionModel(path, config.geometry.num_threads)
+        index = tuple(model.classes.index(c) if c in model.classes else -1 for c in card.classes)
+        if sum(i >= 0 for i in index) < 2:
+            raise ModelError(
+                f"second model {path.name} reads {', '.join(model.classes)}, which shares "
+                f"fewer than two classes with {card.name}"
+            )
+        return cls(model, card.second_weight, card.second_temperature, index)
+
+    def read(self, image: Image, geometry: FaceGeometry) -> npt.NDArray[np.float64]:
+        """Its probabilities for one face, in the CNN's order, NaN where it has no class."""
+        own = tempered(
+            self.model.classify(image, points_from_landmarks(geometry.landmarks)),
+            self.temperature,
+        )
+        return np.array([own[i] if i >= 0 else np.nan for i in self.index])
+
+
+class GeometryStage:
+    """The sampler, the optional head and second model, each track's geometry window and the
+    counts."""
+
+    def __init__(
+        self,
+        config: Config,
+        head: GeometryHead | None,
+        weight: float,
+        second: SecondOpinion | None = None,
+    ) -> None:
         g = config.geometry
         estimator = GeometryEstimator(
             config.resolve_model(LANDMARK_MODEL),
@@ -90,18 +138,21 @@ class GeometryStage:
         self.max_age = g.max_age_seconds
         self.head = head
         self.weight = weight
+        self.second = second
         self.window_seconds = config.aggregator.window_seconds
         self.windows: dict[int, GeometryWindow] = {}
         self.dropped = 0  # face-frames dropped as no face (presence)
         self._head_probs: dict[int, tuple[float, npt.NDArray[np.float64]]] = {}
+        self._second_probs: dict[int, tuple[float, npt.NDArray[np.float64]]] = {}
 
     @classmethod
     def from_config(cls, config: Config, with_head: bool = True) -> GeometryStage:
         """The stage ``config`` asks for, with the emotion model's head when its sidecar names
         one (``with_head`` False: a classifier passed in, whose sidecar is not at hand)."""
         path = config.geometry_head_path() if with_head else None
+        second = SecondOpinion.load(config) if with_head else None
         if path is None:
-            return cls(config, None, 0.0)
+            return cls(config, None, 0.0, second)
         head, card = GeometryHead.load(path), config.emotion_model()
         if head.classes != card.classes:
             raise ModelError(
@@ -109,7 +160,7 @@ class GeometryStage:
                 f"model {card.name} gives {', '.join(card.classes)}",
                 "the sidecar must name a head trained for this model",
             )
-        return cls(config, head, card.geometry_weight)
+        return cls(config, head, card.geometry_weight, second)
 
     @property
     def estimator(self) -> GeometryEstimator:
@@ -131,22 +182,31 @@ class GeometryStage:
                 states.append(FaceState())
         return states
 
-    def fuse(
-        self, track: int, t: float, state: FaceState, probs: npt.NDArray[np.float32]
+    def read(
+        self, track: int, t: float, image: Image, state: FaceState, probs: npt.NDArray[np.float32]
     ) -> npt.NDArray[np.float32]:
-        """The CNN's ``probs`` fused with the head's reading of the face's geometry (the CNN's
-        alone without a head or without geometry). The head's reading is kept per sample."""
+        """One face's reading: the CNN's ``probs`` fused with the head's reading of its
+        geometry and the second model's reading of the face aligned by it (the CNN's alone
+        when the face has no geometry, or the stage has neither). Both readings are made once
+        per geometry sample and kept with it; the face's geometry window gets the sample."""
         g = state.geometry
-        if self.head is None or g is None:
+        self._observe(track, t, state)
+        if g is None or (self.head is None and self.second is None):
             return probs
-        if state.fresh or track not in self._head_probs:
-            self._head_probs[track] = (
-                t,
-                self.head.predict(g.blendshapes, (g.yaw, g.pitch, g.roll)),
-            )
-        return fuse(probs, self._head_probs[track][1], self.weight)
+        parts: list[tuple[npt.NDArray[np.floating], float]] = []
+        if self.head is not None:
+            if state.fresh or track not in self._head_probs:
+                pose = (g.yaw, g.pitch, g.roll)
+                self._head_probs[track] = (t, self.head.predict(g.blendshapes, pose))
+            parts.append((self._head_probs[track][1], self.weight))
+        if self.second is not None:
+            if state.fresh or track not in self._second_probs:
+                self._second_probs[track] = (t, self.second.read(image, g))
+            parts.append((self._second_probs[track][1], self.second.weight))
+        cnn_weight = 1.0 - sum(w for _, w in parts)
+        return fuse_parts([(probs, cnn_weight), *parts])
 
-    def observe(self, track: int, t: float, state: FaceState) -> None:
+    def _observe(self, track: int, t: float, state: FaceState) -> None:
         """Add a fresh sample to the track's geometry window."""
         if not state.fresh or state.geometry is None:
             return
@@ -163,8 +223,9 @@ class GeometryStage:
     def forget(self, live: set[int]) -> None:
         for track in [k for k in self.windows if k not in live]:
             del self.windows[track]
-        for track in [k for k in self._head_probs if k not in live]:
-            del self._head_probs[track]
+        for book in (self._head_probs, self._second_probs):
+            for track in [k for k in book if k not in live]:
+                del book[track]
 
     def counts(self) -> dict[str, Any]:
         """For ``session_end``: faces measured, attempts skipped by reason, frames dropped."""

@@ -115,7 +115,9 @@ def test_a_head_for_other_classes_is_refused(model_with_head: Path) -> None:
 
 
 def test_the_head_is_fused_before_the_baseline(model_with_head: Path) -> None:
-    config = with_overrides(Config(), {"classifier.model": str(model_with_head)})
+    config = with_overrides(
+        Config(), {"classifier.model": str(model_with_head), "classifier.smooth_seconds": 0.0}
+    )
     alone = run_steps(FramePipeline(geometry(config, enabled=False)), frames(10))
     pipeline = FramePipeline(config)
     head = GeometryHead.load(model_with_head.parent / "tiny_head.json")

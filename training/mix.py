@@ -62,7 +62,8 @@ def mixed_training_set(
 
 
 def dev_sets(cache: Path) -> list[FaceSet]:
-    """The held-back faces: KDEF dev people (frontal, and every angle), SFEW dev, contempt dev."""
+    """The held-back faces: KDEF dev people (frontal, and every angle), SFEW dev, contempt dev,
+    the Taiwanese and BU-3DFE dev people."""
     data = np.load(cache)
     split = data["split"]
     frontal = np.char.startswith(data["files"].astype(str), "kdef_frontal/")
@@ -71,6 +72,8 @@ def dev_sets(cache: Path) -> list[FaceSet]:
         "kdefdevall": split == "kdef_dev",
         "sfewdev": split == "sfew_dev",
         "contemptdev": split == "contempt_dev",
+        "taiwanesedev": split == "taiwanese_dev",
+        "bu3dfedev": split == "bu3dfe_dev",
     }
     return [
         FaceSet(f"{name}:{cache.stem}", data["images"][m], data["targets"][m].astype(np.float32))

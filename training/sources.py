@@ -223,6 +223,21 @@ def collect(data: Path, size: int, limit: int = 0) -> Collected:
             )
     print(f"kdef done {time.perf_counter() - t0:.0f} s", flush=True)
 
+    # the Taiwanese and BU-3DFE studios: their dev people only for choosing
+    for source, folder, person_of in (
+        ("taiwanese", "taiwanese_dev", lambda stem: stem[:2]),
+        ("bu3dfe", "bu3dfe_dev", lambda stem: stem.split("_")[0]),
+    ):
+        studio_dev = set(splits[source]["dev_people"])
+        for path in sorted((data / folder).glob("*/*.jpg"))[: limit or None]:
+            person = person_of(path.stem)
+            add_photo(
+                out, cutter, cv2.imread(str(path)), path.parent.name, source=source,
+                split=f"{source}_dev" if person in studio_dev else "train", person=person,
+                name=f"{folder}/{path.parent.name}/{path.name}",
+            )
+        print(f"{source} done {time.perf_counter() - t0:.0f} s", flush=True)
+
     for source, folder, share, seed in (
         ("sfew", "sfew_train", splits["sfew"]["dev_share"], splits["sfew"]["seed"]),
         ("contempt", "contempt_wild", splits["contempt"]["dev_share"], splits["contempt"]["seed"]),

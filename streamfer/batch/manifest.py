@@ -34,6 +34,9 @@ def settings_hash(config: Config) -> str:
     settings["geometry"]["enabled"] = config.geometry_on()  # "auto" as the sidecar decides it
     head = config.geometry_head_path() if config.geometry_on() else None
     settings["geometry"]["head"] = None if head is None else describe(head)["sha256"]
+    second = config.second_model_path() if config.geometry_on() else None
+    if second is not None:  # only then: results of models without one keep their hash
+        settings["geometry"]["second"] = describe(second)["sha256"]
     text = json.dumps(settings, sort_keys=True, default=str)
     return sha256_text(text)
 

@@ -126,6 +126,7 @@ def predict(
                 card.neutral_reference,
                 card.baseline_strength,
                 card.baseline_gain,
+                every_class=card.baseline_every_class,
             )
             for _, p in used
         ]

@@ -24,7 +24,7 @@ import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -132,7 +132,7 @@ class PredictionCache:
 def settings_digest(config: Config) -> str:
     """sha256 of everything besides the clip that changes the stored predictions."""
     detector, tracker = config.detector, config.tracker
-    settings = {
+    settings: dict[str, Any] = {
         "version": CACHE_VERSION,
         "detector_backend": detector.backend,
         "detector_model": _model_sha256(config.resolve_model(detector.model), "face detector"),
@@ -142,6 +142,7 @@ def settings_digest(config: Config) -> str:
         "min_face_pixels": detector.min_face_pixels,
         "iou_threshold": tracker.iou_threshold,
         "max_missed_frames": tracker.max_missed_frames,
+        "smooth_seconds": config.classifier.smooth_seconds,
     }
     if config.geometry_on():  # only then: caches made without geometry stay valid
         head = config.geometry_head_path()
@@ -151,6 +152,14 @@ def settings_digest(config: Config) -> str:
             "head": None if head is None else sha256_file(head),
             "weight": config.emotion_model().geometry_weight,
         }
+        second = config.second_model_path()
+        if second is not None:  # only then: caches of models without one stay valid
+            card = config.emotion_model()
+            settings["geometry"]["second"] = {
+                "model": sha256_file(second),
+                "weight": card.second_weight,
+                "temperature": card.second_temperature,
+            }
     return sha256_text(json.dumps(settings, sort_keys=True))
 
 

@@ -41,16 +41,20 @@ def relative(
     reference: npt.ArrayLike,
     strength: float,
     gain: float = 0.0,
+    every_class: bool = False,
 ) -> npt.NDArray[np.float32]:
     """``probs`` read against a baseline (the module's formula), renormalised.
 
     ``baseline`` and ``reference`` are mean log-probabilities (``Baseline.log_probs``, the
     sidecar's ``neutral_reference``), one value a class in the model's order, neutral last.
+    ``every_class``: the gain term on neutral too (``l + g (l - b)`` for every class, so a
+    face that has left its rest face also loses neutral), else on the emotions alone.
     """
     lp = log_probs(probs)
     b = np.asarray(baseline, np.float64)
     z = lp - strength * (b - np.asarray(reference))
-    z[:-1] += gain * (lp[:-1] - b[:-1])
+    grown = slice(None) if every_class else slice(None, -1)
+    z[grown] += gain * (lp[grown] - b[grown])
     z -= z.max()
     e = np.exp(z)
     return np.asarray(e / e.sum(), np.float32)
@@ -134,8 +138,10 @@ class Baselines:
         strength: float,
         gain: float = 0.0,
         request_seconds: float = 3.0,
+        every_class: bool = False,
     ) -> None:
         self.seconds = seconds
+        self.every_class = every_class
         self.reference = None if reference is None else np.asarray(reference, np.float64)
         self.strength = strength
         self.gain = gain
@@ -170,7 +176,9 @@ class Baselines:
         taken = self._taken.get(track)
         if taken is None:
             return probs, new, False
-        read = relative(probs, taken.log_probs, self.reference, self.strength, self.gain)
+        read = relative(
+            probs, taken.log_probs, self.reference, self.strength, self.gain, self.every_class
+        )
         return read, new, True
 
     def forget(self, live: set[int]) -> None:
@@ -188,6 +196,7 @@ def clip_relative(
     strength: float,
     gain: float,
     min_frames: int = 5,
+    every_class: bool = False,
 ) -> npt.NDArray[np.float32]:
     """One clip's per-frame readings with its first ``seconds`` of face frames as the
     baseline, as ``run --baseline`` would read one person: the frames up to and including
@@ -198,7 +207,7 @@ def clip_relative(
     baseline: Baseline | None = None
     for i, (p, ti) in enumerate(zip(probs, t, strict=True)):
         if baseline is not None:
-            out[i] = relative(p, baseline.log_probs, reference, strength, gain)
+            out[i] = relative(p, baseline.log_probs, reference, strength, gain, every_class)
         else:
             baseline = collector.add(float(ti), p)
     return out

@@ -35,4 +35,11 @@ def model_info(config: Config) -> dict[str, Any]:
             "blendshapes": describe(config.model_path("blendshapes")),
             "head": None if head is None else {**describe(head), "weight": card.geometry_weight},
         }
+        second = config.second_model_path()
+        if second is not None:
+            info["second"] = {
+                **describe(second),
+                "weight": card.second_weight,
+                "temperature": card.second_temperature,
+            }
     return info

@@ -163,6 +163,8 @@ def _to_pixels(
         score=score,
         right_eye=(float(xs[2]), float(ys[2])),
         left_eye=(float(xs[3]), float(ys[3])),
+        nose=(float(xs[4]), float(ys[4])),
+        mouth=(float(xs[5]), float(ys[5])),
     )
 
 

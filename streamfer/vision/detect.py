@@ -56,9 +56,10 @@ class MediaPipeFaceDetector:
         faces = []
         for d in result.detections:
             bb = d.bounding_box
-            eyes: list[tuple[float, float]] = [
-                (k.x * width, k.y * height) for k in (d.keypoints or [])[:2]
+            points: list[tuple[float, float]] = [
+                (k.x * width, k.y * height) for k in (d.keypoints or [])[:4]
             ]
+            eyes = points[:2]
             faces.append(
                 Detection(
                     box=Box(
@@ -67,6 +68,8 @@ class MediaPipeFaceDetector:
                     score=float(d.categories[0].score) if d.categories else 0.0,
                     right_eye=eyes[0] if len(eyes) == 2 else None,
                     left_eye=eyes[1] if len(eyes) == 2 else None,
+                    nose=points[2] if len(points) == 4 else None,
+                    mouth=points[3] if len(points) == 4 else None,
                 )
             )
         return faces

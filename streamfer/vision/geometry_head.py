@@ -29,6 +29,7 @@ import numpy as np
 import numpy.typing as npt
 
 from streamfer.errors import ModelError
+from streamfer.vision.fusion import fuse_parts
 
 FORMAT = "streamfer-geometry-head/1"
 FLOOR = 1e-4
@@ -104,9 +105,4 @@ def fuse(
     cnn: npt.NDArray[np.float32], geometry: npt.NDArray[np.float64], weight: float
 ) -> npt.NDArray[np.float32]:
     """``softmax((1 - w) log p_cnn + w log p_geometry)``, both in the same class order."""
-    z = (1.0 - weight) * np.log(np.maximum(cnn, FLOOR)) + weight * np.log(
-        np.maximum(geometry, FLOOR)
-    )
-    z -= z.max()
-    e = np.exp(z)
-    return np.asarray(e / e.sum(), np.float32)
+    return fuse_parts([(cnn, 1.0 - weight), (geometry, weight)])

@@ -82,11 +82,21 @@ class ModelCard:
     #: since the rest face counts (both chosen on held-out people)
     baseline_strength: float = 0.0
     baseline_gain: float = 0.0
+    #: the gain term on neutral too (sidecar ``baseline.rule`` ``"every_class"``), else on the
+    #: emotions alone (``"emotions"``, the rule before 2026-12-06)
+    baseline_every_class: bool = False
     #: a blendshape classifier trained for this model (``vision/geometry_head.py``): its file
     #: name beside the sidecar, and the weight of its log-probabilities when fused with the
     #: model's; None: no head (``[geometry] enabled = "auto"`` is then off)
     geometry_head: str | None = None
     geometry_weight: float = 0.0
+    #: a second expression model read on five-point-aligned colour faces
+    #: (``vision/expression.py``): its ``.tflite`` file name beside the sidecar, the weight of
+    #: its log-probabilities in the fusion and the temperature they are first divided by;
+    #: it runs with the geometry stage (the landmarks give its five points)
+    second_model: str | None = None
+    second_weight: float = 0.0
+    second_temperature: float = 1.0
 
     def __post_init__(self) -> None:
         if self.geometry_head is not None and (
@@ -97,6 +107,20 @@ class ModelCard:
             )
         if not 0.0 <= self.geometry_weight <= 1.0:
             raise ValueError(f"geometry.weight {self.geometry_weight} is not in [0, 1]")
+        if self.second_model is not None and (
+            not self.second_model.endswith(".tflite")
+            or "/" in self.second_model
+            or "\\" in self.second_model
+        ):
+            raise ValueError(
+                f"second.model {self.second_model!r}: a .tflite file name beside the sidecar"
+            )
+        if not 0.0 <= self.second_weight <= 1.0 - self.geometry_weight:
+            raise ValueError(
+                f"second.weight {self.second_weight} is not in [0, 1 - geometry.weight]"
+            )
+        if not 0.0 < self.second_temperature <= 100.0:
+            raise ValueError(f"second.temperature {self.second_temperature} is not in (0, 100]")
         if self.neutral_reference is not None and len(self.neutral_reference) != len(self.classes):
             raise ValueError("baseline.neutral_reference needs one value a class")
         unknown = [c for c in self.classes if c not in BROAD_OF_NAME]
@@ -117,6 +141,8 @@ class ModelCard:
         reference = baseline.get("neutral_reference")
         geometry = data.get("geometry") or {}
         head = geometry.get("head")
+        second = data.get("second") or {}
+        second_model = second.get("model")
         if int(inp["height"]) != int(inp["width"]):
             raise ValueError("the input must be square")
         return cls(
@@ -138,9 +164,19 @@ class ModelCard:
             neutral_reference=None if reference is None else tuple(float(v) for v in reference),
             baseline_strength=float(baseline.get("strength", 0.0)),
             baseline_gain=float(baseline.get("gain", 0.0)),
+            baseline_every_class=_baseline_rule(baseline.get("rule", "emotions")),
             geometry_head=None if head is None else str(head),
             geometry_weight=float(geometry.get("weight", 0.0)),
+            second_model=None if second_model is None else str(second_model),
+            second_weight=float(second.get("weight", 0.0)),
+            second_temperature=float(second.get("temperature", 1.0)),
         )
+
+
+def _baseline_rule(rule: object) -> bool:
+    if rule not in ("emotions", "every_class"):
+        raise ValueError(f'baseline.rule {rule!r}: "emotions" or "every_class"')
+    return rule == "every_class"
 
 
 def sidecar_path(model_path: Path) -> Path:
