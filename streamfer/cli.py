@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from streamfer import __version__
 from streamfer.commands import COMMANDS
 from streamfer.errors import StreamferError
+from streamfer.safetext import printable
 from streamfer.session.signals import (
     exit_code,
     interrupt_handled,
@@ -30,6 +31,10 @@ representative emotion over a sliding window, on the terminal and in a JSONL log
 
 Start with:  streamfer run --source demo
 """
+
+
+#: the most characters of an error message printed (a message may quote a file's content)
+ERROR_LIMIT = 2000
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
@@ -95,7 +100,7 @@ def _run_command(words: list[str]) -> int:
     except StreamferError as exc:
         if getattr(args, "traceback", False):
             traceback.print_exc()
-        print(f"streamfer: error: {exc.one_line()}", file=sys.stderr)
+        print(f"streamfer: error: {printable(exc.one_line(), ERROR_LIMIT)}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt as interrupt:
         return _interrupted(interrupt)

@@ -93,6 +93,7 @@ _SCHEMA: dict[str, dict[str, tuple[type, tuple[Check, str]]]] = {
         "realtime": (bool, ((lambda v: True), "true or false")),
         "queue_size": (int, _positive("integer")),
         "reconnect_seconds": (float, ((lambda v: v >= 0), "0 (forever) or a positive number")),
+        "max_pixels": (int, _positive("integer")),
     },
     "detector": {
         "backend": (str, _one_of("litert", "mediapipe")),

@@ -124,7 +124,10 @@ def session_results(
     """The session's results; the pipeline (and its models) stay the caller's."""
     with ExitStack() as cleanup:  # on an error, close whatever was opened before it
         reader = open_reader(
-            request.source, request.stream_timeout, config.source.reconnect_seconds
+            request.source,
+            request.stream_timeout,
+            config.source.reconnect_seconds,
+            config.source.max_pixels,
         )
         cleanup.callback(reader.close)
         inner: RecordSink = NullLog()

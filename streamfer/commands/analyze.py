@@ -31,6 +31,7 @@ from streamfer.commands.options import (
 from streamfer.durable import private_dir, write_atomic
 from streamfer.errors import ConfigError, OutputError, SourceError
 from streamfer.reports.sessionstats import summary_csv, summary_rows
+from streamfer.safetext import printable
 from streamfer.session.signals import exit_code, on_signals
 from streamfer.sources.inputs import content_hash, find_inputs, find_skipped, frame_count
 from streamfer.vision.models import read_model
@@ -155,7 +156,9 @@ def handle(args: argparse.Namespace, console: Console) -> int:
     ]
     for path, why in passed_over:
         console.print(
-            f"skipped {escape(str(path))}: {escape(why)}", highlight=False, soft_wrap=True
+            f"skipped {escape(printable(path))}: {escape(printable(why))}",
+            highlight=False,
+            soft_wrap=True,
         )
     tasks: list[Task] = []
     for index, item in enumerate(items):
@@ -163,7 +166,7 @@ def handle(args: argparse.Namespace, console: Console) -> int:
         if not args.force and manifest.is_done(name, item.log_path, item.content, settings):
             item.rows = item_rows(item, "ok", REUSED_NOTE)
             console.print(
-                f"skipped {escape(name)}: up to date (--force redoes it)",
+                f"skipped {escape(printable(name))}: up to date (--force redoes it)",
                 highlight=False,
                 soft_wrap=True,
             )
@@ -205,13 +208,14 @@ def handle(args: argparse.Namespace, console: Console) -> int:
             f"{len(items) + len(passed_over)} inputs: {count['ok']} analysed, "
             f"{len(items) - len(tasks)} reused, {count['partial']} partial, "
             f"{count['failed']} failed, {count['interrupted']} interrupted, "
-            f"{len(passed_over)} skipped; summary: {out / SUMMARY_NAME}",
+            f"{len(passed_over)} skipped; summary: {escape(printable(out / SUMMARY_NAME))}",
             highlight=False,
             soft_wrap=True,
         )
         if stop.signal is not None:
             print(
-                f"streamfer: ended by {stop.signal}; summary: {out / SUMMARY_NAME}", file=sys.stderr
+                f"streamfer: ended by {stop.signal}; summary: {printable(out / SUMMARY_NAME)}",
+                file=sys.stderr,
             )
             return exit_code(stop.signal) or EXIT_INTERRUPTED
     if count["interrupted"]:

@@ -12,12 +12,15 @@ from __future__ import annotations
 import glob
 import hashlib
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 
+from streamfer.errors import SourceError
 from streamfer.sources.files import recording_sha256
+from streamfer.sources.media import opencv_path
 from streamfer.sources.readers import VIDEO_SUFFIXES, image_files
 from streamfer.sources.videofile import IMAGE_SUFFIXES, container_frame_count, is_still_image
 from streamfer.vision.quiet import quiet_stderr
@@ -160,8 +163,19 @@ def find_skipped(arguments: list[str], out_dir: Path | None = None) -> list[tupl
     return list(dict.fromkeys(found))
 
 
+def _regular_or_folder(path: Path) -> bool:
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return False
+    return stat.S_ISREG(mode) or stat.S_ISDIR(mode)
+
+
 def content_hash(item: Input) -> str | None:
-    """sha256 of the input's content (see ``recording_sha256``), None when unreadable."""
+    """sha256 of the input's content (see ``recording_sha256``), None when unreadable or not
+    a regular file (``/dev/zero`` would never end)."""
+    if not _regular_or_folder(item.path):
+        return None
     try:
         return recording_sha256(item.path)
     except OSError:
@@ -174,10 +188,15 @@ def frame_count(item: Input) -> int | None:
         return len(image_files(item.path))
     if is_still_image(item.path):
         return 1
-    if not item.path.is_file() or item.path.stat().st_size == 0:
+    if not _regular_or_folder(item.path) or not item.path.is_file():
         return None
-    with quiet_stderr(replay=False):
-        capture = cv2.VideoCapture(str(item.path))
+    if item.path.stat().st_size == 0:
+        return None
+    try:
+        with opencv_path(item.path) as name, quiet_stderr(replay=False):
+            capture = cv2.VideoCapture(name)
+    except SourceError:
+        return None  # the worker says why
     try:
         count = float(capture.get(cv2.CAP_PROP_FRAME_COUNT) or 0) if capture.isOpened() else 0.0
     finally:
