@@ -20,6 +20,7 @@ from rich.markup import escape
 from streamfer.batch import ray_engine
 from streamfer.batch.analysis import Outcome, Task
 from streamfer.batch.manifest import Manifest, settings_hash
+from streamfer.batch.outlock import out_lock
 from streamfer.batch.workers import Pool
 from streamfer.commands.analyze_progress import Item, item_rows, run_tasks
 from streamfer.commands.options import (
@@ -28,6 +29,7 @@ from streamfer.commands.options import (
     add_method_options,
     load_config,
 )
+from streamfer.config import Config
 from streamfer.durable import private_dir, write_atomic
 from streamfer.errors import ConfigError, OutputError, SourceError
 from streamfer.reports.sessionstats import summary_csv, summary_rows
@@ -113,6 +115,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
     parser.add_argument("--force", action="store_true", help="redo inputs analysed before")
     parser.add_argument(
+        "--wait",
+        action="store_true",
+        help="when another analyze is writing to the same --out, wait for it to end "
+        "(default: say who holds it and stop, exit 5)",
+    )
+    parser.add_argument(
         "--no-frames",
         action="store_true",
         help="log only verdicts, not every frame's faces (smaller logs; the report then "
@@ -139,6 +147,12 @@ def handle(args: argparse.Namespace, console: Console) -> int:
         private_dir(out)
     except OSError as exc:
         raise OutputError(f"cannot create the output folder {out}: {exc.strerror}") from None
+    with out_lock(out, wait=args.wait):  # one analyze at a time per --out
+        return _analyze(args, console, config, out)
+
+
+def _analyze(args: argparse.Namespace, console: Console, config: Config, out: Path) -> int:
+    """The run itself, with ``out``'s lock held."""
     inputs = find_inputs(args.paths, out)
     passed_over = find_skipped(args.paths, out)
     if not inputs:

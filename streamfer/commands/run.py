@@ -23,7 +23,7 @@ from streamfer.outputs.lsl import LslOutput, require_pylsl
 from streamfer.pipeline import FramePipeline
 from streamfer.safetext import printable
 from streamfer.session.lifecycle import Recorder, SessionSummary
-from streamfer.session.log import SessionLog, dated_log_path
+from streamfer.session.log import dated_log
 from streamfer.session.records import EndReason
 from streamfer.session.signals import SignalRelay, exit_code, on_signals
 from streamfer.session.sinks import ObservedLog
@@ -170,7 +170,7 @@ def _record(
             pipeline = FramePipeline(config)
             cleanup.callback(pipeline.close)
             relay.hold()
-            log = ObservedLog(SessionLog(dated_log_path(config.resolve(config.log.dir))), [])
+            log = ObservedLog(dated_log(config.resolve(config.log.dir)), [])
             cleanup.callback(log.close)
             recorder = Recorder(config, log, reader, pace=pace)
             relay.relay_to(recorder.on_signal)
