@@ -97,9 +97,9 @@ def _run_command(words: list[str]) -> int:
     except (MemoryError, ImportError) as exc:  # a library that could not be mapped in
         if isinstance(exc, ImportError) and "failed to map segment" not in str(exc):
             raise
-        short = ResourceError("out of memory while starting", "raise the limit (ulimit -v)")
-        print(f"streamfer: error: {short.one_line()}", file=sys.stderr)
-        return short.exit_code
+        start = ResourceError("out of memory while starting", "raise the limit (ulimit -v)")
+        print(f"streamfer: error: {start.one_line()}", file=sys.stderr)
+        return start.exit_code
     try:
         code = int(args.handler(args, console))
         raise_if_interrupted()
