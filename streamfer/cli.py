@@ -128,9 +128,7 @@ def _run_command(words: list[str]) -> int:
 
 def short_of_resources(exc: BaseException) -> ResourceError | None:
     """The one line for a machine that ran short (memory, open files), else None."""
-    if isinstance(exc, MemoryError) or (
-        isinstance(exc, OSError) and exc.errno == errno.ENOMEM
-    ):
+    if isinstance(exc, MemoryError) or (isinstance(exc, OSError) and exc.errno == errno.ENOMEM):
         return ResourceError(
             "out of memory",
             "close other programs, give fewer --workers, or raise the limit (ulimit -v)",
