@@ -33,6 +33,7 @@ from streamfer.config_settings import (
 )
 from streamfer.errors import ConfigError
 from streamfer.method.aggregate import AggregatorSettings
+from streamfer.safetext import has_unsafe
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -73,6 +74,11 @@ def _positive(kind: str = "number") -> tuple[Check, str]:
 
 def _any_text() -> tuple[Check, str]:
     return (lambda v: bool(v)), "a non-empty string"
+
+
+def _plain_text() -> tuple[Check, str]:
+    """Text shown or sent as a name (LSL stream names are C strings: a NUL cuts them)."""
+    return (lambda v: bool(v) and not has_unsafe(v)), "a non-empty text without control characters"
 
 
 def _one_of(*options: str) -> tuple[Check, str]:
@@ -144,7 +150,7 @@ _SCHEMA: dict[str, dict[str, tuple[type, tuple[Check, str]]]] = {
     },
     "lsl": {
         "enabled": (bool, ((lambda v: True), "true or false")),
-        "name": (str, _any_text()),
+        "name": (str, _plain_text()),
         "wait_for_recorder": (float, ((lambda v: v >= 0), "0 (no wait) or a positive number")),
     },
 }

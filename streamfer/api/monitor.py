@@ -33,7 +33,7 @@ from streamfer.config import Config
 from streamfer.core import Frame, Image
 from streamfer.errors import SourceError
 from streamfer.pipeline import FramePipeline
-from streamfer.sources.media import read_image
+from streamfer.sources.media import frames_in, read_image
 
 #: How many configs' models ``classify_image`` keeps loaded at once.
 CACHED_CONFIGS = 4
@@ -214,6 +214,13 @@ def _as_image(image: Image | str | os.PathLike[str], max_pixels: int) -> Image:
         if not path.exists():
             raise SourceError(f"the image {path} does not exist", "check the path")
         pixels = read_image(path, max_pixels)
+        frames = frames_in(path) if pixels is not None else 1
+        if frames > 1:
+            raise SourceError(
+                f"{path} holds {frames} frames (an animation or a multi-page file); "
+                "classify_image reads one photo",
+                "read every frame with streamfer.watch(path), or save the frame you want alone",
+            )
         if pixels is None:
             raise SourceError(f"cannot read the image {path}", "a JPEG, PNG, BMP or TIFF file")
         return np.asarray(pixels, dtype=np.uint8)

@@ -153,7 +153,8 @@ def handle(args: argparse.Namespace, console: Console) -> int:
 
 def _analyze(args: argparse.Namespace, console: Console, config: Config, out: Path) -> int:
     """The run itself, with ``out``'s lock held."""
-    inputs = find_inputs(args.paths, out)
+    manifest = Manifest(out)
+    inputs = find_inputs(args.paths, out, manifest.names())
     passed_over = find_skipped(args.paths, out)
     if not inputs:
         raise SourceError(
@@ -161,7 +162,6 @@ def _analyze(args: argparse.Namespace, console: Console, config: Config, out: Pa
             "give video files, folders holding them, or a glob such as 'sessions/**/*.mp4'",
         )
     settings = settings_hash(config)
-    manifest = Manifest(out)
     items = [Item(i, out / f"{i.name}.jsonl", content_hash(i), frame_count(i)) for i in inputs]
     skipped_rows = [
         row

@@ -245,3 +245,13 @@ def read_image(path: Path, max_pixels: int, flags: int = cv2.IMREAD_COLOR) -> np
 def _first_line(text: str) -> str:
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
     return lines[-1] if lines else "no reason given"
+
+
+def frames_in(path: Path) -> int:
+    """How many frames or pages an image file holds (an animated GIF, WebP or PNG, a
+    multi-page TIFF: more than 1); 1 when OpenCV cannot say."""
+    with opencv_path(path) as name, quiet_stderr(replay=False):
+        try:
+            return max(int(cv2.imcount(name)), 1)
+        except cv2.error:
+            return 1
