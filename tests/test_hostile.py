@@ -13,6 +13,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -40,8 +41,13 @@ def run_measured(*args: str, cwd: Path, env: dict[str, str] | None = None) -> tu
         stderr=subprocess.PIPE,
     )
     assert process.stderr is not None
-    err = process.stderr.read().decode("utf-8", "replace")
-    _, status, usage = os.wait4(process.pid, 0)
+    timer = threading.Timer(DEADLINE_SECONDS, process.kill)  # a hang fails, never blocks
+    timer.start()
+    try:
+        err = process.stderr.read().decode("utf-8", "replace")
+        _, status, usage = os.wait4(process.pid, 0)
+    finally:
+        timer.cancel()
     process.returncode = os.waitstatus_to_exitcode(status)
     return process.returncode, err, usage.ru_maxrss * 1024  # Linux: kilobytes
 
@@ -340,7 +346,6 @@ def test_the_dashboard_shows_a_hostile_source_and_note_escaped() -> None:
 def test_sessions_started_at_once_each_get_their_own_log(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import threading
     from datetime import datetime
 
     from streamfer.session import log as log_module
@@ -566,3 +571,30 @@ def test_printable_escapes_what_a_terminal_would_obey() -> None:
     assert printable("a\x1b[2Jb\nc\u202ed\udcff") == "a\\x1b[2Jb\\nc\\u202ed\\xff"
     assert printable("é 日本 😢") == "é 日本 😢"
     assert printable("x" * 10, limit=4) == "xxxx… (6 more characters)"
+
+
+@pytest.mark.parametrize(
+    ("suffix", "params"),
+    [
+        (".png", []),
+        (".jpg", []),
+        (".jpg", [1, 95, 2, 1]),  # IMWRITE_JPEG_QUALITY 95, IMWRITE_JPEG_PROGRESSIVE 1
+        (".bmp", []),
+        (".webp", [64, 80]),  # IMWRITE_WEBP_QUALITY 80: lossy (VP8)
+        (".webp", [64, 101]),  # above 100: lossless (VP8L)
+        (".tiff", []),
+        (".gif", []),
+    ],
+)
+def test_image_sizes_are_read_from_headers(suffix: str, params: list[int], tmp_path: Path) -> None:
+    import cv2
+    import numpy as np
+
+    from streamfer.sources.media import image_size
+
+    image = np.random.default_rng(0).integers(0, 255, (23, 37, 3), dtype=np.uint8)
+    ok, data = cv2.imencode(suffix, image, params)
+    assert ok
+    path = tmp_path / f"image{suffix}"
+    path.write_bytes(data.tobytes())
+    assert image_size(path) == (37, 23)
