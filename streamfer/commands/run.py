@@ -135,7 +135,7 @@ def handle(args: argparse.Namespace, console: Console) -> int:
     print(
         f"streamfer: {end.frames_processed} frames processed "
         f"({end.mean_fps:.1f} fps, {end.frames_dropped} dropped), "
-        f"ended by {summary.reason}; log: {printable(summary.log_path)}",
+        f"ended by {printable(summary.reason, 500)}; log: {printable(summary.log_path)}",
         file=sys.stderr,
     )
     if end.reason is EndReason.SIGNAL:
