@@ -8,6 +8,7 @@ LiteRT and Rich behind it); the other commands are listed by their one-line help
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import os
 import sys
@@ -16,7 +17,8 @@ from collections.abc import Sequence
 
 from streamfer import __version__
 from streamfer.commands import COMMANDS
-from streamfer.errors import StreamferError
+from streamfer.errors import ResourceError, StreamferError
+from streamfer.safetext import printable
 from streamfer.session.signals import (
     exit_code,
     interrupt_handled,
@@ -30,6 +32,10 @@ representative emotion over a sliding window, on the terminal and in a JSONL log
 
 Start with:  streamfer run --source demo
 """
+
+
+#: the most characters of an error message printed (a message may quote a file's content)
+ERROR_LIMIT = 2000
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
@@ -88,6 +94,12 @@ def _run_command(words: list[str]) -> int:
         raise_if_interrupted()  # one that an imported library swallowed
     except KeyboardInterrupt as interrupt:
         return _interrupted(interrupt)
+    except (MemoryError, ImportError) as exc:  # a library that could not be mapped in
+        if isinstance(exc, ImportError) and "failed to map segment" not in str(exc):
+            raise
+        start = ResourceError("out of memory while starting", "raise the limit (ulimit -v)")
+        print(f"streamfer: error: {start.one_line()}", file=sys.stderr)
+        return start.exit_code
     try:
         code = int(args.handler(args, console))
         raise_if_interrupted()
@@ -95,7 +107,7 @@ def _run_command(words: list[str]) -> int:
     except StreamferError as exc:
         if getattr(args, "traceback", False):
             traceback.print_exc()
-        print(f"streamfer: error: {exc.one_line()}", file=sys.stderr)
+        print(f"streamfer: error: {printable(exc.one_line(), ERROR_LIMIT)}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt as interrupt:
         return _interrupted(interrupt)
@@ -104,6 +116,38 @@ def _run_command(words: list[str]) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 1
+    except (MemoryError, OSError) as exc:
+        short = short_of_resources(exc)
+        if short is None:
+            raise
+        if getattr(args, "traceback", False):
+            traceback.print_exc()
+        print(f"streamfer: error: {short.one_line()}", file=sys.stderr)
+        return short.exit_code
+
+
+def short_of_resources(exc: BaseException) -> ResourceError | None:
+    """The one line for a machine that ran short (memory, open files), else None."""
+    if isinstance(exc, MemoryError) or (isinstance(exc, OSError) and exc.errno == errno.ENOMEM):
+        return ResourceError(
+            "out of memory",
+            "close other programs, give fewer --workers, or raise the limit (ulimit -v)",
+        )
+    if isinstance(exc, OSError) and exc.errno in (errno.EMFILE, errno.ENFILE):
+        return ResourceError(
+            f"too many open files (this process may open {_open_file_limit()})",
+            "raise the limit (ulimit -n 1024) or give fewer --workers",
+        )
+    return None
+
+
+def _open_file_limit() -> str:
+    try:
+        import resource
+
+        return str(resource.getrlimit(resource.RLIMIT_NOFILE)[0])
+    except (ImportError, OSError, ValueError):  # pragma: no cover - Windows
+        return "few"
 
 
 def _interrupted(interrupt: KeyboardInterrupt) -> int:

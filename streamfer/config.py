@@ -33,6 +33,7 @@ from streamfer.config_settings import (
 )
 from streamfer.errors import ConfigError
 from streamfer.method.aggregate import AggregatorSettings
+from streamfer.safetext import has_unsafe
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -75,6 +76,11 @@ def _any_text() -> tuple[Check, str]:
     return (lambda v: bool(v)), "a non-empty string"
 
 
+def _plain_text() -> tuple[Check, str]:
+    """Text shown or sent as a name (LSL stream names are C strings: a NUL cuts them)."""
+    return (lambda v: bool(v) and not has_unsafe(v)), "a non-empty text without control characters"
+
+
 def _one_of(*options: str) -> tuple[Check, str]:
     return (lambda v: v in options), "one of " + ", ".join(repr(o) for o in options)
 
@@ -93,6 +99,7 @@ _SCHEMA: dict[str, dict[str, tuple[type, tuple[Check, str]]]] = {
         "realtime": (bool, ((lambda v: True), "true or false")),
         "queue_size": (int, _positive("integer")),
         "reconnect_seconds": (float, ((lambda v: v >= 0), "0 (forever) or a positive number")),
+        "max_pixels": (int, _positive("integer")),
     },
     "detector": {
         "backend": (str, _one_of("litert", "mediapipe")),
@@ -144,7 +151,7 @@ _SCHEMA: dict[str, dict[str, tuple[type, tuple[Check, str]]]] = {
     },
     "lsl": {
         "enabled": (bool, ((lambda v: True), "true or false")),
-        "name": (str, _any_text()),
+        "name": (str, _plain_text()),
         "wait_for_recorder": (float, ((lambda v: v >= 0), "0 (no wait) or a positive number")),
     },
 }
@@ -216,12 +223,102 @@ def load(path: Path | None, base_dir: Path | None = None) -> Config:
         ) from None
     except OSError as exc:
         raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    data = parse_toml(text, str(path))
     base = base_dir if base_dir is not None else path.resolve().parent
     return from_mapping(data, base, origin=str(path))
+
+
+#: the largest config file read (streamfer's own, every key with its comments, is 10 KB)
+MAX_CONFIG_BYTES = 256 * 1024
+#: the most parts of a dotted key (``a.b.c``) and the deepest nesting of tables and arrays:
+#: tomllib's cost grows with the square of a key's parts (20,000 parts took 1.6 GB) and its
+#: recursion with the nesting (100,000 deep overflowed Python's stack)
+MAX_KEY_PARTS = 32
+MAX_NESTING = 32
+
+
+def parse_toml(text: str, origin: str) -> dict[str, Any]:
+    """``text`` parsed as TOML, or ConfigError naming ``origin``: for invalid TOML, a file
+    over ``MAX_CONFIG_BYTES``, a key of more than ``MAX_KEY_PARTS`` parts or nesting deeper
+    than ``MAX_NESTING``. A UTF-8 byte-order mark at the start (Windows editors) is ignored."""
+    text = text.removeprefix("\ufeff")
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size > MAX_CONFIG_BYTES:
+        raise ConfigError(
+            f"{origin} is {size:,} bytes, more than the {MAX_CONFIG_BYTES // 1024} KiB a config "
+            "file may be",
+            "is it the right file? streamfer's own config.toml is about 10 KB",
+        )
+    _check_shape(text, origin)
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{origin}: not valid TOML: {exc}") from None
+    except (RecursionError, MemoryError):  # a shape _check_shape did not foresee
+        raise ConfigError(f"{origin}: too deeply nested to read", "check the file") from None
+
+
+def _check_shape(text: str, origin: str) -> None:
+    """Refuse keys of too many dotted parts and nesting too deep, before tomllib sees them.
+
+    A light scan: strings and comments are skipped; ``[`` and ``{`` open a level; a ``.``
+    between two digits is a number's, any other outside strings joins a dotted key.
+    """
+    depth = dots = 0
+    line = 1
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c == "\n":
+            line += 1
+            dots = 0
+        elif c == "#":
+            end = text.find("\n", i)
+            i = n if end < 0 else end
+            continue
+        elif c in "\"'":
+            i, line = _skip_string(text, i, line)
+            continue
+        elif c in "[{":
+            depth += 1
+            if depth > MAX_NESTING:
+                raise ConfigError(
+                    f"{origin}: line {line}: tables or arrays nested more than {MAX_NESTING} deep",
+                    "a streamfer config needs [section] and key = value only",
+                )
+        elif c in "]}":
+            depth = max(depth - 1, 0)
+        elif c == ".":
+            number = 0 < i < n - 1 and text[i - 1].isdigit() and text[i + 1].isdigit()
+            if not number:
+                dots += 1
+                if dots >= MAX_KEY_PARTS:
+                    raise ConfigError(
+                        f"{origin}: line {line}: a dotted key of more than {MAX_KEY_PARTS} parts",
+                        "a streamfer config needs [section] and key = value only",
+                    )
+        i += 1
+
+
+def _skip_string(text: str, i: int, line: int) -> tuple[int, int]:
+    """The index after the string starting at ``i`` (and the line number there)."""
+    quote = text[i]
+    triple = text.startswith(quote * 3, i)
+    end_mark = quote * 3 if triple else quote
+    j = i + len(end_mark)
+    while j < len(text):
+        c = text[j]
+        if c == "\\" and quote == '"':
+            j += 2
+            continue
+        if c == "\n":
+            line += 1
+            if not triple:  # an unterminated one-line string: tomllib says so
+                return j, line - 1
+        if text.startswith(end_mark, j):
+            return j + len(end_mark), line
+        j += 1
+    return j, line
 
 
 def load_source(source: ConfigSource) -> Config:

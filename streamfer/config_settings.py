@@ -87,6 +87,7 @@ class SourceSettings:
     realtime: bool = False
     queue_size: int = 8
     reconnect_seconds: float = 60.0
+    max_pixels: int = 50_000_000  # sources.media.DEFAULT_MAX_PIXELS (kept free of OpenCV)
 
     @property
     def pace(self) -> Pace:

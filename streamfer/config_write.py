@@ -11,7 +11,6 @@ write leaves the old file in place.
 from __future__ import annotations
 
 import stat
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -22,17 +21,14 @@ from streamfer import config as config_module
 from streamfer.durable import FILE_MODE, write_atomic
 from streamfer.errors import ConfigError, OutputError
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
-
 
 def set_values(text: str, section: str, values: dict[str, Any]) -> str:
     """``text`` with ``section.key = value`` set for each of ``values`` (Python values).
 
     Raises ConfigError when ``text`` is not valid TOML or ``section`` is not a table.
     """
+    text = text.removeprefix("\ufeff")  # a byte-order mark: dropped
+    config_module.parse_toml(text, "the config")  # the size and shape limits first
     if text and not text.endswith("\n"):
         text += "\n"
     try:
@@ -73,7 +69,9 @@ def write_aggregator(path: Path, threshold: float, label_set: str) -> None:
         new = set_values(
             text, "aggregator", {"threshold": round(threshold, 2), "label_set": label_set}
         )
-        config_module.from_mapping(tomllib.loads(new), path.resolve().parent, str(path))
+        config_module.from_mapping(
+            config_module.parse_toml(new, str(path)), path.resolve().parent, str(path)
+        )
     except ConfigError as exc:
         raise ConfigError(f"{path} would become invalid: {exc.message}", "fix it by hand") from None
     write_atomic(path, new, mode=mode)

@@ -76,5 +76,11 @@ class ClusterError(StreamferError):
     exit_code = 7
 
 
+class ResourceError(StreamferError):
+    """The machine ran short: memory, or open files (``ulimit -n``), for this process."""
+
+    exit_code = 8
+
+
 class DiskFullError(OutputError):
     """The disk holding a log or report is full."""

@@ -33,6 +33,7 @@ from streamfer.config import Config
 from streamfer.core import Frame, Image
 from streamfer.errors import SourceError
 from streamfer.pipeline import FramePipeline
+from streamfer.sources.media import frames_in, read_image
 
 #: How many configs' models ``classify_image`` keeps loaded at once.
 CACHED_CONFIGS = 4
@@ -84,7 +85,7 @@ class Monitor:
 
     def classify_image(self, image: Image | str | os.PathLike[str]) -> tuple[Face, ...]:
         """The faces of one photo; see ``streamfer.classify_image``."""
-        pixels = _as_image(image)
+        pixels = _as_image(image, self.config.source.max_pixels)
         self._take("classify_image")
         try:
             pipeline = self._pipeline()
@@ -205,11 +206,21 @@ def _request(
     )
 
 
-def _as_image(image: Image | str | os.PathLike[str]) -> Image:
-    """A BGR uint8 array of ``image`` (a path is read), or SourceError saying what is wrong."""
+def _as_image(image: Image | str | os.PathLike[str], max_pixels: int) -> Image:
+    """A BGR uint8 array of ``image`` (a path is read: any name, and an image over
+    ``max_pixels`` is refused before decoding), or SourceError saying what is wrong."""
     if isinstance(image, str | os.PathLike):
         path = Path(image)
-        pixels = cv2.imread(str(path))
+        if not path.exists():
+            raise SourceError(f"the image {path} does not exist", "check the path")
+        pixels = read_image(path, max_pixels)
+        frames = frames_in(path) if pixels is not None else 1
+        if frames > 1:
+            raise SourceError(
+                f"{path} holds {frames} frames (an animation or a multi-page file); "
+                "classify_image reads one photo",
+                "read every frame with streamfer.watch(path), or save the frame you want alone",
+            )
         if pixels is None:
             raise SourceError(f"cannot read the image {path}", "a JPEG, PNG, BMP or TIFF file")
         return np.asarray(pixels, dtype=np.uint8)

@@ -30,7 +30,7 @@ from streamfer.errors import ConfigError
 from streamfer.outputs.lsl import LslOutput
 from streamfer.pipeline import FramePipeline
 from streamfer.session.lifecycle import Recorder
-from streamfer.session.log import SessionLog, dated_log_path
+from streamfer.session.log import dated_log
 from streamfer.session.sinks import NullLog, ObservedLog, RecordSink, SessionSummary
 from streamfer.sources.readers import open_reader
 
@@ -124,12 +124,15 @@ def session_results(
     """The session's results; the pipeline (and its models) stay the caller's."""
     with ExitStack() as cleanup:  # on an error, close whatever was opened before it
         reader = open_reader(
-            request.source, request.stream_timeout, config.source.reconnect_seconds
+            request.source,
+            request.stream_timeout,
+            config.source.reconnect_seconds,
+            config.source.max_pixels,
         )
         cleanup.callback(reader.close)
         inner: RecordSink = NullLog()
         if request.log_dir is not None:
-            inner = SessionLog(dated_log_path(request.log_dir))
+            inner = dated_log(request.log_dir)
         log = ObservedLog(inner, [])
         cleanup.callback(log.close)
         recorder = Recorder(config, log, reader, pace=request.pace(config), stop=request.stop)

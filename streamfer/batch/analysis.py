@@ -79,7 +79,7 @@ def analyze_recording(
     try:
         task.log_path.unlink(missing_ok=True)
         with quiet_stderr():  # FFmpeg's own complaints about a corrupt file; ours follows
-            reader = open_recording(task.input.path)
+            reader = open_recording(task.input.path, task.config.source.max_pixels)
     except StreamferError as exc:
         return failed(exc.one_line())
     except OSError as exc:

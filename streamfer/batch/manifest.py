@@ -54,6 +54,14 @@ class Manifest:
         except (OSError, ValueError):
             pass  # no manifest yet, or a damaged one: everything is redone
 
+    def names(self) -> dict[str, str]:
+        """Each input's path -> the output name it had (so that it keeps it)."""
+        return {
+            str(entry["input"]): name
+            for name, entry in self.entries.items()
+            if isinstance(entry, dict) and isinstance(entry.get("input"), str)
+        }
+
     def is_done(self, name: str, log_path: Path, content: str | None, settings: str) -> bool:
         """The complete output for this content and these settings is already there."""
         entry = self.entries.get(name)

@@ -266,11 +266,22 @@ class Pool:
 
 
 def _death(process: BaseProcess) -> str:
+    """Why a worker died mid-file, in words that say what to try next."""
     code = process.exitcode
+    alone = "analyse this file alone (streamfer run --source FILE) to see what happens"
     if code is not None and code < 0:
         try:
             name = signal.Signals(-code).name
         except ValueError:
             name = f"signal {-code}"
-        return f"worker process {process.pid} was killed by {name}"
-    return f"worker process {process.pid} exited with code {code} mid-file"
+        if -code == signal.SIGKILL:
+            why = "most often the system's out-of-memory killer (see dmesg); try fewer --workers"
+        elif -code in (signal.SIGSEGV, signal.SIGBUS, signal.SIGABRT, signal.SIGFPE, signal.SIGILL):
+            why = f"a crash in native code (OpenCV, FFmpeg, LiteRT) on this file; {alone}"
+        else:
+            why = "sent by something outside streamfer"
+        return f"worker process {process.pid} was killed by {name} mid-file: {why}"
+    return (
+        f"worker process {process.pid} exited with code {code} mid-file without saying why "
+        f"(a fault below Python, or it was told to exit); {alone}"
+    )

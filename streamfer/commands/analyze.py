@@ -20,6 +20,7 @@ from rich.markup import escape
 from streamfer.batch import ray_engine
 from streamfer.batch.analysis import Outcome, Task
 from streamfer.batch.manifest import Manifest, settings_hash
+from streamfer.batch.outlock import out_lock
 from streamfer.batch.workers import Pool
 from streamfer.commands.analyze_progress import Item, item_rows, run_tasks
 from streamfer.commands.options import (
@@ -28,9 +29,11 @@ from streamfer.commands.options import (
     add_method_options,
     load_config,
 )
+from streamfer.config import Config
 from streamfer.durable import private_dir, write_atomic
 from streamfer.errors import ConfigError, OutputError, SourceError
 from streamfer.reports.sessionstats import summary_csv, summary_rows
+from streamfer.safetext import printable
 from streamfer.session.signals import exit_code, on_signals
 from streamfer.sources.inputs import content_hash, find_inputs, find_skipped, frame_count
 from streamfer.vision.models import read_model
@@ -112,6 +115,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
     parser.add_argument("--force", action="store_true", help="redo inputs analysed before")
     parser.add_argument(
+        "--wait",
+        action="store_true",
+        help="when another analyze is writing to the same --out, wait for it to end "
+        "(default: say who holds it and stop, exit 5)",
+    )
+    parser.add_argument(
         "--no-frames",
         action="store_true",
         help="log only verdicts, not every frame's faces (smaller logs; the report then "
@@ -138,7 +147,14 @@ def handle(args: argparse.Namespace, console: Console) -> int:
         private_dir(out)
     except OSError as exc:
         raise OutputError(f"cannot create the output folder {out}: {exc.strerror}") from None
-    inputs = find_inputs(args.paths, out)
+    with out_lock(out, wait=args.wait):  # one analyze at a time per --out
+        return _analyze(args, console, config, out)
+
+
+def _analyze(args: argparse.Namespace, console: Console, config: Config, out: Path) -> int:
+    """The run itself, with ``out``'s lock held."""
+    manifest = Manifest(out)
+    inputs = find_inputs(args.paths, out, manifest.names())
     passed_over = find_skipped(args.paths, out)
     if not inputs:
         raise SourceError(
@@ -146,7 +162,6 @@ def handle(args: argparse.Namespace, console: Console) -> int:
             "give video files, folders holding them, or a glob such as 'sessions/**/*.mp4'",
         )
     settings = settings_hash(config)
-    manifest = Manifest(out)
     items = [Item(i, out / f"{i.name}.jsonl", content_hash(i), frame_count(i)) for i in inputs]
     skipped_rows = [
         row
@@ -155,7 +170,9 @@ def handle(args: argparse.Namespace, console: Console) -> int:
     ]
     for path, why in passed_over:
         console.print(
-            f"skipped {escape(str(path))}: {escape(why)}", highlight=False, soft_wrap=True
+            f"skipped {escape(printable(path))}: {escape(printable(why))}",
+            highlight=False,
+            soft_wrap=True,
         )
     tasks: list[Task] = []
     for index, item in enumerate(items):
@@ -163,7 +180,7 @@ def handle(args: argparse.Namespace, console: Console) -> int:
         if not args.force and manifest.is_done(name, item.log_path, item.content, settings):
             item.rows = item_rows(item, "ok", REUSED_NOTE)
             console.print(
-                f"skipped {escape(name)}: up to date (--force redoes it)",
+                f"skipped {escape(printable(name))}: up to date (--force redoes it)",
                 highlight=False,
                 soft_wrap=True,
             )
@@ -205,13 +222,14 @@ def handle(args: argparse.Namespace, console: Console) -> int:
             f"{len(items) + len(passed_over)} inputs: {count['ok']} analysed, "
             f"{len(items) - len(tasks)} reused, {count['partial']} partial, "
             f"{count['failed']} failed, {count['interrupted']} interrupted, "
-            f"{len(passed_over)} skipped; summary: {out / SUMMARY_NAME}",
+            f"{len(passed_over)} skipped; summary: {escape(printable(out / SUMMARY_NAME))}",
             highlight=False,
             soft_wrap=True,
         )
         if stop.signal is not None:
             print(
-                f"streamfer: ended by {stop.signal}; summary: {out / SUMMARY_NAME}", file=sys.stderr
+                f"streamfer: ended by {stop.signal}; summary: {printable(out / SUMMARY_NAME)}",
+                file=sys.stderr,
             )
             return exit_code(stop.signal) or EXIT_INTERRUPTED
     if count["interrupted"]:

@@ -29,6 +29,7 @@ from streamfer.batch import ray_engine
 from streamfer.batch.analysis import Outcome, Task
 from streamfer.batch.workers import FileProgress, Pool, Started
 from streamfer.reports.sessionstats import session_stats, summary_rows
+from streamfer.safetext import printable
 from streamfer.session.log import read_log
 from streamfer.sources.inputs import Input
 
@@ -42,6 +43,10 @@ class Item:
     content: str | None
     frames_expected: int | None
     rows: list[dict[str, str]] | None = None
+
+
+#: the most characters of a failed file's reason printed (the summary keeps it whole)
+REASON_LIMIT = 500
 
 
 def item_rows(item: Item, status: str, note: str) -> list[dict[str, str]]:
@@ -110,7 +115,8 @@ def run_tasks(
             if index in per_file:
                 progress.remove_task(per_file.pop(index))
             console.print(
-                f"[yellow]retry[/] {escape(items[index].input.name)}: {escape(message.why)}",
+                f"[yellow]retry[/] {escape(printable(items[index].input.name))}: "
+                f"{escape(printable(message.why, REASON_LIMIT))}",
                 highlight=False,
                 soft_wrap=True,
             )
@@ -118,7 +124,11 @@ def run_tasks(
             n = expected[index]
             file_started[index] = time.monotonic()
             per_file[index] = progress.add_task(
-                "  " + items[index].input.name, total=n, files="", frames_total=n or "?", fps=""
+                "  " + escape(printable(items[index].input.name)),
+                total=n,
+                files="",
+                frames_total=n or "?",
+                fps="",
             )
         else:
             done_frames[index] = message.frames
@@ -155,20 +165,20 @@ def _print_outcome(
     console: Console, item: Item, outcome: Outcome, worker: ray_engine.WorkerInfo | None
 ) -> None:
     """One line per finished input; with the Ray engine, ``ok`` lines say where it ran."""
-    name = escape(item.input.name)
+    name = escape(printable(item.input.name))
     if outcome.status == "ok":
         fps = outcome.frames / outcome.wall_seconds if outcome.wall_seconds > 0 else 0.0
         where = f" on {escape(worker.label)}" if worker is not None else ""
         console.print(
             f"[green]ok[/] {name}: {outcome.frames} frames in {outcome.wall_seconds:.1f} s "
-            f"({fps:.0f} fps){where} -> {escape(str(item.log_path))}",
+            f"({fps:.0f} fps){where} -> {escape(printable(item.log_path))}",
             highlight=False,
             soft_wrap=True,
         )
     else:
         colour = "red" if outcome.status in ("failed", "partial") else "yellow"
         console.print(
-            f"[{colour}]{outcome.status}[/] {name}: {escape(outcome.reason)}",
+            f"[{colour}]{outcome.status}[/] {name}: {escape(printable(outcome.reason, REASON_LIMIT))}",
             highlight=False,
             soft_wrap=True,
         )

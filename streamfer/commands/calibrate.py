@@ -29,7 +29,7 @@ from streamfer.commands.evaluate_faces import handle_evaluate_faces
 from streamfer.commands.options import add_config_options, add_geometry_options, load_config
 from streamfer.config_paths import find_config, prepare_user_config, user_config_file, write_target
 from streamfer.config_write import write_aggregator
-from streamfer.errors import ConfigError
+from streamfer.errors import ConfigError, OutputError
 from streamfer.evaluation.predictions import (
     DEFAULT_CACHE_DIR,
 )
@@ -227,14 +227,28 @@ def handle_evaluate(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
+def _user_file() -> str:
+    try:
+        return str(user_config_file())
+    except RuntimeError:  # no home folder at all
+        return "~/.config/streamfer/config.toml"
+
+
 def _config_path(requested: Path, config_flag: Path | None) -> Path:
     """The file ``--write-config`` changes: the one named, else the one in use, unless that is
     a file streamfer ships (then the user's own config file, made from the defaults)."""
     path = requested
     if requested == _IN_USE:
-        path = write_target(find_config(config_flag))
-        if path == user_config_file():
-            prepare_user_config(path)
+        try:
+            path = write_target(find_config(config_flag))
+            if path == user_config_file():
+                prepare_user_config(path)
+        except (OSError, RuntimeError) as exc:  # a read-only or missing home folder
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            raise OutputError(
+                f"--write-config: cannot make your config file {_user_file()}: {reason}",
+                "name a writable file: --write-config PATH (a copy of config.toml)",
+            ) from None
     elif assets.is_bundled(path):
         raise ConfigError(
             f"--write-config: {path} is the config streamfer ships",

@@ -12,6 +12,7 @@ from rich.table import Table
 from streamfer.commands.options import add_config_options
 from streamfer.errors import SourceError
 from streamfer.reports.report import HTML_NAME, LogReport, build_report
+from streamfer.safetext import printable
 
 EPILOG = """\
 examples:
@@ -22,6 +23,9 @@ Writes report/<log>-overview.png (who showed what, when), report/<log>-track<N>.
 (timeline over per-frame probabilities, valence-arousal trajectory, time shares, markers)
 and report/report.html, one page with the summary table and every figure inside it.
 """
+
+#: the most characters of a marker's note or a warning printed (the HTML keeps more)
+NOTE_LIMIT = 200
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -61,8 +65,8 @@ def handle(args: argparse.Namespace, console: Console) -> int:
         _print_summary(console, report)
     images = sum(len(r.images) for r in reports)
     console.print(
-        f"report: {escape(str(args.out / HTML_NAME))} ({images} figures as PNG in "
-        f"{escape(str(args.out))})",
+        f"report: {escape(printable(args.out / HTML_NAME))} ({images} figures as PNG in "
+        f"{escape(printable(args.out))})",
         highlight=False,
         soft_wrap=True,
     )
@@ -72,7 +76,8 @@ def handle(args: argparse.Namespace, console: Console) -> int:
 def _print_summary(console: Console, report: LogReport) -> None:
     stats = report.stats
     table = Table(
-        title=f"{stats.path.name}: {stats.duration:.1f} s, {report.status}", title_justify="left"
+        title=f"{escape(printable(stats.path.name))}: {stats.duration:.1f} s, {report.status}",
+        title_justify="left",
     )
     for column in ("track", "seen (s)", "mostly", "changes", "mean valence", "time shares"):
         table.add_column(column)
@@ -91,6 +96,12 @@ def _print_summary(console: Console, report: LogReport) -> None:
     if stats.group:
         console.print(f"  group verdicts (2+ people in view): {len(stats.group)}", highlight=False)
     for t, note in stats.markers:
-        console.print(f"  marker at {t:.1f} s: {escape(note)}", highlight=False)
+        console.print(
+            f"  marker at {t:.1f} s: {escape(printable(note, NOTE_LIMIT))}", highlight=False
+        )
     for note in report.notes:
-        console.print(f"  [yellow]warning:[/] {escape(note)}", highlight=False, soft_wrap=True)
+        console.print(
+            f"  [yellow]warning:[/] {escape(printable(note, NOTE_LIMIT))}",
+            highlight=False,
+            soft_wrap=True,
+        )

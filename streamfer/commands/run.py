@@ -21,8 +21,9 @@ from streamfer.config import Config
 from streamfer.errors import ConfigError, SourceError
 from streamfer.outputs.lsl import LslOutput, require_pylsl
 from streamfer.pipeline import FramePipeline
+from streamfer.safetext import printable
 from streamfer.session.lifecycle import Recorder, SessionSummary
-from streamfer.session.log import SessionLog, dated_log_path
+from streamfer.session.log import dated_log
 from streamfer.session.records import EndReason
 from streamfer.session.signals import SignalRelay, exit_code, on_signals
 from streamfer.session.sinks import ObservedLog
@@ -134,7 +135,7 @@ def handle(args: argparse.Namespace, console: Console) -> int:
     print(
         f"streamfer: {end.frames_processed} frames processed "
         f"({end.mean_fps:.1f} fps, {end.frames_dropped} dropped), "
-        f"ended by {summary.reason}; log: {summary.log_path}",
+        f"ended by {printable(summary.reason, 500)}; log: {printable(summary.log_path)}",
         file=sys.stderr,
     )
     if end.reason is EndReason.SIGNAL:
@@ -158,13 +159,18 @@ def _record(
                 raise ConfigError(
                     f"--stream-timeout {args.stream_timeout:g} is not a positive number"
                 )
-            reader = open_reader(source, args.stream_timeout, config.source.reconnect_seconds)
+            reader = open_reader(
+                source,
+                args.stream_timeout,
+                config.source.reconnect_seconds,
+                config.source.max_pixels,
+            )
             cleanup.callback(reader.close)
             _warn_if_the_window_cannot_fill(reader.fps, config)
             pipeline = FramePipeline(config)
             cleanup.callback(pipeline.close)
             relay.hold()
-            log = ObservedLog(SessionLog(dated_log_path(config.resolve(config.log.dir))), [])
+            log = ObservedLog(dated_log(config.resolve(config.log.dir)), [])
             cleanup.callback(log.close)
             recorder = Recorder(config, log, reader, pace=pace)
             relay.relay_to(recorder.on_signal)

@@ -19,8 +19,9 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from streamfer.errors import DataError, OutputError
+from streamfer.errors import DataError, OutputError, SourceError
 from streamfer.labels import EMOTIONS_8, normalise_label
+from streamfer.sources.media import DEFAULT_MAX_PIXELS, read_image
 from streamfer.sources.videofile import IMAGE_SUFFIXES
 from streamfer.vision.classify import EmotionClassifierBackend
 
@@ -83,7 +84,10 @@ def _from_folder(root: Path, emotions: tuple[str, ...]) -> LabelledFaces:
         if label is None:
             continue
         for file in files:
-            image = cv2.imread(str(file), cv2.IMREAD_GRAYSCALE)
+            try:  # any file name; a decompression bomb is refused before decoding
+                image = read_image(file, DEFAULT_MAX_PIXELS, cv2.IMREAD_GRAYSCALE)
+            except SourceError:
+                image = None
             if image is None:
                 left_out["unreadable image"] += 1
                 continue

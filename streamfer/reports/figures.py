@@ -24,6 +24,10 @@ from matplotlib.patches import Circle, Patch
 from streamfer.durable import write_atomic
 from streamfer.labels import circumplex
 from streamfer.reports.sessionstats import SessionStats, TrackStats
+from streamfer.safetext import printable
+
+#: the most characters of a marker's note drawn on a figure (the HTML's table has more)
+FIGURE_NOTE_LIMIT = 60
 
 COLOURS = {
     "angry": "#d62728",
@@ -61,7 +65,7 @@ def _markers(ax: Axes, stats: SessionStats, notes: bool) -> None:
             ax.text(
                 t,
                 0.5,
-                f" {note or 'marker'}",
+                f" {printable(note, FIGURE_NOTE_LIMIT) or 'marker'}",
                 fontsize=8,
                 va="center",
                 ha="left",
@@ -202,8 +206,8 @@ def track_figure(stats: SessionStats, track: TrackStats, path: Path) -> None:
     _shares(fig.add_subplot(grid[-1, 1]), stats, track)
     mean_v = track.mean_valence
     fig.suptitle(
-        f"{stats.path.stem}: track {track.track}, seen {track.first_t:.1f}-{track.last_t:.1f} s;"
-        f" mostly {track.overall or '-'}"
+        f"{printable(stats.path.stem, 80)}: track {track.track}, seen {track.first_t:.1f}-"
+        f"{track.last_t:.1f} s; mostly {printable(track.overall or '-', 40)}"
         + (f"; mean valence {mean_v:+.2f}" if mean_v is not None else ""),
         fontsize=11,
     )
@@ -230,7 +234,7 @@ def overview_figure(stats: SessionStats, path: Path) -> None:
     _legend(ax, stats.labels)
     if not rows:
         ax.text(0.5, 0.5, "no face in this session", transform=ax.transAxes, ha="center")
-    fig.suptitle(f"{stats.path.stem}: who showed what, when", fontsize=11)
+    fig.suptitle(f"{printable(stats.path.stem, 80)}: who showed what, when", fontsize=11)
     _save(fig, path)
 
 

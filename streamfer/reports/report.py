@@ -11,12 +11,15 @@ from __future__ import annotations
 import base64
 import html
 import importlib.util
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from streamfer.durable import private_dir, write_atomic
 from streamfer.errors import OutputError
 from streamfer.reports.sessionstats import SessionStats, session_stats, summary_rows
+from streamfer.safetext import printable, utf8_safe
 from streamfer.session.log import read_log
 
 HTML_NAME = "report.html"
@@ -31,6 +34,10 @@ class LogReport:
     notes: list[str]
     images: list[Path] = field(default_factory=list)
     rows: list[dict[str, str]] = field(default_factory=list)
+
+
+#: the most characters of a note, a marker or the source shown in the HTML (logs keep all)
+HTML_TEXT_LIMIT = 2000
 
 
 def log_status(stats: SessionStats) -> tuple[str, list[str]]:
@@ -62,6 +69,8 @@ def build_report(logs: list[Path], out_dir: Path) -> list[LogReport]:
             "the report's figures need matplotlib, which is not installed",
             'pip install "streamfer[plots]"',
         )
+    import matplotlib
+
     from streamfer.reports.figures import overview_figure, track_figure  # matplotlib: only here
 
     try:
@@ -77,14 +86,27 @@ def build_report(logs: list[Path], out_dir: Path) -> list[LogReport]:
         report.rows = summary_rows(stats.source, log.name, status, "; ".join(notes), stats)
         stem = log.stem if log.stem not in stems else f"{log.stem}-{number}"
         stems.add(stem)
+        figures: list[tuple[Path, Callable[[Path], None]]] = []
         if stats.tracks or stats.frames:
-            report.images.append(out_dir / f"{stem}-overview.png")
-            overview_figure(stats, report.images[-1])
+            figures.append((out_dir / f"{stem}-overview.png", partial(overview_figure, stats)))
         for track in stats.tracks.values():
-            report.images.append(out_dir / f"{stem}-track{track.track}.png")
-            track_figure(stats, track, report.images[-1])
+            figures.append(
+                (out_dir / f"{stem}-track{track.track}.png", partial(track_figure, stats, track))
+            )
+        for path, draw in figures:
+            # text from the log is drawn as it is: a "$" is a dollar, not mathematics
+            with matplotlib.rc_context({"text.parse_math": False}):
+                try:
+                    draw(path)
+                except (ValueError, TypeError, RuntimeError) as exc:  # text matplotlib refused
+                    report.notes.append(
+                        f"figure {path.name} not drawn: {type(exc).__name__}: "
+                        + printable(exc, 200)
+                    )
+                    continue
+            report.images.append(path)
         reports.append(report)
-    write_atomic(out_dir / HTML_NAME, render_html(reports))
+    write_atomic(out_dir / HTML_NAME, utf8_safe(render_html(reports)))
     return reports
 
 
@@ -137,15 +159,19 @@ def _section(report: LogReport) -> str:
     stats = report.stats
     parts = [
         f"<h2 id='{html.escape(stats.path.stem)}'>{html.escape(stats.path.name)}</h2>",
-        f"<p>source: {html.escape(stats.source or '?')}; {stats.duration:.1f} s; "
+        f"<p>source: {html.escape(printable(stats.source or '?', HTML_TEXT_LIMIT))}; {stats.duration:.1f} s; "
         f"status: {report.status}; tracks: "
         + (", ".join(f"track {t}" for t in stats.tracks) or "none")
         + "</p>",
     ]
-    parts += [f"<div class='warn'>{html.escape(note)}</div>" for note in report.notes]
+    parts += [
+        f"<div class='warn'>{html.escape(printable(note, HTML_TEXT_LIMIT))}</div>"
+        for note in report.notes
+    ]
     if stats.markers:
         rows = "".join(
-            f"<tr><td>{t:.1f}</td><td>{html.escape(note)}</td></tr>" for t, note in stats.markers
+            f"<tr><td>{t:.1f}</td><td>{html.escape(printable(note, HTML_TEXT_LIMIT))}</td></tr>"
+            for t, note in stats.markers
         )
         parts.append(f"<table><tr><th>marker at (s)</th><th>note</th></tr>{rows}</table>")
     for number, image in enumerate(report.images):

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from streamfer.labels import BROAD, EMOTIONS_8
+from streamfer.safetext import utf8_safe
 
 if TYPE_CHECKING:  # sessionstats re-exports this module
     from streamfer.reports.sessionstats import SessionStats
@@ -115,7 +116,10 @@ def summary_rows(
 
 
 def summary_csv(rows: list[dict[str, str]]) -> str:
-    """The rows as CSV text: the fixed columns, then ``share_<label>`` in label order."""
+    """The rows as CSV text: the fixed columns, then ``share_<label>`` in label order.
+
+    A file name that is not UTF-8 (its bytes read as lone surrogates) is written with those
+    bytes as ``\\xff`` escapes, so the file stays UTF-8 for every reader."""
     share_columns: list[str] = []
     for row in rows:
         share_columns += [k for k in row if k.startswith("share_") and k not in share_columns]
@@ -127,4 +131,4 @@ def summary_csv(rows: list[dict[str, str]]) -> str:
     writer = csv.DictWriter(out, columns, restval="", lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
-    return out.getvalue()
+    return utf8_safe(out.getvalue())

@@ -9,8 +9,8 @@ and ``LineWriteError`` is raised, so the file stays readable line by line
 A full disk would then also refuse the record that says so. ``LineFile`` therefore keeps a
 small reserve: a hidden file of ``RESERVE_BYTES`` beside it, created before the first line.
 ``release_reserve`` deletes it, which frees room for a last line (a ``session_end`` saying
-"disk full"). A disk too full for the reserve is refused before the file exists, so no empty
-file is left behind.
+"disk full"). The file's name is claimed first (``O_EXCL``), then the reserve is written; a
+disk too full for the reserve removes the file again, so no empty file is left behind.
 
 The file is created 0600 (see ``streamfer.durable``).
 """
@@ -46,13 +46,18 @@ class LineFile:
         self.lines = 0
         self.reserve = path.with_name(f".{path.name}.reserve")
         self._fd: int | None = None
+        # the name is claimed first (O_EXCL), so the reserve beside it is this file's own: a
+        # writer that loses a race for the name never touches the winner's reserve
+        self._fd = private_file(path)
         if reserve_bytes > 0:
-            _write_reserve(self.reserve, reserve_bytes)
-        try:
-            self._fd = private_file(path)
-        except OSError:
-            self.release_reserve()
-            raise
+            try:
+                _write_reserve(self.reserve, reserve_bytes)
+            except OSError:
+                os.close(self._fd)
+                self._fd = None
+                with contextlib.suppress(OSError):
+                    path.unlink()
+                raise
 
     @property
     def closed(self) -> bool:

@@ -31,15 +31,31 @@ def now_iso() -> str:
     return datetime.now(timezone.utc).astimezone().isoformat(timespec="milliseconds")
 
 
-def dated_log_path(log_dir: Path, stem: str = "session") -> Path:
-    """``log_dir/<stem>-YYYYmmdd-HHMMSS.jsonl``, with a suffix if that name is taken."""
+#: how many names ``dated_log`` tries in one second before giving up
+DATED_LOG_ATTEMPTS = 1000
+
+
+class LogExistsError(OutputError):
+    """The log's file name is already taken (by another session, or a log left there)."""
+
+
+def dated_log(log_dir: Path, stem: str = "session") -> SessionLog:
+    """A new log at ``log_dir/<stem>-YYYYmmdd-HHMMSS.jsonl`` (``-2``, ``-3``... when taken).
+
+    Each name is claimed by creating the file with ``O_EXCL``: of sessions started in the same
+    second into one folder, each gets its own name, and none touches another's files.
+    """
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    path = log_dir / f"{stem}-{stamp}.jsonl"
-    n = 1
-    while path.exists():
-        n += 1
-        path = log_dir / f"{stem}-{stamp}-{n}.jsonl"
-    return path
+    for n in range(1, DATED_LOG_ATTEMPTS + 1):
+        name = f"{stem}-{stamp}.jsonl" if n == 1 else f"{stem}-{stamp}-{n}.jsonl"
+        try:
+            return SessionLog(log_dir / name)
+        except LogExistsError:
+            continue
+    raise OutputError(
+        f"{log_dir} already holds {DATED_LOG_ATTEMPTS} logs named {stem}-{stamp}*.jsonl",
+        "clean the folder or pick another with --log-dir",
+    )
 
 
 class SessionLog:
@@ -60,6 +76,11 @@ class SessionLog:
         try:
             private_dir(path.parent)
             self._file: LineFile | None = LineFile(path)
+        except FileExistsError:
+            raise LogExistsError(
+                f"cannot write the log at {path}: a file of that name exists",
+                "pick another folder with --log-dir",
+            ) from None
         except OSError as exc:
             if exc.errno in DISK_ERRORS:
                 raise DiskFullError(

@@ -18,6 +18,7 @@ import numpy as np
 from streamfer.assets import DEMO_PORTRAIT
 from streamfer.core import Image
 from streamfer.errors import SourceError
+from streamfer.sources.media import DEFAULT_MAX_PIXELS, read_image
 
 WIDTH, HEIGHT, FPS = 640, 480, 30.0
 DURATION_SECONDS = 20.0
@@ -28,7 +29,7 @@ NO_FACE = (16.0, 18.0)  # seconds with no face in view
 @lru_cache(maxsize=1)
 def grace_hopper() -> Image:
     """The portrait as a BGR array (600x512)."""
-    image = cv2.imread(str(DEMO_PORTRAIT))
+    image = read_image(DEMO_PORTRAIT, DEFAULT_MAX_PIXELS)  # an install path of any name
     if image is None:
         raise SourceError(
             f"cannot read the demo portrait at {DEMO_PORTRAIT}", "reinstall streamfer"

@@ -18,6 +18,7 @@ import numpy as np
 from streamfer.core import Image
 from streamfer.errors import SourceError, SourceLostError
 from streamfer.sources import demo
+from streamfer.sources.media import DEFAULT_MAX_PIXELS, check_regular, read_image
 from streamfer.sources.picamera import open_picamera
 from streamfer.sources.reconnect import ReconnectingReader
 from streamfer.sources.spec import parse_source
@@ -146,8 +147,11 @@ class FrameFolderReader:
     is_live = False
     timestamps = "frame_rate"
 
-    def __init__(self, folder: Path, fps: float = FALLBACK_FPS) -> None:
+    def __init__(
+        self, folder: Path, fps: float = FALLBACK_FPS, max_pixels: int = DEFAULT_MAX_PIXELS
+    ) -> None:
         self.files = image_files(folder)
+        self.max_pixels = max_pixels
         if not self.files:
             raise SourceError(f"folder {folder} holds no image files", "give a video or frames")
         self.description = str(folder)
@@ -161,7 +165,7 @@ class FrameFolderReader:
         while self._next < len(self.files):
             path = self.files[self._next]
             self._next += 1
-            image = cv2.imread(str(path))
+            image = read_image(path, self.max_pixels)  # SourceError for a bomb
             if image is not None:
                 self.t = self.frames_read / self.fps
                 self.frames_read += 1
@@ -206,11 +210,15 @@ class DemoReader:
 
 
 def open_reader(
-    spec: str, open_timeout_seconds: float = 10.0, reconnect_seconds: float = 60.0
+    spec: str,
+    open_timeout_seconds: float = 10.0,
+    reconnect_seconds: float = 60.0,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
 ) -> FrameReader:
     """Open the source named by ``spec`` (see ``sources.spec``); SourceError with a hint when
     it cannot be read. Cameras and streams come back after a loss (``ReconnectingReader``)
-    for up to ``reconnect_seconds`` (0: forever)."""
+    for up to ``reconnect_seconds`` (0: forever). A recording's frames larger than
+    ``max_pixels`` are refused before they are decoded."""
     source = parse_source(spec)
     if source.kind == "demo":
         return DemoReader()
@@ -233,21 +241,23 @@ def open_reader(
             give_up_seconds=reconnect_seconds,
         )
     assert source.path is not None
-    return open_recording(source.path)
+    return open_recording(source.path, max_pixels)
 
 
-def open_recording(path: Path) -> RecordedReader:
+def open_recording(path: Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> RecordedReader:
     """A recorded clip: a frame folder, a still image (one frame) or a video file.
 
     The one rule for every command: a folder is read as its image files in name order, a
     file with an image ending (``.jpg``, ``.png``...) is a one-frame input, anything else is
-    decoded as a video. SourceError when it cannot be read.
+    decoded as a video. SourceError when it cannot be read, when it is a device or a pipe
+    (``/dev/zero`` never ends), or when its frames are larger than ``max_pixels``.
     """
     if path.is_dir():
-        return FrameFolderReader(path)
+        return FrameFolderReader(path, max_pixels=max_pixels)
+    check_regular(path, "video or image file")
     if is_still_image(path):
-        return StillImageReader(path)
-    return VideoFileReader(path)
+        return StillImageReader(path, max_pixels=max_pixels)
+    return VideoFileReader(path, max_pixels)
 
 
 def _open_camera(index: int) -> OpenCVReader:

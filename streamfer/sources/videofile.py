@@ -29,6 +29,13 @@ import numpy as np
 
 from streamfer.core import Image
 from streamfer.errors import SourceError
+from streamfer.sources.media import (
+    DEFAULT_MAX_PIXELS,
+    check_pixels,
+    check_regular,
+    opencv_path,
+    read_image,
+)
 from streamfer.vision.quiet import quiet_stderr
 
 FALLBACK_FPS = 30.0
@@ -94,23 +101,33 @@ def container_frame_count(value: float) -> int | None:
 class VideoFileReader:
     """A video file through ``cv2.VideoCapture``, read once from its first frame.
 
-    Raises SourceError when the file is missing, empty, not a video or has no decodable
-    frame. ``t`` is the time stamp (seconds from the first frame) of the last frame read.
+    Raises SourceError when the file is missing, empty, not a video, larger than
+    ``max_pixels`` a frame (checked on the container's size, before the first frame is
+    decoded) or has no decodable frame. ``t`` is the time stamp (seconds from the first frame)
+    of the last frame read. Any file name works (``sources.media.opencv_path``).
     """
 
     is_live = False
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> None:
         if not path.exists():
             raise SourceError(f"video file {path} does not exist", "check the path")
         if path.is_dir():
             raise SourceError(f"{path} is a folder, not a video file")
+        check_regular(path, "video file")
         if path.stat().st_size == 0:
             raise SourceError(f"video file {path} is empty (0 bytes)", "record or copy it again")
         self.description = str(path)
-        with quiet_stderr(replay=False):  # FFmpeg's complaints; ours follows
-            self._capture = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG)
+        with opencv_path(path) as name, quiet_stderr(replay=False):  # FFmpeg's complaints
+            self._capture = cv2.VideoCapture(name, cv2.CAP_FFMPEG)
             opened = self._capture.isOpened()
+            width = float(self._capture.get(cv2.CAP_PROP_FRAME_WIDTH) or 0) if opened else 0.0
+            height = float(self._capture.get(cv2.CAP_PROP_FRAME_HEIGHT) or 0) if opened else 0.0
+            try:
+                check_pixels(width, height, max_pixels, path, "video's frame")
+            except SourceError:
+                self._capture.release()
+                raise
             ok, first = self._capture.read() if opened else (False, None)
         if not opened:
             self._capture.release()
@@ -175,10 +192,12 @@ class StillImageReader:
 
     is_live = False
 
-    def __init__(self, path: Path, fps: float = FALLBACK_FPS) -> None:
-        if not path.is_file():
+    def __init__(
+        self, path: Path, fps: float = FALLBACK_FPS, max_pixels: int = DEFAULT_MAX_PIXELS
+    ) -> None:
+        if not path.exists():
             raise SourceError(f"image {path} does not exist", "check the path")
-        image = cv2.imread(str(path))
+        image = read_image(path, max_pixels)
         if image is None:
             raise SourceError(f"{path} is not an image OpenCV can read", "check the file")
         self.description = str(path)

@@ -13,12 +13,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rich.console import Group, RenderableType
+from rich.markup import escape
 from rich.panel import Panel
 from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
 from streamfer.labels import EMOTIONS
+from streamfer.safetext import printable
 
 COLOURS = {
     "angry": "red",
@@ -88,14 +90,14 @@ def render_header(s: Snapshot) -> RenderableType:
     grid.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
     lost = " [b red]LOST, reconnecting…[/]" if s.source_state == "lost" else ""
     grid.add_row(
-        f"[b]source[/] {s.source}{lost}",
+        f"[b]source[/] {escape(printable(s.source))}{lost}",
         f"[b]up[/] {_uptime(s.uptime_seconds)} · {s.records} records logged",
     )
     grid.add_row(
         f"[b]fps[/] in {s.input_fps:.1f} · done {s.processed_fps:.1f}  [b]dropped[/] {s.dropped}",
         f"[b]latency[/] p50 {_fmt_ms(s.latency_p50_ms)} · p95 {_fmt_ms(s.latency_p95_ms)} ms",
     )
-    grid.add_row(f"[b]log[/] {Path(s.log_path).name}", f"[b]rule[/] {s.method}")
+    grid.add_row(f"[b]log[/] {escape(printable(Path(s.log_path).name))}", f"[b]rule[/] {s.method}")
     return Panel(grid, title="streamfer", title_align="left", padding=(0, 1))
 
 
@@ -198,7 +200,9 @@ def render(s: Snapshot) -> RenderableType:
     else:
         lines = Group(*(render_person_line(p) for p in s.people))
         parts.append(Panel(lines, title=f"{len(s.people)} people", title_align="left"))
-    parts.append(Text(s.message or "q quit · m add a marker · b take baselines", style="dim"))
+    parts.append(
+        Text(printable(s.message) or "q quit · m add a marker · b take baselines", style="dim")
+    )
     return Group(*parts)
 
 

@@ -19,6 +19,7 @@ from rich.live import Live
 from streamfer.core import FaceResult
 from streamfer.labels import label_names
 from streamfer.pipeline import FramePipeline, StepResult
+from streamfer.safetext import printable
 from streamfer.session.lifecycle import Recorder, SessionSummary, StepObserver
 from streamfer.sources.reconnect import SourceEvent
 from streamfer.ui.dashboard import PersonView, Snapshot, render, status_line
@@ -70,7 +71,7 @@ class LiveView:
         """Log a marker through the recorder and say so on screen."""
         self.recorder.add_marker(note)
         t = self.recorder.last_t
-        self.message = f"marker added at {t:.1f} s" + (f": {note}" if note else "")
+        self.message = f"marker added at {t:.1f} s" + (f": {printable(note, 200)}" if note else "")
 
     def snapshot(self) -> Snapshot:
         r = self.recorder
@@ -120,7 +121,7 @@ class _StatusLines:
 
     def source_event(self, event: SourceEvent) -> None:
         if event.kind == "source_lost":
-            text = f"source lost ({event.detail}); reconnecting"
+            text = f"source lost ({printable(event.detail, 300)}); reconnecting"
         else:
             text = f"source back after {event.seconds:.1f} s ({event.attempts} attempts)"
         self.console.print(text, highlight=False, soft_wrap=True, markup=False)

@@ -84,8 +84,8 @@ class TFLiteEmotionClassifier:
         size, k = self.card.size, len(self.card.classes)
         if tuple(inp["shape"]) != (1, size, size, 1) or tuple(out["shape"]) != (1, k):
             raise ModelError(
-                f"emotion model {model_path} takes {tuple(inp['shape'])} and gives "
-                f"{tuple(out['shape'])}; its sidecar says (1, {size}, {size}, 1) -> (1, {k})"
+                f"emotion model {model_path} takes {tuple(int(v) for v in inp['shape'])} and gives "
+                f"{tuple(int(v) for v in out['shape'])}; its sidecar says (1, {size}, {size}, 1) -> (1, {k})"
             )
         self.classes = self.card.classes
         self.input_size = size
