@@ -107,9 +107,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--scenes", type=int, default=1000)
     p.add_argument("--part", default="0/1", help="K/N: every N-th photo from the K-th")
     p.add_argument("--merge", type=Path, nargs="*")
+    p.add_argument(
+        "--cnn-from",
+        type=Path,
+        help="an opinions file: keep its detections and other readings, read only --model's CNN",
+    )
     a = p.parse_args(argv)
     if a.merge:
         return merge(a.merge, a.out)
+    if a.cnn_from:
+        return cnn_only(a.cnn_from, a.model, a.data, a.scenes, a.out)
     k, n = (int(v) for v in a.part.split("/"))
     rows, scene_images = all_photos(a.data, a.scenes)
     mine = list(range(k, len(rows), n))
@@ -175,6 +182,40 @@ def main(argv: list[str] | None = None) -> int:
         splits=np.array(json.dumps(json.loads(SPLITS.read_text()))),
         **out,
     )
+    return 0
+
+
+def cnn_only(source: Path, model: str, data: Path, scenes: int, out: Path) -> int:
+    """Another CNN's readings of the same faces: the detector's boxes and eyes are taken from
+    ``source`` (the detector does not depend on the CNN), the rest is kept as it is."""
+    from streamfer.core import Box, Detection
+
+    d = dict(np.load(source))
+    rows, scene_images = all_photos(data, scenes)
+    assert [r[1] for r in rows] == [str(x) for x in d["path"]], "another photo list"
+    config = with_overrides(Config(), {"classifier.model": model, "geometry.enabled": False})
+    pipeline = FramePipeline(config)
+    cnn = np.full((*d["found"].shape, len(pipeline.emotions)), np.nan, np.float32)
+    try:
+        for i, (_, path, _) in enumerate(rows):
+            if not d["found"][i].any():
+                continue
+            original = scene_images[i] if i in scene_images else cv2.imread(path)
+            for vi, (dx, dy, scale) in enumerate(VARIANTS):
+                if not d["found"][i, vi]:
+                    continue
+                x, y, w, h = (float(v) for v in d["box"][i, vi])
+                eyes = d["points_det"][i, vi]
+                detection = Detection(
+                    Box(x, y, w, h), 1.0, tuple(map(float, eyes[0])), tuple(map(float, eyes[1]))
+                )
+                frame = Frame(i, float(i), moved(original, dx, dy, scale), 0.0)
+                cnn[i, vi] = pipeline._classify(frame, detection)
+    finally:
+        pipeline.close()
+    d["cnn"] = cnn
+    d["cnn_classes"] = np.array(pipeline.emotions)
+    np.savez_compressed(out, **d)
     return 0
 
 
