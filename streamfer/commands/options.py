@@ -112,6 +112,11 @@ def load_config(args: argparse.Namespace, extra: dict[str, Any] | None = None) -
 
 
 _FLAGS = {
+    "source.reconnect_seconds": "--reconnect",
+    "source.realtime": "--realtime",
+    "log.frames": "--log-frames",
+    "log.dir": "--log-dir",
+    "lsl.enabled": "--lsl",
     "aggregator.label_set": "--labels",
     "aggregator.window_seconds": "--window",
     "aggregator.emit_interval_seconds": "--interval",

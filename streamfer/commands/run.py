@@ -72,7 +72,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     parser.add_argument(
         "--log-frames", action="store_true", default=None, help="also log every frame's faces"
     )
-    parser.add_argument("--max-frames", type=int, metavar="N", help="stop after N frames")
+    parser.add_argument(
+        "--max-frames", type=int, metavar="N", help="stop after N frames (1 or more)"
+    )
     parser.add_argument(
         "--stream-timeout",
         type=float,
@@ -107,6 +109,11 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def handle(args: argparse.Namespace, console: Console) -> int:
+    if args.max_frames is not None and args.max_frames < 1:
+        raise ConfigError(
+            f"--max-frames {args.max_frames} is not a positive number",
+            "give 1 or more, or leave it out to run to the end of the source",
+        )
     config = load_config(
         args,
         {
