@@ -132,3 +132,34 @@ def test_a_signal_inside_a_class_body_during_imports_is_one_line(
     assert done.returncode == 128 + int(signal.Signals[sig]), done.stderr
     lines = [line for line in done.stderr.splitlines() if line.strip()]
     assert lines == ["streamfer: interrupted" + ("" if sig == "SIGINT" else f" by {sig}")]
+
+
+BETWEEN_HANDLERS = """
+import os, signal, sys
+real = signal.signal
+
+def install(sig, handler):  # a SIGHUP just after SIGTERM's handler went in, before SIGHUP's
+    before = real(sig, handler)
+    if sig == signal.SIGTERM:
+        os.kill(os.getpid(), signal.SIGHUP)
+    return before
+
+signal.signal = install
+from streamfer.cli import main
+sys.exit(main(["run", "--source", "demo", "--no-dashboard"]))
+"""
+
+
+def test_a_signal_while_main_takes_the_signals_waits_for_its_handler(tmp_path: Path) -> None:
+    """1 of 960 starts in the sweep (issue #27) died without a word: its SIGHUP met the
+    default disposition in the moment between two of main's three handlers going in."""
+    done = subprocess.run(
+        [sys.executable, "-c", BETWEEN_HANDLERS],
+        cwd=tmp_path,
+        env=cli_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 129, done.stderr
+    assert done.stderr.strip() == "streamfer: interrupted by SIGHUP"

@@ -118,12 +118,28 @@ def on_signals(handle: Callable[[str], None]) -> Iterator[None]:
 
     previous: dict[signal.Signals, Handler] = {}
     try:
-        for s in STOP_SIGNALS:
-            previous[s] = signal.signal(s, handler)
+        with _held():  # one that comes while the three are swapped waits for all three
+            for s in STOP_SIGNALS:
+                previous[s] = signal.signal(s, handler)
         yield
     finally:
         for s, h in previous.items():
             signal.signal(s, h)
+
+
+@contextmanager
+def _held() -> Iterator[None]:
+    """While inside, the stop signals wait (blocked) instead of being taken: a SIGHUP sent
+    just after SIGTERM's handler went in, but before SIGHUP's, would otherwise meet the
+    default disposition and kill the process without a word. Taken on leaving."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
 
 
 def _interrupt(name: str) -> None:
