@@ -209,7 +209,13 @@ def _as_image(image: Image | str | os.PathLike[str]) -> Image:
     """A BGR uint8 array of ``image`` (a path is read), or SourceError saying what is wrong."""
     if isinstance(image, str | os.PathLike):
         path = Path(image)
-        pixels = cv2.imread(str(path))
+        try:  # read here and decoded from memory: cv2.imread would print OpenCV's own
+            data = np.fromfile(path, dtype=np.uint8)  # "WARN ... findDecoder" line first
+        except FileNotFoundError:
+            raise SourceError(f"the image {path} does not exist", "check the path") from None
+        except OSError as exc:
+            raise SourceError(f"cannot read the image {path}: {exc.strerror}") from None
+        pixels = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
         if pixels is None:
             raise SourceError(f"cannot read the image {path}", "a JPEG, PNG, BMP or TIFF file")
         return np.asarray(pixels, dtype=np.uint8)
