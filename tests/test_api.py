@@ -197,7 +197,7 @@ def test_classify_image_of_a_missing_file_says_only_its_own_line(
     tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
     """OpenCV's "[ WARN:0@17.160] ... findDecoder" came first on stderr (issue #27)."""
-    with pytest.raises(streamfer.SourceError, match="missing.jpg does not exist"):
+    with pytest.raises(streamfer.SourceError, match=r"missing\.jpg does not exist"):
         streamfer.classify_image(tmp_path / "missing.jpg")
     (tmp_path / "notes.jpg").write_text("not a photo")
     with pytest.raises(streamfer.SourceError, match="cannot read the image"):
