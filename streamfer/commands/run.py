@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import math
 import sys
+from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -175,7 +176,7 @@ def _record(
             cleanup.callback(log.close)
             recorder = Recorder(config, log, reader, pace=pace)
             relay.relay_to(recorder.on_signal)
-            lsl = LslOutput(recorder) if config.lsl.enabled else None
+            lsl = LslOutput(recorder, say=_printer(console)) if config.lsl.enabled else None
             if lsl is not None:
                 cleanup.callback(lsl.close)
                 log.observers.append(lsl)
@@ -204,6 +205,11 @@ def _record(
             pipeline.close()
             if lsl is not None:
                 lsl.close()
+
+
+def _printer(console: Console) -> Callable[[str], None]:
+    """One line of plain text on the terminal (above the dashboard while it is shown)."""
+    return lambda text: console.print(text, highlight=False, markup=False, soft_wrap=True)
 
 
 def _warn_if_the_window_cannot_fill(fps: float, config: Config) -> None:
