@@ -103,6 +103,7 @@ _SCHEMA: dict[str, dict[str, tuple[type, tuple[Check, str]]]] = {
         "min_face_pixels": (int, _positive("integer")),
         "num_threads": (int, _between(1, 64)),
         "own_thread": (bool, ((lambda v: True), "true or false")),
+        "full_range_check_seconds": (float, _between(0.0, 3600.0)),
     },
     "classifier": {
         "model": (str, _any_text()),
