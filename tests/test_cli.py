@@ -280,6 +280,19 @@ def test_every_flag_an_error_may_name_exists() -> None:
     assert set(_FLAGS.values()) <= known, set(_FLAGS.values()) - known
 
 
+def test_labels_offers_two_words_and_explains_them() -> None:
+    """--labels offered {emotions,3,7,8,broad} and explained none (issue #27)."""
+    from streamfer.cli import build_parser
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    for command in ("run", "analyze", "calibrate"):
+        action = sub.choices[command]._option_string_actions["--labels"]
+        assert action.metavar == "{emotions,3}"
+        assert "model's own labels" in action.help and "negative, positive, neutral" in action.help
+        assert "7 and 8 are read as emotions, broad as 3" in action.help
+
+
 def test_missing_model(tmp_path: Path) -> None:
     (tmp_path / "config.toml").write_text("[classifier]\nmodel = 'models/nope.tflite'\n")
     result = streamfer("run", "--source", "demo", "--no-dashboard", cwd=tmp_path)
