@@ -50,3 +50,20 @@ def test_the_tables_are_drawn_from_the_commands_output() -> None:
     table = module.detector_table({"machine": "a CPU, 2026-12-06", "sets": [result]})
     assert "Measured on a CPU, 2026-12-06" in table
     assert "| group photos | 2 | 5 | 3 / 5 / 5 / 5 | 1 / 0 | 2.6 / 10.8 / 14.0 |" in table
+
+
+def test_the_readme_lists_every_exit_code() -> None:
+    """Exit code 6 (a labelled data set) was missing from the README's list (issue #27)."""
+    import re
+
+    from streamfer import errors
+
+    codes = {
+        value.exit_code
+        for value in vars(errors).values()
+        if isinstance(value, type) and issubclass(value, errors.StreamferError)
+    }
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Errors", 1)[1].split("\n## ", 1)[0]
+    listed = {int(code) for code in re.findall(r"(?<![\w.-])([1-9]) (?=[a-z])", section)}
+    assert codes - {1} <= listed, sorted(codes - listed)
