@@ -46,6 +46,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import textwrap
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -176,8 +177,7 @@ def london_details(data: dict[str, Any], cached: dict[str, Any], machine: str) -
     top1_all = at[1.0]
     meets = min(t for t, a in at.items() if abs(a - top1_all) < 1e-9)
     predict, again = data["predict"], cached["predict"]
-    lines += [
-        "",
+    paragraphs = [
         f"Macro-F1 ({n} labels): threshold {rule['macro_f1']:.3f} ± {rule['macro_f1_std']:.3f}, "
         f"Top-1 {top1['macro_f1']:.3f}, mean_prob {mean['macro_f1']:.3f}. The held-out "
         f"confusion ({n} labels, what the clips were called): happy clips, rule: "
@@ -186,12 +186,13 @@ def london_details(data: dict[str, Any], cached: dict[str, Any], machine: str) -
         f"{_confusion(own, 'top1', 'neutral')}. On all clips the rule's accuracy falls from "
         f"{at[0.05]:.3f} at 0.05 to {at[0.2]:.3f} at 0.20 and meets Top-1 ({top1_all:.3f}) "
         f"from {meets:.2f} up.",
-        "",
         f"Timing ({machine}): predicting {predict['seconds']:.1f} s for {predict['clips']} clips "
         f"and {predict['frames_decoded']:,} frames (models loaded once); the second run "
         f"{again['seconds']:.1f} s ({again['from_cache']} from the cache, "
         f"{again['frames_decoded']} frames decoded).",
     ]
+    for paragraph in paragraphs:
+        lines += ["", textwrap.fill(paragraph, width=95, break_on_hyphens=False)]
     return "\n".join(lines)
 
 
