@@ -2,13 +2,13 @@
 full_range_check_seconds``; the measurements behind it: docs/detector.md).
 
 BlazeFace short range misses faces smaller than about an eighth of the frame's longer side:
-people farther than about 2 m, a group photo. The full-range model finds them but costs about
-two and a half to three times as much, and finds fewer of the large faces of a close-up. So the short-range model
-runs on every frame, and the full-range one too on an input's first frame and then once every
-``every_seconds`` of the source's time. When a check finds a face the short-range model did
-not (its centre outside every short-range box, at least ``min_pixels`` wide), that frame gets
-both models' faces, and so does every later frame of the input: the two models together from
-then on. A still image is one first frame, so it always gets both.
+people farther than about 2 m, a group photo. The full-range model finds them but costs two
+and a half to three times as much, and finds fewer of the large faces of a close-up. So the
+short-range model runs on every frame, and the full-range one too on an input's first frame
+and then once every ``every_seconds`` of the source's time. When a check finds a face the
+short-range model did not (its centre outside every short-range box, at least ``min_pixels``
+wide), that frame gets both models' faces, and so does every later frame of the input: the
+two models together from then on. A still image is one first frame, so it always gets both.
 
 An input starts again (a new file, the next photo given to the API) when a frame's time is
 not after the last one's: the check and the choice start afresh.
