@@ -21,6 +21,7 @@ from streamfer.errors import ResourceError, StreamferError
 from streamfer.safetext import printable
 from streamfer.session.signals import (
     exit_code,
+    interrupt_behind,
     interrupt_handled,
     interrupt_on_signals,
     raise_if_interrupted,
@@ -72,11 +73,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     The first statement takes SIGINT, SIGTERM and SIGHUP, whatever the parent left them at
     (a script's ``&`` leaves SIGINT ignored): before a session they interrupt start-up, as one
     line and 128 + the signal's number, and a session turns them into its own clean end
-    (``streamfer.session.signals``). The handlers before are put back on return.
+    (``streamfer.session.signals``). The handlers before are put back on return. Whatever
+    error a signal turned into on its way (Python wraps one raised in a class body that an
+    import is creating) is reported as that signal, never as a traceback.
     """
     try:
         with interrupt_on_signals():
-            return _run_command(sys.argv[1:] if argv is None else list(argv))
+            try:
+                return _run_command(sys.argv[1:] if argv is None else list(argv))
+            except BaseException as error:  # re-raised unless a signal is behind it
+                interrupt = interrupt_behind(error)
+                if interrupt is None:
+                    raise
+                return _interrupted(interrupt)
     except KeyboardInterrupt as interrupt:  # one that came while the handlers were swapped
         return _interrupted(interrupt)
 
@@ -105,6 +114,9 @@ def _run_command(words: list[str]) -> int:
         raise_if_interrupted()
         return code
     except StreamferError as exc:
+        behind = interrupt_behind(exc)  # an import a signal broke, reported as missing
+        if behind is not None:
+            return _interrupted(behind)
         if getattr(args, "traceback", False):
             traceback.print_exc()
         print(f"streamfer: error: {printable(exc.one_line(), ERROR_LIMIT)}", file=sys.stderr)

@@ -110,6 +110,7 @@ _SCHEMA: dict[str, dict[str, tuple[type, tuple[Check, str]]]] = {
         "min_face_pixels": (int, _positive("integer")),
         "num_threads": (int, _between(1, 64)),
         "own_thread": (bool, ((lambda v: True), "true or false")),
+        "full_range_check_seconds": (float, _between(0.0, 3600.0)),
     },
     "classifier": {
         "model": (str, _any_text()),
@@ -157,6 +158,18 @@ _SCHEMA: dict[str, dict[str, tuple[type, tuple[Check, str]]]] = {
 }
 
 
+#: keys whose value is text but reads naturally as a number (``label_set = 7``, a camera's
+#: ``default = 0``); any other text key refuses a number (``[log] dir = 5`` is a mistake)
+_NUMBER_AS_TEXT = {("aggregator", "label_set"), ("source", "default")}
+#: what each type is, in the words of the hint
+_KIND_WORDS = {
+    int: "a whole number, such as 3",
+    float: "a number, such as 0.5",
+    str: 'text in quotes, such as "logs"',
+    bool: "true or false",
+}
+
+
 def coerce(section: str, key: str, value: Any, origin: str = "config") -> Any:
     """Check one value against the schema; return it in its Python type or raise ConfigError."""
     if section not in _SCHEMA:
@@ -176,12 +189,13 @@ def coerce(section: str, key: str, value: Any, origin: str = "config") -> Any:
         kind = str
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
         value = float(value)
-    if kind is str and isinstance(value, int) and not isinstance(value, bool):
+    number = isinstance(value, int) and not isinstance(value, bool)
+    if kind is str and number and (section, key) in _NUMBER_AS_TEXT:
         value = str(value)  # label_set = 7 and source.default = 0 read naturally as numbers
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
         raise ConfigError(
             f"{origin}: {section}.{key} = {value!r} is not {allowed}",
-            f"expected a {kind.__name__}",
+            "expected " + _KIND_WORDS.get(kind, f"a value of type {kind.__name__}"),
         )
     if isinstance(value, float) and not math.isfinite(
         value

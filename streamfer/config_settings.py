@@ -17,6 +17,8 @@ from streamfer.vision.modelcard import CropSettings, ModelCard, read_card
 
 #: The geometry stage's model kinds (``Config.model_path``; the files: ``vision/geometry.py``).
 GEOMETRY_MODELS = ("landmarks", "blendshapes")
+#: the model that checks the short-range detector (``Config.full_range_check``)
+FULL_RANGE_MODEL = "models/blazeface_full_range_sparse.tflite"
 #: The emotion model used when config.toml names none (see docs/accuracy.md for the choice).
 DEFAULT_EMOTION_MODEL = "emotion_mini_mix"
 
@@ -33,6 +35,7 @@ class DetectorSettings:
     min_face_pixels: int = 24
     num_threads: int = 1
     own_thread: bool = True
+    full_range_check_seconds: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -172,6 +175,8 @@ class Config:
             if path is None:
                 raise ValueError("the emotion model names no second model")
             return path
+        if kind == "full_range":
+            return self.resolve_model(FULL_RANGE_MODEL)
         if kind in GEOMETRY_MODELS:  # imported here: vision.geometry loads OpenCV
             from streamfer.vision.geometry import BLENDSHAPE_MODEL, LANDMARK_MODEL
 
@@ -180,10 +185,24 @@ class Config:
 
     def model_kinds(self) -> tuple[str, ...]:
         """The models a session with these settings loads (``model_path``'s kinds)."""
+        checked = ("full_range",) if self.full_range_check() else ()
         if not self.geometry_on():
-            return ("detector", "classifier")
+            return ("detector", *checked, "classifier")
         second = ("second",) if self.second_model_path() is not None else ()
-        return ("detector", "classifier", *GEOMETRY_MODELS, *second)
+        return ("detector", *checked, "classifier", *GEOMETRY_MODELS, *second)
+
+    def full_range_check(self) -> dict[str, Any]:
+        """``make_detector``'s arguments for checking the short-range detector with the
+        full-range one (``[detector] full_range_check_seconds``); none when that is 0, the
+        backend is not LiteRT or the model is the full-range one already."""
+        d = self.detector
+        if d.full_range_check_seconds <= 0 or d.backend != "litert" or d.model == FULL_RANGE_MODEL:
+            return {}
+        return {
+            "full_range": self.resolve_model(FULL_RANGE_MODEL),
+            "check_seconds": d.full_range_check_seconds,
+            "min_pixels": float(d.min_face_pixels),
+        }
 
     def emotion_model(self) -> ModelCard:
         """The emotion model's sidecar (ModelError when it is missing or invalid)."""

@@ -88,6 +88,7 @@ class FramePipeline:
             config.resolve_model(config.detector.model),
             config.detector.min_confidence,
             config.detector.num_threads,
+            **config.full_range_check(),
         )
         try:
             real = classifier is None or isinstance(classifier, TFLiteEmotionClassifier)

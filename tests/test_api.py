@@ -193,6 +193,18 @@ def test_classify_image_of_a_path_or_an_array() -> None:
         streamfer.classify_image(ROOT / "README.md")
 
 
+def test_classify_image_of_a_missing_file_says_only_its_own_line(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """OpenCV's "[ WARN:0@17.160] ... findDecoder" came first on stderr (issue #27)."""
+    with pytest.raises(streamfer.SourceError, match=r"missing\.jpg does not exist"):
+        streamfer.classify_image(tmp_path / "missing.jpg")
+    (tmp_path / "notes.jpg").write_text("not a photo")
+    with pytest.raises(streamfer.SourceError, match="cannot read the image"):
+        streamfer.classify_image(tmp_path / "notes.jpg")
+    assert capfd.readouterr().err == ""
+
+
 @pytest.mark.needs_shared_data
 def test_classify_image_says_happy_of_a_smile(shared_data: Callable[..., Path]) -> None:
     london = shared_data("london_faces")

@@ -141,14 +141,14 @@ def test_frame_folders_and_manifest_with_subjects(
     assert plot.is_file()
     # the manifest names the same frames (same bytes) elsewhere, with subjects: all cached
     manifest = layouts("manifest")
-    second = report_of(
-        streamfer(
-            "calibrate", manifest, "--cache", cache, "--report-json", out, "--no-plot", cwd=workdir
-        ),
-        out,
+    second_run = streamfer(
+        "calibrate", manifest, "--cache", cache, "--report-json", out, "--no-plot", cwd=workdir
     )
+    second = report_of(second_run, out)
     assert second["predict"]["frames_decoded"] == 0
     assert second["clips"]["subjects"]
+    # the data set's name on one line (as a table column it was folded over four, #27)
+    assert "manifest/manifest.csv: representative emotion per clip" in second_run.stdout
     assert second["emotions"]["cv_folds"] == 5  # 6 subjects, each with a happy and a neutral clip
     # same clips, same predictions: the all-clips sweep does not depend on the fold split
     assert second["emotions"]["sweep"] == first["emotions"]["sweep"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import shutil
 import signal
 import socket
@@ -248,6 +249,48 @@ def test_bad_flag_value(tmp_path: Path) -> None:
         "--threshold: aggregator.threshold = 2.0 is not a number in (0.0, 1.0]"
         in one_line_error(result)
     )
+
+
+@pytest.mark.parametrize("frames", ["-3", "0"])
+def test_max_frames_below_one_is_refused(tmp_path: Path, frames: str) -> None:
+    """It ran one frame and exited 0 (issue #27); the API refuses 0 too."""
+    result = streamfer(
+        "run", "--source", "demo", "--no-dashboard", "--max-frames", frames, cwd=tmp_path
+    )
+    assert result.returncode == 2, result.stderr
+    assert f"--max-frames {frames} is not a positive number" in one_line_error(result)
+    assert not (tmp_path / "logs").exists()
+
+
+def test_a_bad_reconnect_names_the_flag_given(tmp_path: Path) -> None:
+    """It named --reconnect-seconds, a flag that does not exist (issue #27)."""
+    result = streamfer("run", "--source", "demo", "--reconnect", "-5", cwd=tmp_path)
+    assert result.returncode == 2
+    assert one_line_error(result).startswith("streamfer: error: --reconnect: ")
+
+
+def test_every_flag_an_error_may_name_exists() -> None:
+    """The flags that config errors name for the settings that run's flags override."""
+    from streamfer.cli import build_parser
+    from streamfer.commands.options import _FLAGS
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    known = set().union(*(set(p._option_string_actions) for p in sub.choices.values()))
+    assert set(_FLAGS.values()) <= known, set(_FLAGS.values()) - known
+
+
+def test_labels_offers_two_words_and_explains_them() -> None:
+    """--labels offered {emotions,3,7,8,broad} and explained none (issue #27)."""
+    from streamfer.cli import build_parser
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    for command in ("run", "analyze", "calibrate"):
+        action = sub.choices[command]._option_string_actions["--labels"]
+        assert action.metavar == "{emotions,3}"
+        assert "model's own labels" in action.help and "negative, positive, neutral" in action.help
+        assert "7 and 8 are read as emotions, broad as 3" in action.help
 
 
 def test_missing_model(tmp_path: Path) -> None:

@@ -48,6 +48,23 @@ def test_bad_config_names_the_key(tmp_path: Path, text: str, message: str) -> No
     assert message in err.value.message
 
 
+@pytest.mark.parametrize(
+    ("text", "hint"),
+    [
+        ("[log]\ndir = 5\n", 'expected text in quotes, such as "logs"'),
+        ("[source]\nqueue_size = 'a'\n", "expected a whole number, such as 3"),
+        ("[aggregator]\nwindow_seconds = 'a'\n", "expected a number, such as 0.5"),
+    ],
+)
+def test_a_value_of_the_wrong_type_is_refused_in_plain_words(
+    tmp_path: Path, text: str, hint: str
+) -> None:
+    """``[log] dir = 5`` made a folder named 5, and a hint said "expected a int" (#27)."""
+    with pytest.raises(ConfigError) as err:
+        cfg.load(write(tmp_path, text))
+    assert err.value.hint == hint
+
+
 def test_numbers_read_naturally(tmp_path: Path) -> None:
     loaded = cfg.load(
         write(tmp_path, "[aggregator]\nlabel_set = 3\nthreshold = 1\n[source]\ndefault = 2\n")

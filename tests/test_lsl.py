@@ -346,3 +346,72 @@ def test_lsl_output_on_a_fake_pylsl(tmp_path: Path) -> None:
     assert (info.kind, info.count, info.rate, info.fmt) == ("FacialExpression", 10, 30.0, "float32")
     channels = dict(info.xml.children)["channels"].children
     assert [c.values["label"] for _, c in channels][-2:] == ["valence", "arousal"]
+
+
+def test_a_wait_for_a_recorder_is_said_and_not_counted_in_the_frame_rate(tmp_path: Path) -> None:
+    """``[lsl] wait_for_recorder = 4`` and no recorder: it paused 4 s without a word, and the
+    wait counted in the session's frame rate (issue #27). The wait is made on a clock of the
+    test's (each 0.25 s try moves it on), so it takes no time here."""
+    from streamfer.outputs.lsl import LslOutput
+    from streamfer.pipeline import FramePipeline
+    from streamfer.session.lifecycle import Recorder
+    from streamfer.session.log import SessionLog
+    from streamfer.session.sinks import ObservedLog
+    from streamfer.sources.readers import DemoReader
+
+    waited = [0.0]
+
+    def clock() -> float:
+        return time.monotonic() + waited[0]
+
+    class NoRecorder(_FakePylsl):
+        def StreamOutlet(self, info: Any) -> Any:
+            outlet = super().StreamOutlet(info)
+
+            def wait_for_consumers(timeout: float) -> bool:
+                waited[0] += timeout
+                return False
+
+            outlet.wait_for_consumers = wait_for_consumers
+            return outlet
+
+    config = with_overrides(
+        Config(),
+        {"lsl.enabled": True, "lsl.wait_for_recorder": 4.0, "geometry.enabled": False},
+    )
+    said: list[str] = []
+    log = ObservedLog(SessionLog(tmp_path / "session-w.jsonl"), [])
+    recorder = Recorder(config, log, DemoReader(), clock=clock)
+    lsl = LslOutput(recorder, pylsl=NoRecorder(), say=said.append)
+    log.observers.append(lsl)
+    pipeline = FramePipeline(config)
+    try:
+        summary = recorder.record(pipeline, [lsl], max_frames=5)
+    finally:
+        pipeline.close()
+        lsl.close()
+    assert waited[0] == 4.0
+    assert said[0].startswith("waiting up to 4 s for a recorder")
+    assert said[1].startswith("no recorder took the markers stream within 4 s")
+    assert summary.end.wall_seconds < 4.0  # the frames' time, not the wait
+
+
+def test_the_last_status_line_is_not_printed_twice(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A periodic line, then at once the closing one with the same figures: twice (#27)."""
+    from streamfer.ui import live_view
+
+    now = [100.0]
+    recorder = SimpleNamespace(clock=lambda: now[0], started=100.0)
+    view = SimpleNamespace(recorder=recorder, snapshot=lambda: now[0])
+    monkeypatch.setattr(live_view, "status_line", lambda snapshot: f"at {snapshot:g}")
+    printed: list[str] = []
+    console = SimpleNamespace(print=lambda text, **_: printed.append(text))
+    status = live_view._StatusLines(view, console, 5.0)  # type: ignore[arg-type]
+    for t in (101.0, 104.9, 105.0, 105.2):
+        now[0] = t
+        status.on_step(None)  # type: ignore[arg-type]
+    status.finish()  # at 105.2: the line of 105.0 still holds
+    assert printed == ["at 105"]
+    now[0] = 106.5
+    status.finish()
+    assert printed == ["at 105", "at 106.5"]

@@ -435,3 +435,21 @@ def test_a_recording_whose_worker_always_dies_fails_after_the_bounded_tries(
     assert outcomes[0]["status"] == "failed" and outcomes[0]["reason"].endswith(", 3 tries")
     assert result["retries"] == [0, 0]  # tries 2 and 3 of s0.mp4, then no more
     assert not (tmp_path / "s0.jsonl").exists() and (tmp_path / "s1.jsonl").exists()
+
+
+def test_a_driver_without_the_clusters_token_is_told_how_to_give_it(cluster, tmp_path):
+    """Ray 2.60 turns token authentication on by itself where ~/.ray/auth_token exists; a
+    driver without that token was refused with "cannot connect ...: Failed to connect to
+    Ray cluster at <another address>", after a line a second of Ray's retries (issue #27)."""
+    write_clip(tmp_path / "a.mp4", [(ONE_FACE, 5)])
+    env = {k: v for k, v in cluster.env.items() if k not in ("RAY_AUTH_MODE", "RAY_AUTH_TOKEN")}
+    env["HOME"] = str(tmp_path)  # no ~/.ray/auth_token of this machine's user
+    result = subprocess.run(
+        cluster.command("a.mp4", "--out", "out"),
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 7, result.stdout + result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert f"the Ray cluster at {cluster.address} wants a token" in lines[0]
+    assert "RAY_AUTH_TOKEN" in lines[0] and "ray get-auth-token" in lines[0]

@@ -3,11 +3,16 @@ typed on a (pseudo) terminal, one cut off mid-line, one without frame records.""
 
 from __future__ import annotations
 
+import argparse
+import json
 import os
 import pty
+import re
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from clips import cli_command, cli_env, streamfer
@@ -137,3 +142,97 @@ def test_report_says_what_is_wrong_with_its_arguments(tmp_path: Path) -> None:
     result = streamfer("report", "missing.jsonl", "--out", "rep", cwd=tmp_path)
     assert result.returncode == 3
     assert "missing.jsonl does not exist" in result.stderr
+
+
+# --- what is not a log, and what a report says about a log (issue #27) ----------------------------
+
+
+@pytest.mark.parametrize("kind", ["text named .mp4", "video", "other JSON lines", "empty"])
+def test_report_refuses_a_file_that_is_not_a_streamfer_log(tmp_path: Path, kind: str) -> None:
+    """It used to draw an empty report, exit 0 and call the file a log cut off by a crash."""
+    if kind == "text named .mp4":
+        path = tmp_path / "notes.mp4"
+        path.write_text("notes of the session\nchild calm\n")
+    elif kind == "video":
+        path = tmp_path / "clip.mp4"
+        write_demo_clip(str(path), 1.0)
+    elif kind == "other JSON lines":
+        path = tmp_path / "other.jsonl"
+        path.write_text('{"a": 1}\n')
+    else:
+        path = tmp_path / "empty.jsonl"
+        path.write_bytes(b"")
+    result = streamfer("report", str(path), "--out", "rep", cwd=tmp_path)
+    assert result.returncode == 3, result.stdout + result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and f"{path.name} is not a streamfer log" in lines[0], result.stderr
+    assert "cut off" not in result.stdout + result.stderr
+    assert not (tmp_path / "rep" / "report.html").exists()
+
+
+def _rewritten(source: Path, target: Path, change: Callable[[list[dict[str, Any]]], None]) -> Path:
+    records = [json.loads(line) for line in source.read_text(encoding="utf-8").splitlines()]
+    change(records)
+    target.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    return target
+
+
+def test_a_session_ended_with_q_is_said_in_words_not_warned_about(
+    logs: Path, tmp_path: Path
+) -> None:
+    def quit_with_q(records: list[dict[str, Any]]) -> None:
+        records[-1]["reason"] = "user_quit"
+
+    log = _rewritten(logs / "logs" / "plain.jsonl", tmp_path / "quit.jsonl", quit_with_q)
+    result = streamfer("report", str(log), "--out", "rep", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "the session was ended with the q key" in result.stdout
+    assert "warning" not in result.stdout and "user_quit" not in result.stdout
+    html = (tmp_path / "rep" / "report.html").read_text(encoding="utf-8")
+    assert "ended with the q key" in html and "class='warn'" not in html
+
+
+def test_a_tie_is_not_read_as_one_emotion_and_both_views_list_shares_alike(
+    logs: Path, tmp_path: Path
+) -> None:
+    """Three verdicts, happy, sad, neutral: a third each. It read "mostly happy", and the
+    terminal and the page listed the shares in different orders."""
+
+    def three_way_tie(records: list[dict[str, Any]]) -> None:
+        verdicts = [r for r in records if r["type"] == "emotion"]
+        records[:] = [r for r in records if r["type"] != "emotion"]
+        for t, label in zip((0.5, 1.5, 2.5), ("neutral", "sad", "happy"), strict=True):
+            records.insert(-1, {**verdicts[0], "t": t, "label": label})
+
+    log = _rewritten(logs / "logs" / "plain.jsonl", tmp_path / "tie.jsonl", three_way_tie)
+    result = streamfer("report", str(log), "--out", "rep", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "happy = sad = neutral" in result.stdout
+    assert "happy 33%, sad 33%, neutral 33%" in result.stdout
+    html = (tmp_path / "rep" / "report.html").read_text(encoding="utf-8")
+    assert "<td>happy = sad = neutral</td>" in html
+    assert "happy 33%, sad 33%, neutral 33%" in html
+
+
+def test_the_page_gives_a_one_person_log_one_row(logs: Path) -> None:
+    """A log with one person had an ``all`` row and a ``track 1`` row saying the same."""
+    result = streamfer("report", "logs", "--out", "rows", cwd=logs)
+    assert result.returncode == 0, result.stderr
+    html = (logs / "rows" / "report.html").read_text(encoding="utf-8")
+    rows = re.findall(r"<tr><td>([^<]*)</td><td>([^<]*)</td>", html)
+    assert [track for log, track in rows if log == "plain.jsonl"] == ["track 1"]
+    two = [track for log, track in rows if log == "two.jsonl"]
+    assert two[0] == "all" and len(two) >= 3  # two people: the file's row, then each
+
+
+def test_the_note_about_missing_frame_records_names_flags_that_exist() -> None:
+    """It named --no-frames for every log; run's flag is --log-frames."""
+    from streamfer.cli import build_parser
+    from streamfer.reports.figures import NO_FRAME_RECORDS
+
+    named = set(re.findall(r"(\w+) (?:without )?(--[a-z-]+)", NO_FRAME_RECORDS))
+    assert {command for command, _ in named} == {"run", "analyze"}
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    for command, flag in named:
+        assert flag in sub.choices[command]._option_string_actions, (command, flag)

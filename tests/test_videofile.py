@@ -10,6 +10,7 @@ import pytest
 from badmedia import BASE_FRAMES, Case, make_case, vfr_times
 
 from streamfer.errors import SourceError
+from streamfer.sources.demo import write_demo_clip
 from streamfer.sources.videofile import (
     ReadCheck,
     StillImageReader,
@@ -17,6 +18,7 @@ from streamfer.sources.videofile import (
     container_fps,
     container_frame_count,
     is_still_image,
+    iso_boxes,
 )
 
 
@@ -120,6 +122,23 @@ def test_unreadable_files_are_refused_by_name(corpus: Path, name: str, message: 
     with pytest.raises(SourceError, match=message) as caught:
         VideoFileReader(case.path)
     assert str(case.path) in caught.value.message
+
+
+def test_an_mp4_cut_before_its_index_is_called_one(tmp_path: Path) -> None:
+    """It was "not a video OpenCV can decode (hint: convert it to mp4 ...)": it is an mp4
+    whose index (the moov box, written last) was never written (issue #27)."""
+    whole = tmp_path / "whole.mp4"
+    write_demo_clip(str(whole), 2.0)
+    assert iso_boxes(whole) is not None and iso_boxes(whole)[-1] == b"moov"  # index last
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    with pytest.raises(SourceError) as caught:
+        VideoFileReader(cut)
+    assert "mp4/mov recording without its index" in caught.value.message
+    assert "convert it to mp4" not in caught.value.one_line()
+    (tmp_path / "notes.mp4").write_text("notes of the session\n")
+    with pytest.raises(SourceError, match="not a video OpenCV can decode"):
+        VideoFileReader(tmp_path / "notes.mp4")
 
 
 def test_missing_files_and_images() -> None:

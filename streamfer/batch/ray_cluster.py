@@ -12,9 +12,18 @@ import socket
 from typing import Any
 
 from streamfer.errors import ClusterError, ConfigError, StreamferError
+from streamfer.vision.quiet import quiet_stderr
 
 INSTALL_HINT = 'install it with: pip install "streamfer[ray]"'
 CONNECT_TIMEOUT_SECONDS = 5.0
+#: how a driver gives a cluster its token (Ray 2.60, ray/exceptions.py AuthenticationError)
+TOKEN_HINT = (
+    "run it with RAY_AUTH_MODE=token and the cluster's token in RAY_AUTH_TOKEN, or in "
+    "~/.ray/auth_token (another file: RAY_AUTH_TOKEN_PATH); 'ray get-auth-token' on the head "
+    "node prints it"
+)
+#: what Ray says of a refused token: its gRPC status, its error's name, its message
+_TOKEN_REFUSED = ("InvalidAuthToken", "Unauthenticated", "AuthenticationError", "auth token")
 
 
 def require_ray() -> Any:
@@ -47,15 +56,35 @@ def connect(address: str | None, cpus: int | None) -> int:
     else:
         _check_reachable(address)
         options["address"] = address
+    said: list[str] = []  # Ray's C++ side writes its retries to fd 2, a line a second
     try:
-        ray.init(**options)
+        with quiet_stderr(replay=False, kept=said):
+            ray.init(**options)
     except Exception as exc:  # ConnectionError, ValueError, RuntimeError: all one line
+        if address is not None and _refused_for_its_token(exc, "".join(said)):
+            raise ClusterError(
+                f"the Ray cluster at {address} wants a token this command does not have "
+                "(Ray's token authentication; Ray 2.60 turns it on by itself for a head "
+                "started where ~/.ray/auth_token exists)",
+                TOKEN_HINT,
+            ) from None
         raise ClusterError(
             f"cannot connect to the Ray cluster at {address or 'a new local instance'}: "
             f"{one_line(exc)}",
             "start one with 'ray start --head', or check --address",
         ) from None
     return int(ray.cluster_resources().get("CPU", 0))
+
+
+def _refused_for_its_token(error: BaseException, said: str) -> bool:
+    """Whether Ray refused the connection for want of the right token: in what it wrote
+    while trying (``Unauthenticated: ... InvalidAuthToken``) or in its errors' chain."""
+    texts = [said]
+    seen: BaseException | None = error
+    while seen is not None and len(texts) < 10:
+        texts.append(f"{type(seen).__name__}: {seen}")
+        seen = seen.__cause__ or seen.__context__
+    return any(marker in text for text in texts for marker in _TOKEN_REFUSED)
 
 
 def disconnect() -> None:

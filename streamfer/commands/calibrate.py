@@ -26,7 +26,13 @@ from streamfer.commands.calibration_output import (
 )
 from streamfer.commands.calibration_predict import predict, report_baseline
 from streamfer.commands.evaluate_faces import handle_evaluate_faces
-from streamfer.commands.options import add_config_options, add_geometry_options, load_config
+from streamfer.commands.options import (
+    LABELS_HELP,
+    LABELS_METAVAR,
+    add_config_options,
+    add_geometry_options,
+    load_config,
+)
 from streamfer.config_paths import find_config, prepare_user_config, user_config_file, write_target
 from streamfer.config_write import write_aggregator
 from streamfer.errors import ConfigError, OutputError
@@ -73,7 +79,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         choices=LABEL_SET_WORDS,
         default="emotions",
         dest="write_labels",
-        help="which label set's threshold --write-config stores, with that label set (default: the model's emotions)",
+        metavar=LABELS_METAVAR,
+        help="which label set's threshold --write-config stores, with that label set. "
+        + LABELS_HELP,
     )
     calibrate.add_argument(
         "--write-config",
@@ -108,7 +116,11 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     group.add_argument("--method", choices=[m.value for m in Method], help="the method to mark")
     group.add_argument("--threshold", type=float, metavar="F", help="the threshold (0-1] to score")
     group.add_argument(
-        "--labels", choices=LABEL_SET_WORDS, dest="label_set", help="label set to mark"
+        "--labels",
+        choices=LABEL_SET_WORDS,
+        dest="label_set",
+        metavar=LABELS_METAVAR,
+        help="the label set to score. " + LABELS_HELP,
     )
     evaluate.set_defaults(handler=handle_evaluate)
 

@@ -43,19 +43,18 @@ def summary_table(
     console: Console, dataset: Dataset, results: dict[LabelSet, LabelSetResult], caption: str
 ) -> None:
     """The paper's table: dataset, threshold accuracy, optimal threshold, Top-1, difference."""
-    table = Table(title=f"Representative emotion per clip: accuracy % ({caption})")
+    table = Table(  # the data set in the title: as a column, a long name wrapped over lines
+        title=f"{dataset.name}: representative emotion per clip, accuracy % ({caption})",
+        title_justify="left",
+    )
     chosen = "optimal" if any(r.n_folds for r in results.values()) else "used"
-    for column in ("dataset", "labels", "clips", "threshold", chosen, "Top-1", "diff", "mean_prob"):
-        if column == "dataset":
-            table.add_column(column, overflow="fold")
-        else:
-            table.add_column(column, justify="right", no_wrap=True)
+    for column in ("labels", "clips", "threshold", chosen, "Top-1", "diff", "mean_prob"):
+        table.add_column(column, justify="right", no_wrap=True)
     for label_set, result in results.items():
         rule, top1, mean = (result.methods[m] for m in ("threshold", "top1", "mean_prob"))
         spread = f"±{_pct(float(np.std(rule.fold_accuracy)))}" if result.n_folds else ""
         assert rule.threshold is not None
         table.add_row(
-            dataset.name,
             label_set,
             str(result.n_clips),
             _pct(rule.accuracy) + spread,

@@ -11,6 +11,14 @@ from streamfer.choices import LABEL_SET_WORDS, Method
 from streamfer.config import Config
 from streamfer.config_paths import find_config
 
+#: --labels, as every command shows it: the two words, each explained
+LABELS_METAVAR = "{emotions,3}"
+LABELS_HELP = (
+    "emotions (the default): the model's own labels, 8 for the shipped models (7 for the "
+    "FER2013 one); 3: negative, positive, neutral. 7 and 8 are read as emotions, broad as 3 "
+    "(the words of older configs and logs)"
+)
+
 
 def add_config_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
@@ -42,7 +50,8 @@ def add_method_options(parser: argparse.ArgumentParser) -> None:
         "--labels",
         choices=LABEL_SET_WORDS,
         dest="label_set",
-        help="emotions: the model's own (7 or 8); 3: negative, positive, neutral",
+        metavar=LABELS_METAVAR,
+        help=LABELS_HELP,
     )
     group.add_argument(
         "--window", type=float, metavar="SECONDS", help="length of the sliding window (default 3)"
@@ -112,6 +121,11 @@ def load_config(args: argparse.Namespace, extra: dict[str, Any] | None = None) -
 
 
 _FLAGS = {
+    "source.reconnect_seconds": "--reconnect",
+    "source.realtime": "--realtime",
+    "log.frames": "--log-frames",
+    "log.dir": "--log-dir",
+    "lsl.enabled": "--lsl",
     "aggregator.label_set": "--labels",
     "aggregator.window_seconds": "--window",
     "aggregator.emit_interval_seconds": "--interval",

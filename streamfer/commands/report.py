@@ -12,6 +12,7 @@ from rich.table import Table
 from streamfer.commands.options import add_config_options
 from streamfer.errors import SourceError
 from streamfer.reports.report import HTML_NAME, LogReport, build_report
+from streamfer.reports.sessionstats import overall_words, share_order
 from streamfer.safetext import printable
 
 EPILOG = """\
@@ -82,15 +83,15 @@ def _print_summary(console: Console, report: LogReport) -> None:
     for column in ("track", "seen (s)", "mostly", "changes", "mean valence", "time shares"):
         table.add_column(column)
     for track in stats.tracks.values():
-        shares = sorted(((v, k) for k, v in track.shares.items() if v > 0), reverse=True)
+        shares = share_order(track.shares, stats.labels)
         valence = track.mean_valence
         table.add_row(
             str(track.track),
             f"{track.first_t:.1f}-{track.last_t:.1f}",
-            track.overall or "-",
+            overall_words(track.shares, stats.labels) or "-",
             str(track.changes),
             "" if valence is None else f"{valence:+.2f}",
-            ", ".join(f"{k} {v:.0%}" for v, k in shares[:3]),
+            ", ".join(f"{k} {v:.0%}" for k, v in shares[:3]),
         )
     console.print(table)
     if stats.group:
@@ -99,6 +100,8 @@ def _print_summary(console: Console, report: LogReport) -> None:
         console.print(
             f"  marker at {t:.1f} s: {escape(printable(note, NOTE_LIMIT))}", highlight=False
         )
+    if report.ending:
+        console.print(f"  the session was {report.ending}", highlight=False)
     for note in report.notes:
         console.print(
             f"  [yellow]warning:[/] {escape(printable(note, NOTE_LIMIT))}",

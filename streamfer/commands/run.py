@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import math
 import sys
+from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -73,7 +74,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     parser.add_argument(
         "--log-frames", action="store_true", default=None, help="also log every frame's faces"
     )
-    parser.add_argument("--max-frames", type=int, metavar="N", help="stop after N frames")
+    parser.add_argument(
+        "--max-frames", type=int, metavar="N", help="stop after N frames (1 or more)"
+    )
     parser.add_argument(
         "--stream-timeout",
         type=float,
@@ -108,6 +111,11 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def handle(args: argparse.Namespace, console: Console) -> int:
+    if args.max_frames is not None and args.max_frames < 1:
+        raise ConfigError(
+            f"--max-frames {args.max_frames} is not a positive number",
+            "give 1 or more, or leave it out to run to the end of the source",
+        )
     config = load_config(
         args,
         {
@@ -174,7 +182,7 @@ def _record(
             cleanup.callback(log.close)
             recorder = Recorder(config, log, reader, pace=pace)
             relay.relay_to(recorder.on_signal)
-            lsl = LslOutput(recorder) if config.lsl.enabled else None
+            lsl = LslOutput(recorder, say=_printer(console)) if config.lsl.enabled else None
             if lsl is not None:
                 cleanup.callback(lsl.close)
                 log.observers.append(lsl)
@@ -203,6 +211,11 @@ def _record(
             pipeline.close()
             if lsl is not None:
                 lsl.close()
+
+
+def _printer(console: Console) -> Callable[[str], None]:
+    """One line of plain text on the terminal (above the dashboard while it is shown)."""
+    return lambda text: console.print(text, highlight=False, markup=False, soft_wrap=True)
 
 
 def _warn_if_the_window_cannot_fill(fps: float, config: Config) -> None:

@@ -139,6 +139,7 @@ def settings_digest(config: Config) -> str:
         "classifier_model": _model_sha256(config.emotion_model_path(), "emotion"),
         "min_confidence": detector.min_confidence,
         "crop": dataclasses.asdict(config.crop()),
+        "full_range_check_seconds": detector.full_range_check_seconds,
         "min_face_pixels": detector.min_face_pixels,
         "iou_threshold": tracker.iou_threshold,
         "max_missed_frames": tracker.max_missed_frames,
@@ -272,6 +273,7 @@ def _load_models(config: Config) -> tuple[FaceDetectorBackend, TFLiteEmotionClas
         config.resolve_model(config.detector.model),
         config.detector.min_confidence,
         config.detector.num_threads,
+        **config.full_range_check(),
     )
     classifier = TFLiteEmotionClassifier(
         config.emotion_model_path(), config.classifier.num_threads, config.crop().flip_average

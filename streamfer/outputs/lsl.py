@@ -21,6 +21,7 @@ import os
 import socket
 import threading
 import time
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -89,8 +90,12 @@ class LslOutput:
     over (it is idempotent, and also closes the streams after an error).
     """
 
-    def __init__(self, recorder: Recorder, pylsl: Any = None) -> None:
+    def __init__(
+        self, recorder: Recorder, pylsl: Any = None, say: Callable[[str], None] | None = None
+    ) -> None:
         self.pylsl = pylsl if pylsl is not None else require_pylsl()
+        #: where the wait for a recorder is announced (``run``: the terminal); default: nowhere
+        self.say: Callable[[str], None] = say if say is not None else (lambda _text: None)
         self.recorder = recorder
         config = recorder.config
         self.settings = config.lsl
@@ -195,15 +200,28 @@ class LslOutput:
                 self.markers = self._open(None, 0.0)
 
     def _wait_for_recorder(self) -> None:
-        """Up to ``wait_for_recorder`` seconds for a consumer of the markers stream; a stop
-        request (Ctrl-C) ends the wait."""
-        remaining = self.settings.wait_for_recorder
+        """Up to ``wait_for_recorder`` seconds for a consumer of the markers stream, said
+        before and after (``say``); a stop request (Ctrl-C) ends the wait."""
+        wait = remaining = self.settings.wait_for_recorder
+        if wait <= 0:
+            return
         stop = self.recorder.stop
+        name = layout.stream_name(self.settings.name, self.session, None)
+        self.say(
+            f"waiting up to {wait:g} s for a recorder (LabRecorder) to take the stream "
+            f"{name!r} ([lsl] wait_for_recorder); Ctrl-C stops"
+        )
         while remaining > 0 and not stop.is_set():
             step = min(0.25, remaining)
             if self.markers.wait_for_consumers(step):
+                self.say("a recorder took the markers stream: the session starts")
                 return
             remaining -= step
+        if not stop.is_set():
+            self.say(
+                f"no recorder took the markers stream within {wait:g} s: the session starts "
+                "without one (its streams stay open for one to join)"
+            )
 
     def _mark(self, text: str, stamp: float | None = None, last: bool = False) -> None:
         """Push one marker (now, unless ``stamp``); ``last``: the session's end, after which

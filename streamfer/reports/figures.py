@@ -101,6 +101,13 @@ def _timeline(ax: Axes, stats: SessionStats, track: TrackStats) -> None:
         )
 
 
+#: the per-frame panel of a log without frame records (run logs them with --log-frames;
+#: analyze does unless --no-frames)
+NO_FRAME_RECORDS = (
+    "no per-frame records in this log (run --log-frames; analyze without --no-frames)"
+)
+
+
 def _probabilities(ax: Axes, stats: SessionStats, track: TrackStats) -> None:
     ax.set_xlim(0, max(stats.duration, 1e-3))
     ax.set_ylim(0, 1)
@@ -108,11 +115,7 @@ def _probabilities(ax: Axes, stats: SessionStats, track: TrackStats) -> None:
     ax.set_xlabel("time (s)")
     _markers(ax, stats, notes=False)
     if not len(track.t):
-        message = (
-            "this log has no per-frame records (--no-frames)"
-            if not stats.has_frames
-            else "no frames of this track in the log"
-        )
+        message = NO_FRAME_RECORDS if not stats.has_frames else "no frames of this track in the log"
         ax.text(0.5, 0.5, message, transform=ax.transAxes, ha="center", va="center", fontsize=9)
         return
     # break the area where the face was out of view for more than a few frames

@@ -17,10 +17,17 @@ from functools import partial
 from pathlib import Path
 
 from streamfer.durable import private_dir, write_atomic
-from streamfer.errors import OutputError
-from streamfer.reports.sessionstats import SessionStats, session_stats, summary_rows
+from streamfer.errors import OutputError, SourceError
+from streamfer.reports.sessionstats import (
+    SessionStats,
+    overall_words,
+    session_stats,
+    share_order,
+    summary_rows,
+)
 from streamfer.safetext import printable, utf8_safe
-from streamfer.session.log import read_log
+from streamfer.session.log import LogContents, read_log
+from streamfer.session.records import EndReason
 
 HTML_NAME = "report.html"
 
@@ -34,6 +41,36 @@ class LogReport:
     notes: list[str]
     images: list[Path] = field(default_factory=list)
     rows: list[dict[str, str]] = field(default_factory=list)
+    ending: str = ""  # how a session that was ended on purpose ended, in words (no warning)
+
+
+#: ends that someone chose (q, --max-frames): said in words, not warned about
+CHOSEN_ENDS = {
+    EndReason.USER_QUIT: "ended with the q key",
+    EndReason.MAX_FRAMES: "ended at its --max-frames limit",
+}
+
+
+def ended_on_purpose(stats: SessionStats) -> str:
+    """How the session ended, in words, when someone chose to end it there; else ``""``."""
+    return CHOSEN_ENDS.get(stats.end.reason, "") if stats.end is not None else ""
+
+
+def check_is_log(contents: LogContents) -> None:
+    """Raise SourceError unless ``contents`` holds at least one streamfer record: a text
+    file, a video or another program's JSON lines is not a session cut short."""
+    if contents.records:
+        return
+    path = contents.path
+    what = (
+        "is empty"
+        if contents.truncated_line is None and not contents.bad_lines
+        else ("holds no streamfer record")
+    )
+    raise SourceError(
+        f"{path} is not a streamfer log: it {what}",
+        "give the JSONL logs that run --log-dir or analyze --out wrote",
+    )
 
 
 #: the most characters of a note, a marker or the source shown in the HTML (logs keep all)
@@ -57,7 +94,7 @@ def log_status(stats: SessionStats) -> tuple[str, list[str]]:
         )
     if stats.end_reason is None:
         return "incomplete", [*notes, "no session_end record: the session did not end cleanly"]
-    if not stats.complete:
+    if not stats.complete and not ended_on_purpose(stats):
         notes.append(f"the session ended by {stats.end_reason}")
     return ("complete" if stats.complete else "ended"), notes
 
@@ -77,12 +114,16 @@ def build_report(logs: list[Path], out_dir: Path) -> list[LogReport]:
         private_dir(out_dir)
     except OSError as exc:
         raise OutputError(f"cannot create the report folder {out_dir}: {exc.strerror}") from None
+    every = []
+    for log in logs:  # all of them first: one that is not a log stops before anything is drawn
+        contents = read_log(log)
+        check_is_log(contents)
+        every.append(session_stats(contents))
     reports = []
     stems: set[str] = set()
-    for number, log in enumerate(logs, start=1):
-        stats = session_stats(read_log(log))
+    for number, (log, stats) in enumerate(zip(logs, every, strict=True), start=1):
         status, notes = log_status(stats)
-        report = LogReport(stats, status, notes)
+        report = LogReport(stats, status, notes, ending=ended_on_purpose(stats))
         report.rows = summary_rows(stats.source, log.name, status, "; ".join(notes), stats)
         stem = log.stem if log.stem not in stems else f"{log.stem}-{number}"
         stems.add(stem)
@@ -134,23 +175,31 @@ _COLUMNS = (
 )
 
 
-def _shares_text(row: dict[str, str]) -> str:
-    shares = [(k[6:], float(v)) for k, v in row.items() if k.startswith("share_") and v]
-    return ", ".join(
-        f"{name} {value:.0%}" for name, value in sorted(shares, key=lambda s: -s[1]) if value > 0
-    )
+def _row_shares(row: dict[str, str]) -> dict[str, float]:
+    return {k[6:]: float(v) for k, v in row.items() if k.startswith("share_") and v}
+
+
+def _shares_text(row: dict[str, str], labels: tuple[str, ...]) -> str:
+    ranked = share_order(_row_shares(row), labels)
+    return ", ".join(f"{name} {value:.0%}" for name, value in ranked)
 
 
 def _table(reports: list[LogReport]) -> str:
     head = "".join(f"<th>{title}</th>" for _, title in _COLUMNS) + "<th>time shares</th>"
     body = []
     for report in reports:
-        for row in report.rows:
+        rows = report.rows
+        if len(rows) == 2:  # one person: the file's row would only repeat theirs
+            rows = rows[1:]
+        for row in rows:
             label = row["track"] if row["track"] == "all" else f"track {row['track']}"
-            cells = [
-                html.escape(label if key == "track" else row.get(key, "")) for key, _ in _COLUMNS
-            ]
-            cells.append(html.escape(_shares_text(row)))
+            shown = {
+                **row,
+                "track": label,
+                "overall_emotion": overall_words(_row_shares(row), report.stats.labels),
+            }
+            cells = [html.escape(shown.get(key, "")) for key, _ in _COLUMNS]
+            cells.append(html.escape(_shares_text(row, report.stats.labels)))
             body.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     return f"<table><tr>{head}</tr>{''.join(body)}</table>"
 
@@ -164,6 +213,8 @@ def _section(report: LogReport) -> str:
         + (", ".join(f"track {t}" for t in stats.tracks) or "none")
         + "</p>",
     ]
+    if report.ending:
+        parts.append(f"<p>The session was {html.escape(report.ending)}.</p>")
     parts += [
         f"<div class='warn'>{html.escape(printable(note, HTML_TEXT_LIMIT))}</div>"
         for note in report.notes

@@ -34,7 +34,9 @@ __all__ = [
     "SessionStats",
     "TrackStats",
     "Verdict",
+    "overall_words",
     "session_stats",
+    "share_order",
     "summary_csv",
     "summary_rows",
 ]
@@ -139,6 +141,24 @@ class SessionStats:
     @property
     def complete(self) -> bool:
         return is_complete(self.end)
+
+
+def share_order(shares: dict[str, float], labels: tuple[str, ...]) -> list[tuple[str, float]]:
+    """The labels with a share above 0, largest first, equal shares in label order: the one
+    order of the terminal's summary and the HTML page."""
+    order = {name: i for i, name in enumerate(labels)}
+    present = [(k, v) for k, v in shares.items() if v > 0]
+    return sorted(present, key=lambda kv: (-round(kv[1], 9), order.get(kv[0], len(order)), kv[0]))
+
+
+def overall_words(shares: dict[str, float], labels: tuple[str, ...]) -> str:
+    """The label with the largest share, or every label that shares it when shares tie
+    exactly (``"happy = sad = neutral"``): a tie is not read as one emotion."""
+    ranked = share_order(shares, labels)
+    if not ranked:
+        return ""
+    top = round(ranked[0][1], 9)
+    return " = ".join(name for name, value in ranked if round(value, 9) == top)
 
 
 def _shares(verdicts: list[Verdict], labels: tuple[str, ...]) -> tuple[dict[str, float], str]:

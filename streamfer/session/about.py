@@ -28,6 +28,11 @@ def model_info(config: Config) -> dict[str, Any]:
             "crop": dataclasses.asdict(config.crop()),
         },
     }
+    if config.full_range_check():
+        info["detector"]["full_range_check"] = {
+            **describe(config.model_path("full_range")),
+            "every_seconds": config.detector.full_range_check_seconds,
+        }
     if config.geometry_on():
         head = config.geometry_head_path()
         info["geometry"] = {

@@ -176,6 +176,9 @@ class Recorder:
                         pipeline.emotions,
                     )
                 )
+                # the session's clock starts here, after session_start's observers (an LSL
+                # output waiting for a recorder): a wait is not part of the frame rate
+                self.started = self.clock()
                 self.capture.start()
                 why = yield from _observed(
                     steps(self.capture, pipeline, self.stop, max_frames), on_step

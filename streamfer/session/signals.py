@@ -19,6 +19,12 @@ library's bare ``except:`` swallows it. So the signal is also kept until the CLI
 it, and raised again at the next milestone (``raise_if_interrupted``: after the imports, when
 new handlers take over, before the log is created, at the command's end).
 
+An ``Interrupted`` can also come back *wrapped*: raised in a class body's ``__set_name__``
+while a library loads (numpy's ``finfo``), Python 3.11 turns it into a RuntimeError; an
+extension module's init may turn it into an ImportError or SystemError. ``interrupt_behind``
+finds the signal behind any such error (in its chain, or still pending), and the CLI reports
+it as the signal it was.
+
 Before ``main`` runs (the interpreter's own start-up, tens of milliseconds) nothing of
 streamfer can act: a signal then follows the parent's disposition.
 """
@@ -72,6 +78,21 @@ def raise_if_interrupted() -> None:
         raise Interrupted(_taking.pending)
 
 
+def interrupt_behind(error: BaseException) -> KeyboardInterrupt | None:
+    """The interrupt that ``error`` stands for: ``error`` itself, one in its chain of causes
+    (an interrupt that Python or a library wrapped in another error), or, while
+    ``interrupt_on_signals`` is in force, the signal that came and was not handled yet (an
+    interrupt swallowed on its way and replaced by another error). None: a real error."""
+    seen: BaseException | None = error
+    visited: set[int] = set()
+    while seen is not None and id(seen) not in visited:
+        if isinstance(seen, KeyboardInterrupt):
+            return seen
+        visited.add(id(seen))
+        seen = seen.__cause__ or seen.__context__
+    return Interrupted(_taking.pending) if _taking.pending is not None else None
+
+
 def interrupt_handled(interrupt: KeyboardInterrupt) -> str:
     """The signal a KeyboardInterrupt stands for (its own name, or SIGINT: Python's own), now
     handled: ``raise_if_interrupted`` no longer raises it."""
@@ -97,12 +118,28 @@ def on_signals(handle: Callable[[str], None]) -> Iterator[None]:
 
     previous: dict[signal.Signals, Handler] = {}
     try:
-        for s in STOP_SIGNALS:
-            previous[s] = signal.signal(s, handler)
+        with _held():  # one that comes while the three are swapped waits for all three
+            for s in STOP_SIGNALS:
+                previous[s] = signal.signal(s, handler)
         yield
     finally:
         for s, h in previous.items():
             signal.signal(s, h)
+
+
+@contextmanager
+def _held() -> Iterator[None]:
+    """While inside, the stop signals wait (blocked) instead of being taken: a SIGHUP sent
+    just after SIGTERM's handler went in, but before SIGHUP's, would otherwise meet the
+    default disposition and kill the process without a word. Taken on leaving."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
 
 
 def _interrupt(name: str) -> None:
@@ -123,7 +160,8 @@ def interrupt_on_signals() -> Iterator[None]:
     hook = sys.unraisablehook
 
     def quiet_about_interrupts(unraisable: sys.UnraisableHookArgs) -> None:
-        if not isinstance(unraisable.exc_value, Interrupted):
+        value = unraisable.exc_value
+        if value is None or not isinstance(interrupt_behind(value), Interrupted):
             hook(unraisable)
 
     _taking.active, _taking.pending = True, None

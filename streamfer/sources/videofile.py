@@ -98,6 +98,57 @@ def container_frame_count(value: float) -> int | None:
     return int(value)
 
 
+#: the ISO base media file format (mp4, mov, m4v, 3gp): a file starts with these boxes
+_ISO_FIRST_BOXES = (b"ftyp", b"moov", b"mdat", b"wide", b"free", b"skip")
+
+
+def iso_boxes(path: Path, most: int = 4096) -> list[bytes] | None:
+    """The types of an mp4/mov file's top-level boxes, in order (None: not such a file).
+
+    Each box starts with its size (4 bytes, big-endian; 1: an 8-byte size follows; 0: to the
+    end of the file) and its type (4 bytes); only these headers are read."""
+    boxes: list[bytes] = []
+    try:
+        with path.open("rb") as f:
+            end = f.seek(0, 2)
+            at = 0
+            while at + 8 <= end and len(boxes) < most:
+                f.seek(at)
+                head = f.read(16)
+                size, kind = int.from_bytes(head[:4], "big"), head[4:8]
+                if not boxes and kind not in _ISO_FIRST_BOXES:
+                    return None
+                boxes.append(kind)
+                if size == 1 and len(head) == 16:
+                    size = int.from_bytes(head[8:16], "big")
+                elif size == 0:
+                    size = end - at
+                if size < 8:
+                    break  # damaged: what was read so far stands
+                at += size
+    except OSError:
+        return None
+    return boxes or None
+
+
+def unopenable(path: Path) -> SourceError:
+    """The error for a file FFmpeg cannot open: an mp4/mov whose index is missing (a
+    recording cut short before it was finished) is said to be one, not "not a video"."""
+    boxes = iso_boxes(path)
+    if boxes is not None and b"moov" not in boxes:
+        return SourceError(
+            f"{path} is an mp4/mov recording without its index (no moov box): it was cut "
+            "short before the recorder finished writing it",
+            "record or copy it again; a cut recording can sometimes be rebuilt with a repair "
+            "tool (such as untrunc) from a whole file of the same camera",
+        )
+    if boxes is not None:
+        return SourceError(
+            f"{path} is an mp4/mov file FFmpeg cannot open (damaged?)", "check the file"
+        )
+    return SourceError(f"{path} is not a video OpenCV can decode", "convert it to mp4 with ffmpeg")
+
+
 class VideoFileReader:
     """A video file through ``cv2.VideoCapture``, read once from its first frame.
 
@@ -131,9 +182,7 @@ class VideoFileReader:
             ok, first = self._capture.read() if opened else (False, None)
         if not opened:
             self._capture.release()
-            raise SourceError(
-                f"{path} is not a video OpenCV can decode", "convert it to mp4 with ffmpeg"
-            )
+            raise unopenable(path)
         if not ok or first is None:
             self._capture.release()
             raise SourceError(f"{path} has no decodable video frames (corrupt?)", "check the file")

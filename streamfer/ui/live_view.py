@@ -107,16 +107,30 @@ def _geometry(face: FaceResult, on: bool) -> dict[str, Any]:
 
 
 class _StatusLines:
-    """Headless: a status line every ``interval`` seconds of wall clock."""
+    """Headless: a status line every ``interval`` seconds of the session's clock (which
+    starts with the session, after any wait for an LSL recorder), and one at the end unless
+    the last came less than ``FRESH_SECONDS`` before (it would say the same again)."""
+
+    FRESH_SECONDS = 1.0
 
     def __init__(self, view: LiveView, console: Console, interval: float) -> None:
         self.view, self.console, self.interval = view, console, interval
-        self.next = view.recorder.clock() + interval
+        self.next: float | None = None
+        self.printed: float | None = None
 
     def on_step(self, step: StepResult) -> None:
-        now = self.view.recorder.clock()
+        recorder = self.view.recorder
+        now = recorder.clock()
+        if self.next is None:
+            self.next = recorder.started + self.interval
         if now >= self.next:
             self.next = now + self.interval
+            self.print()
+
+    def finish(self) -> None:
+        """The session's last status line, unless one was just printed."""
+        now = self.view.recorder.clock()
+        if self.printed is None or now - self.printed >= self.FRESH_SECONDS:
             self.print()
 
     def source_event(self, event: SourceEvent) -> None:
@@ -127,6 +141,7 @@ class _StatusLines:
         self.console.print(text, highlight=False, soft_wrap=True, markup=False)
 
     def print(self) -> None:
+        self.printed = self.view.recorder.clock()
         self.console.print(status_line(self.view.snapshot()), highlight=False, soft_wrap=True)
 
 
@@ -158,5 +173,5 @@ def show_live(
     summary = recorder.record(
         pipeline, [view, status, *observers], max_frames=max_frames, handle_signals=True
     )
-    status.print()
+    status.finish()
     return summary

