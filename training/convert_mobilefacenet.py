@@ -63,8 +63,12 @@ def _dequant(q: np.ndarray, scale: np.ndarray, zero: np.ndarray) -> np.ndarray:
     return (q - zero) * scale
 
 
-def build(onnx_path: Path, emulate_int8: bool = False) -> Any:
-    """A ``tf.function`` (NHWC float input in -1..1 -> 7 probabilities) from the ONNX graph."""
+def build(onnx_path: Path, emulate_int8: bool = False, round_scores: bool = False) -> Any:
+    """A ``tf.function`` (NHWC float input in -1..1 -> 7 probabilities) from the ONNX graph.
+
+    ``emulate_int8``: every activation rounded as onnxruntime's int8 graph rounds it (slow);
+    ``round_scores``: only the final scores, which the ONNX graph hands out as 8-bit values
+    (steps of ``label_scale``), so near-ties fall the same way."""
     import onnx
     import tensorflow as tf
 
@@ -74,8 +78,10 @@ def build(onnx_path: Path, emulate_int8: bool = False) -> Any:
     in_name = model.graph.input[0].name
     out_name = model.graph.output[0].name
 
+    final = {"label_MatMul_scale", "label_scale"}
+
     def fake_quant(x: Any, scale_name: str, zero_name: str) -> Any:
-        if not emulate_int8:
+        if not emulate_int8 and not (round_scores and scale_name in final):
             return x
         s = float(w[scale_name])
         z = float(w[zero_name])
@@ -189,13 +195,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--emulate-int8", action="store_true", help="round activations as int8 does")
     p.add_argument(
+        "--round-scores", action="store_true", help="round the final scores as int8 does"
+    )
+    p.add_argument(
         "--int8",
         type=Path,
         metavar="FACES.npz",
         help="quantize to int8, activation ranges from these aligned faces (not choosing photos)",
     )
     a = p.parse_args(argv)
-    forward = build(a.onnx, a.emulate_int8)
+    forward = build(a.onnx, a.emulate_int8, a.round_scores)
     data = convert(forward, a.int8)
     worst = check(forward, data)
     if worst > (0.1 if a.int8 else 1e-4):

@@ -10,6 +10,7 @@ from streamfer.errors import ModelError
 
 #: sha256 of the files the project ships (models/README.md says where each comes from).
 KNOWN_SHA256 = {
+    "expression_mobilefacenet.tflite": "3baba613b36f94ec0cfca561deab0487284f31d618d621213cb2febf018fd8e0",
     "blazeface_short_range.tflite": "bbff11cebd1eb27a1e004cae0b0e63ec8c551cbf34a4451148b4908b8db3eca8",
     "blazeface_full_range_sparse.tflite": "2c3728e6da56f21e21a320433396fb06d40d9088f2247c05e5635a688d45dfe1",
     "emotion_mini_xception_f32.tflite": "a64ec8b1231aa6e9ed2a35f99b6b3ea253cc8b858e62c868faae1224aaf4d7ed",
