@@ -173,12 +173,13 @@ def _record(
                 cleanup.callback(lsl.close)
                 log.observers.append(lsl)
             cleanup.pop_all()  # from here on, the recorder closes the reader and the log
-        view = LiveView(recorder)
+        view = LiveView(recorder, pipeline)
         keys = KeyReader(  # reads keys only when stdin is a terminal
             on_quit=lambda: recorder.request_stop(EndReason.USER_QUIT),
             on_marker=view.add_marker,
-            on_prompt=lambda text: setattr(view, "message", text),
+            on_prompt=view.prompt,
             on_baseline=lambda: _take_baseline(pipeline, view),
+            on_view=view.toggle_view,
         )
         try:
             keys.start()
@@ -217,7 +218,6 @@ def _warn_if_the_window_cannot_fill(fps: float, config: Config) -> None:
 def _take_baseline(pipeline: FramePipeline, view: LiveView) -> None:
     """The ``b`` key: everyone in view's neutral from their next seconds, said on screen."""
     if pipeline.request_baseline():
-        seconds = pipeline.baselines.request_seconds
-        view.message = f"taking everyone's baseline over the next {seconds:g} s: relaxed faces"
+        view.baseline_requested(pipeline.baselines.request_seconds)
     else:
-        view.message = "this emotion model has no neutral reference: no baseline taken"
+        view.say("this emotion model has no neutral reference: no baseline taken")

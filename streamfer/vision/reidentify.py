@@ -86,6 +86,8 @@ class People:
         ``live_raw``: the tracker ids the tracker still holds after this frame;
         ``describe(i)``: the description of the frame's i-th face (None: none possible).
         """
+        for pid in [p for p, person in self._people.items() if self._gone_too_long(person, t)]:
+            del self._people[pid]
         out: list[int] = []
         returns: list[Return] = []
         drop: list[int] = []
@@ -107,8 +109,6 @@ class People:
             out.append(person_id)
         for raw in [r for r in self._raw if r not in live_raw]:
             del self._raw[raw]
-        for pid in [p for p, person in self._people.items() if self._gone_too_long(person, t)]:
-            del self._people[pid]
         self.returns += len(returns)
         return out, returns, drop
 
