@@ -155,11 +155,14 @@ def main() -> None:
     parser.add_argument("out", type=Path)
     parser.add_argument("--float16", action="store_true", help="store weights as float16")
     parser.add_argument("--output", help="the output node (default: the descriptor)")
+    parser.add_argument("--side", type=int, help="another input side (a fully convolutional net)")
     args = parser.parse_args()
 
     import tensorflow as tf
 
     graph_def, input_name, output_name, shape = load_graph(args.model_json, args.output)
+    if args.side:
+        shape = (shape[0], args.side, args.side, shape[3])
 
     def imported(x: Any) -> Any:
         (y,) = tf.compat.v1.import_graph_def(

@@ -53,7 +53,7 @@ class TrackerSettings:
     max_missed_frames: int = 15
     reidentify: bool = True
     memory_seconds: float = 60.0
-    match_threshold: float = 0.6
+    match_threshold: float = 0.65
 
 
 @dataclass(frozen=True)
