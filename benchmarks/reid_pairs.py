@@ -108,9 +108,7 @@ def draws(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--draws", type=int, default=2000)
-    parser.add_argument(
-        "--threshold", type=float, nargs="+", default=[0.55, 0.6, 0.65, 0.7, 0.75]
-    )
+    parser.add_argument("--threshold", type=float, nargs="+", default=[0.55, 0.6, 0.65, 0.7, 0.75])
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     if not (DATA / "london_faces").is_dir() or not (DATA / "kdef_frontal").is_dir():

@@ -26,9 +26,9 @@ from streamfer.pipeline_run import DetectAhead, EndOfFrames, run, steps
 from streamfer.vision.align import face_crop
 from streamfer.vision.backends import make_detector
 from streamfer.vision.classify import EmotionClassifierBackend, TFLiteEmotionClassifier
+from streamfer.vision.describe import DESCRIBER_MODEL, FaceDescriber
 from streamfer.vision.detect import FaceDetectorBackend
 from streamfer.vision.modelcard import CropSettings
-from streamfer.vision.describe import DESCRIBER_MODEL, FaceDescriber
 from streamfer.vision.reidentify import People, Return
 from streamfer.vision.track import IouTracker
 

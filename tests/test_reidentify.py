@@ -308,6 +308,8 @@ def test_many_people_get_a_line_each_in_the_plain_view() -> None:
 
 def test_d_switches_the_view() -> None:
     switched = []
-    keys = KeyReader(lambda: None, lambda note: None, lambda text: None, None, lambda: switched.append(1))
+    keys = KeyReader(
+        lambda: None, lambda note: None, lambda text: None, None, lambda: switched.append(1)
+    )
     keys._key("d")
     assert switched == [1]

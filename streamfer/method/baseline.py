@@ -175,7 +175,9 @@ class Baselines:
             return probs, None, False
         first = track not in self._seen
         self._seen.add(track)
-        if self.seconds > 0 and (first or (track not in self._taken and not self.collecting(track))):
+        if self.seconds > 0 and (
+            first or (track not in self._taken and not self.collecting(track))
+        ):
             # a person's first frame, or their return after leaving before it was complete
             self._collecting[track] = BaselineCollector(track, self.seconds, "auto")
         new = None

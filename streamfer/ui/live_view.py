@@ -113,9 +113,7 @@ class LiveView:
             # keep people the tracker still holds (grace period) and those remembered while
             # away (they keep their number), shown as out of view
             for track, old in self.people.items():
-                if track not in seen and (
-                    track in step.live_tracks or track in step.remembered
-                ):
+                if track not in seen and (track in step.live_tracks or track in step.remembered):
                     unseen = t - self._last_seen.get(track, t)
                     people[track] = replace(
                         old, in_view=False, unseen=unseen, **self._extras(track, t)
