@@ -41,7 +41,8 @@ examples:
   streamfer run --lsl                         also send LSL streams, for LabRecorder (docs/lsl.md)
 
 keys while it runs: q quits; m adds a marker (type a note, Enter); b takes everyone's
-baseline (their own neutral) from the next seconds.
+baseline (their own neutral) from the next seconds; d switches between the plain view (who
+shows what, since when, whether to trust it) and the technical details.
 The log is one JSON object a line; read it with pandas.read_json(path, lines=True).
 """
 

@@ -74,8 +74,8 @@ class KeyReader:
                 self._key(char)
 
     def _key(self, char: str) -> None:
-        """One character typed: q quits, b takes everyone's baseline, m starts a marker
-        note, then the note's text."""
+        """One character typed: q quits, b takes everyone's baseline, d switches the view,
+        m starts a marker note, then the note's text."""
         prompt = "marker note (Enter to add, Esc to cancel): "
         if self._note is None:
             if char in ("q", "Q"):
