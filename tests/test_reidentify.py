@@ -313,3 +313,30 @@ def test_d_switches_the_view() -> None:
     )
     keys._key("d")
     assert switched == [1]
+
+
+def test_a_baseline_banner_never_stays_when_its_person_was_gone_as_it_began() -> None:
+    config = with_overrides(Config(), {"geometry.enabled": False})
+    a, b = portrait_frames()
+    both = np.where(a != 128, a, b)  # two faces, left and right
+    pipeline = FramePipeline(config)
+    recorder = fake_recorder(config)
+    view = LiveView(recorder, pipeline)
+    try:
+        for i in range(5):
+            view.on_step(pipeline.process(Frame(i, i / 30, both, 0.0)))
+        assert sorted(view.people) == [1, 2]
+        view.baseline_requested(3.0)  # the screen still shows both in view ...
+        pipeline.request_baseline()  # ... but on the next frame person 1 is gone
+        i = 5
+        while i < 5 + 4 * 30:  # 4 s: person 2's baseline is written
+            view.on_step(pipeline.process(Frame(i, i / 30, b, 0.0)))
+            i += 1
+        assert "taking everyone's baseline" in view.message  # person 1 still awaited
+        recorder.now["now"] = 14.0  # past the 3 s and the grace
+        view.on_step(pipeline.process(Frame(i, i / 30, b, 0.0)))
+    finally:
+        pipeline.close()
+    assert view.message == (
+        "baseline taken: person 2; none for person 1 (not in view): press b again"
+    )

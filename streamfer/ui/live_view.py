@@ -25,6 +25,8 @@ from streamfer.ui.dashboard import TREND_SECONDS, PersonView, Snapshot, render, 
 
 #: seconds a result message (baseline taken or not, marker added) stays on screen
 MESSAGE_SECONDS = 6.0
+#: seconds past a requested baseline's length after which a person with no record is given up
+PENDING_GRACE_SECONDS = 10.0
 
 
 class LiveView:
@@ -50,6 +52,7 @@ class LiveView:
         self._since: dict[int, float] = {}  # when each person's current emotion began
         self._last_seen: dict[int, float] = {}
         self._pending: set[int] = set()  # people whose operator baseline is being taken
+        self._pending_until = 0.0  # by then (wall clock) each should be written or given up
         self._baseline_done: list[str] = []
         self._baseline_missed: list[str] = []
 
@@ -71,6 +74,7 @@ class LiveView:
         with self._lock:
             self._pending = {t for t, p in self.people.items() if p.in_view}
             self._baseline_done, self._baseline_missed = [], []
+        self._pending_until = self.recorder.clock() + seconds + PENDING_GRACE_SECONDS
         self.say(f"taking everyone's baseline over the next {seconds:g} s: relaxed faces", None)
 
     def on_step(self, step: StepResult) -> None:
@@ -155,6 +159,10 @@ class LiveView:
             self._baseline_missed.append(
                 f"person {missed.track} ({missed.reason} after {missed.frames} frames)"
             )
+        if self._pending and self.recorder.clock() > self._pending_until:
+            # the face was gone on the frame the request was applied to: nothing was taken
+            self._baseline_missed += [f"person {t} (not in view)" for t in sorted(self._pending)]
+            self._pending.clear()
         if self._pending or not (self._baseline_done or self._baseline_missed):
             return
         parts = []
