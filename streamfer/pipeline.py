@@ -79,6 +79,7 @@ class FramePipeline:
         config: Config,
         detector: FaceDetectorBackend | None = None,
         classifier: EmotionClassifierBackend | None = None,
+        describer: FaceDescriber | None = None,
     ) -> None:
         self.config = config
         # OpenCV's own thread pool only adds overhead for 640x480 frames beside the capture
@@ -107,7 +108,7 @@ class FramePipeline:
         tracker = config.tracker
         if tracker.reidentify and tracker.memory_seconds > 0:
             try:
-                self.describer = FaceDescriber(config.resolve_model(DESCRIBER_MODEL))
+                self.describer = describer or FaceDescriber(config.resolve_model(DESCRIBER_MODEL))
             except BaseException:
                 self.detector.close()
                 raise

@@ -41,19 +41,22 @@ def test_a_person_who_returns_within_the_memory_gets_their_number_back() -> None
     people = People(memory_seconds=60, threshold=0.6)
     alice, bob = unit(1, 0, 0), unit(0, 1, 0)
     ids, back, _ = people.update(0.0, [1], {1}, lambda i: alice)
-    assert ids == [1] and back == []
+    assert ids == [1] and back == [] and people.described == 0  # nobody to compare with yet
+    people.update(0.1, [1], {1}, lambda i: alice)  # described on her second frame
+    assert people.described == 1
     people.update(1.0, [], set(), lambda i: None)  # her track retired: she is remembered
     assert people.live == [] and people.remembered == [1]
     ids, back, _ = people.update(5.0, [2], {2}, lambda i: bob)  # someone else: a new number
     assert ids == [2] and back == []
     ids, back, _ = people.update(9.0, [3], {2, 3}, lambda i: unit(0.95, 0.1, 0.1))
-    assert ids == [1] and [(r.track, r.after) for r in back] == [(1, 9.0)]
+    assert ids == [1] and [(r.track, round(r.after, 6)) for r in back] == [(1, 8.9)]
     assert back[0].similarity > 0.9 and people.returns == 1
 
 
 def test_a_stranger_below_the_threshold_and_a_forgotten_person_get_new_numbers() -> None:
     people = People(memory_seconds=10, threshold=0.6)
     people.update(0.0, [1], {1}, lambda i: unit(1, 0))
+    people.update(0.1, [1], {1}, lambda i: unit(1, 0))
     people.update(0.5, [], set(), lambda i: None)
     ids, back, _ = people.update(2.0, [2], {2}, lambda i: unit(0.5, 0.87))  # cosine 0.5
     assert ids == [2] and back == []
@@ -83,7 +86,7 @@ def test_descriptions_are_taken_a_few_times_per_track_not_every_frame() -> None:
 
     for k in range(30 * 20):  # 20 s at 30 frames a second
         people.update(k / 30, [1], {1}, describe)
-    assert len(calls) == 4  # at 0 s, 1 s, 3 s and 13 s
+    assert len(calls) == 4  # on the second frame (nobody to compare with), 1 s, 3 s, 13 s
 
 
 # --- the real model ---------------------------------------------------------------------------

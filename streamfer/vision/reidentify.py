@@ -3,7 +3,8 @@
 The IoU tracker (``track.py``) gives a face a new track id whenever it loses it: after the
 grace period, or when the face jumps too far between frames. ``People`` sits behind it and
 maps each tracker id to a person id. A track's face is described (``describe.py``) on its
-first frame, again after about 1 and 3 s, and then every ``refresh_seconds``; a person keeps
+first frame (its second when nobody is remembered to compare it with), again after about 1
+and 3 s, and then every ``refresh_seconds``; a person keeps
 up to ``MAX_DESCRIPTIONS`` of them. A new track is compared with every person not in view
 on this frame and seen within the last ``memory_seconds``: its similarity to a person is the
 highest cosine similarity to any of that person's descriptions. The most similar person at
@@ -115,15 +116,16 @@ class People:
     def _arrive(
         self, t: float, i: int, seen: set[int], describe: Describe
     ) -> tuple[int, Return | None]:
-        d = describe(i)
+        candidates = [p for p in self._people.values() if p.id not in seen and p.descriptions]
+        # with nobody to compare with, the description waits for the track's next frame
+        # (a photo, or the first person of a session, costs none)
+        d = describe(i) if candidates else None
         if d is not None:
             self.described += 1
         best: _Person | None = None
         best_sim = -1.0
         if d is not None:
-            for person in self._people.values():
-                if person.id in seen:
-                    continue
+            for person in candidates:
                 sim = person.similarity(d)
                 if sim > best_sim:
                     best, best_sim = person, sim
@@ -143,7 +145,9 @@ class People:
         if d is not None:
             person.add(d)
             person.samples = 1
-        person.next_sample = t + EARLY_SAMPLES[0]
+            person.next_sample = t + EARLY_SAMPLES[0]
+        else:
+            person.next_sample = t  # described on the next frame it is seen
 
     def _sample(self, person: _Person, t: float, i: int, describe: Describe) -> None:
         if t < person.next_sample:
