@@ -343,3 +343,30 @@ def test_a_baseline_banner_never_stays_when_its_person_was_gone_as_it_began() ->
     assert view.message == (
         "baseline taken: person 2; none for person 1 (not in view): press b again"
     )
+
+
+def test_the_trend_is_one_cell_a_second_with_gaps_where_the_person_was_away() -> None:
+    from streamfer.core import FrameResult
+    from streamfer.method.aggregate import RepresentativeEmotion
+    from streamfer.pipeline import StepResult
+
+    config = with_overrides(Config(), {"aggregator.emit_interval_seconds": 0.5})
+    view = LiveView(fake_recorder(config))
+
+    def verdict(t: float, label: str) -> StepResult:
+        emotion = RepresentativeEmotion(1, t, label, {label: 10}, 10, 0.0, 0.0)
+        return StepResult(FrameResult(int(t * 30), t, 0.0), (emotion,), None, (1,))
+
+    # verdicts every 0.5 s: happy 0-10 s, away 10-20 s (none), sad 20-40 s
+    for k in range(21):
+        view.on_step(verdict(k * 0.5, "happy"))
+    for k in range(40, 81):
+        view.on_step(verdict(k * 0.5, "sad"))
+    trend = view._trend(1, 40.0)
+    assert len(trend) == 30  # one cell a second, not one a verdict
+    # seconds 11 to 40: happy still in force at 11, away 12-19, sad from 20
+    assert trend == ("happy",) + ("",) * 8 + ("sad",) * 21
+    from streamfer.ui.dashboard import trend_words
+
+    assert trend_words(trend) == "sad 21 s, happy 1 s"
+    assert trend_words(view._trend(1, 25.0)) == "happy 12 s, sad 6 s"

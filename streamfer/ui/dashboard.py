@@ -68,7 +68,8 @@ class PersonView:
     head_pose: tuple[float, float, float] | None = None  # yaw, pitch, roll; None: unmeasured
     blendshapes: tuple[tuple[str, float], ...] = ()  # the three highest, highest first
     since: float | None = None  # seconds the current emotion has held
-    trend: tuple[str, ...] = ()  # the verdicts of the last TREND_SECONDS, oldest first
+    trend: tuple[str, ...] = ()  # each second of the last TREND_SECONDS, oldest first: the
+    # emotion in force then ("" where none was: not yet, or away)
     face_pixels: float = 0.0  # the face box's shorter side in the latest frame
     unseen: float = 0.0  # seconds since the face was last seen (0 in view)
     baseline: str = "off"  # "taken", "taking", "none" (not taken), "off" (not in use)
@@ -250,7 +251,10 @@ def trend_words(trend: tuple[str, ...]) -> str:
     """The last seconds in words: the labels that held longest, with their seconds."""
     counts: dict[str, int] = {}
     for label in trend:
-        counts[label] = counts.get(label, 0) + 1
+        if label:
+            counts[label] = counts.get(label, 0) + 1
+    if not counts:
+        return ""
     top = sorted(counts.items(), key=lambda kv: -kv[1])[:3]
     if len(top) == 1:
         return f"all {top[0][0]}"
@@ -269,7 +273,7 @@ def render_plain_person(p: PersonView) -> RenderableType:
     strip = Text("last 30 s  ")
     cells = p.trend[-TREND_SECONDS:]
     for name in cells:
-        strip.append("█", COLOURS.get(name, "grey35"))
+        strip.append("█" if name else "·", COLOURS.get(name, "grey35"))
     strip.append("·" * (TREND_SECONDS - len(cells)), "grey35")
     if cells:
         strip.append("  " + trend_words(cells))

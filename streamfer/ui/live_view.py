@@ -86,8 +86,8 @@ class LiveView:
             if not history or history[-1][1] != e.label:
                 self._since[e.track] = e.t
             history.append((e.t, e.label))
-            while history and history[0][0] < e.t - TREND_SECONDS + 0.5:
-                history.pop(0)
+            while len(history) > 1 and history[1][0] <= e.t - TREND_SECONDS:
+                history.pop(0)  # keep the one in force at the strip's first second
         for track in seen:
             self._last_seen[track] = t
         keep = set(step.live_tracks) | set(step.remembered) | seen
@@ -129,9 +129,29 @@ class LiveView:
         since = self._since.get(track)
         return {
             "since": None if since is None else max(t - since, 0.0),
-            "trend": tuple(label for _, label in self._history.get(track, ())),
+            "trend": self._trend(track, t),
             "baseline": self._baseline_state(track),
         }
+
+    def _trend(self, track: int, t: float) -> tuple[str, ...]:
+        """One label a second for the last TREND_SECONDS, up to the first verdict: the
+        verdict in force at that second, "" where the last one is older than two intervals
+        (the person was away)."""
+        history = self._history.get(track, [])
+        if not history:
+            return ()
+        stale = 2 * self.recorder.config.aggregator.emit_interval_seconds + 0.5
+        out: list[str] = []
+        k = 0
+        for second in range(TREND_SECONDS - 1, -1, -1):
+            moment = t - second
+            if moment < history[0][0] - 1e-9:
+                continue
+            while k + 1 < len(history) and history[k + 1][0] <= moment + 1e-9:
+                k += 1
+            when, label = history[k]
+            out.append(label if moment - when <= stale else "")
+        return tuple(out)
 
     def _baseline_state(self, track: int) -> str:
         pipeline = self.pipeline
