@@ -360,13 +360,15 @@ def test_the_trend_is_one_cell_a_second_with_gaps_where_the_person_was_away() ->
     # verdicts every 0.5 s: happy 0-10 s, away 10-20 s (none), sad 20-40 s
     for k in range(21):
         view.on_step(verdict(k * 0.5, "happy"))
-    for k in range(40, 81):
+    for k in range(40, 51):
+        view.on_step(verdict(k * 0.5, "sad"))
+    from streamfer.ui.dashboard import trend_words
+
+    assert trend_words(view._trend(1, 25.0)) == "happy 12 s, sad 6 s"  # from 0 s: 26 cells
+    for k in range(51, 81):
         view.on_step(verdict(k * 0.5, "sad"))
     trend = view._trend(1, 40.0)
     assert len(trend) == 30  # one cell a second, not one a verdict
     # seconds 11 to 40: happy still in force at 11, away 12-19, sad from 20
     assert trend == ("happy",) + ("",) * 8 + ("sad",) * 21
-    from streamfer.ui.dashboard import trend_words
-
     assert trend_words(trend) == "sad 21 s, happy 1 s"
-    assert trend_words(view._trend(1, 25.0)) == "happy 12 s, sad 6 s"
