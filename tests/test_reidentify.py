@@ -372,3 +372,8 @@ def test_the_trend_is_one_cell_a_second_with_gaps_where_the_person_was_away() ->
     # seconds 11 to 40: happy still in force at 11, away 12-19, sad from 20
     assert trend == ("happy",) + ("",) * 8 + ("sad",) * 21
     assert trend_words(trend) == "sad 21 s, happy 1 s"
+
+
+def test_a_face_just_gone_is_out_of_view_not_unseen_for_0_s() -> None:
+    text = plain((person(1, in_view=False, unseen=0.4),), 80, 24)
+    assert "uncertain: out of view" in text and "0 s" not in text

@@ -227,7 +227,7 @@ def trust_notes(p: PersonView) -> list[str]:
     """Why this person's reading cannot be trusted now (empty: it can)."""
     notes = []
     if not p.in_view:
-        notes.append(f"not seen for {_duration(p.unseen)}")
+        notes.append(f"not seen for {_duration(p.unseen)}" if p.unseen >= 1 else "out of view")
     else:
         if p.head_pose is not None:
             yaw, pitch, _ = p.head_pose
