@@ -376,4 +376,4 @@ def test_the_trend_is_one_cell_a_second_with_gaps_where_the_person_was_away() ->
 
 def test_a_face_just_gone_is_out_of_view_not_unseen_for_0_s() -> None:
     text = plain((person(1, in_view=False, unseen=0.4),), 80, 24)
-    assert "uncertain: out of view" in text and "0 s" not in text
+    assert "uncertain: out of view" in text and "for 0 s" not in text
