@@ -121,6 +121,9 @@ _SCHEMA: dict[str, dict[str, tuple[type, tuple[Check, str]]]] = {
     "tracker": {
         "iou_threshold": (float, _between(0.0, 1.0, lo_open=True)),
         "max_missed_frames": (int, _between(0, 10_000)),
+        "reidentify": (bool, ((lambda v: True), "true or false")),
+        "memory_seconds": (float, _between(0.0, 86_400.0)),
+        "match_threshold": (float, _between(0.0, 1.0, lo_open=True)),
     },
     "aggregator": {
         "method": (Method, _one_of(*(m.value for m in Method))),

@@ -57,6 +57,9 @@ class ClassifierSettings:
 class TrackerSettings:
     iou_threshold: float = 0.3
     max_missed_frames: int = 15
+    reidentify: bool = True
+    memory_seconds: float = 60.0
+    match_threshold: float = 0.65
 
 
 @dataclass(frozen=True)

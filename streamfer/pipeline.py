@@ -20,15 +20,17 @@ from streamfer.core import Detection, FaceResult, Frame, FrameResult
 from streamfer.errors import ConfigError
 from streamfer.labels import label_names, valence_arousal
 from streamfer.method.aggregate import RepresentativeEmotion, WindowAggregator
-from streamfer.method.baseline import Baseline, Baselines
+from streamfer.method.baseline import Baseline, BaselineMissed, Baselines
 from streamfer.method.rule import first_most_frequent
 from streamfer.pipeline_geometry import FaceState, GeometryStage, Tracked
 from streamfer.pipeline_run import DetectAhead, EndOfFrames, run, steps
 from streamfer.vision.align import face_crop
 from streamfer.vision.backends import make_detector
 from streamfer.vision.classify import EmotionClassifierBackend, TFLiteEmotionClassifier
+from streamfer.vision.describe import DESCRIBER_MODEL, FaceDescriber
 from streamfer.vision.detect import FaceDetectorBackend
 from streamfer.vision.modelcard import CropSettings
+from streamfer.vision.reidentify import People, Return
 from streamfer.vision.track import IouTracker
 
 #: Probabilities are floored here before the logarithm of the per-person smoothing.
@@ -68,6 +70,9 @@ class StepResult:
     group: GroupConsensus | None = None
     live_tracks: tuple[int, ...] = ()  # tracks the tracker still holds, in view or in grace
     baselines: tuple[Baseline, ...] = ()  # people's own neutrals completed on this frame
+    returns: tuple[Return, ...] = ()  # people who came back and got their number back
+    remembered: tuple[int, ...] = ()  # people out of view who keep their number (memory)
+    baselines_missed: tuple[BaselineMissed, ...] = ()  # baselines given up on this frame
 
 
 class FramePipeline:
@@ -78,6 +83,7 @@ class FramePipeline:
         config: Config,
         detector: FaceDetectorBackend | None = None,
         classifier: EmotionClassifierBackend | None = None,
+        describer: FaceDescriber | None = None,
     ) -> None:
         self.config = config
         # OpenCV's own thread pool only adds overhead for 640x480 frames beside the capture
@@ -102,6 +108,16 @@ class FramePipeline:
         self.emotions = self.classifier.classes
         self._crops = self.crop.all()
         self.tracker = IouTracker(config.tracker.iou_threshold, config.tracker.max_missed_frames)
+        self.people: People | None = None
+        self.describer: FaceDescriber | None = None
+        tracker = config.tracker
+        if tracker.reidentify and tracker.memory_seconds > 0:
+            try:
+                self.describer = describer or FaceDescriber(config.resolve_model(DESCRIBER_MODEL))
+            except BaseException:
+                self.detector.close()
+                raise
+            self.people = People(tracker.memory_seconds, tracker.match_threshold)
         self.aggregators: dict[int, WindowAggregator] = {}
         self.latest: dict[int, RepresentativeEmotion] = {}
         self._recent: dict[int, deque[tuple[float, npt.NDArray[np.float64]]]] = {}
@@ -175,12 +191,26 @@ class FramePipeline:
         t0 = time.perf_counter()
         track_ids = self.tracker.update(detections)
         live = tuple(self.tracker.live_ids)
+        returns: tuple[Return, ...] = ()
+        remembered: tuple[int, ...] = ()
+        if self.people is not None:
+            describer = self.describer
+            assert describer is not None
+
+            def describe(i: int) -> npt.NDArray[np.float32] | None:
+                return describer.describe(frame.image, detections[i])
+
+            track_ids, back, drop = self.people.update(frame.t, track_ids, set(live), describe)
+            for raw in drop:
+                self.tracker.drop(raw)
+            returns, live = tuple(back), tuple(self.people.live)
+            remembered = tuple(self.people.remembered)
         t1 = time.perf_counter()
         states = None
         if self.geometry is not None:
             states = self.geometry.update(frame.image, frame.t, track_ids, detections)
         t2 = time.perf_counter()
-        return Tracked(track_ids, live, states, t2 - t0, t2 - t1)
+        return Tracked(track_ids, live, states, t2 - t0, t2 - t1, returns, remembered)
 
     def finish(
         self, frame: Frame, detections: list[Detection], tracked: Tracked, detect_seconds: float
@@ -189,9 +219,12 @@ class FramePipeline:
         one), the baselines and the aggregators, for a frame's ``track`` result."""
         t1 = time.perf_counter()
         track_ids, states = tracked.ids, tracked.states
+        missed: list[BaselineMissed] = []
         if self._baseline_requested:
             self._baseline_requested = False
             self.baselines.request(set(track_ids))
+            if not track_ids:
+                missed.append(BaselineMissed(None, "operator", 0, "no face in view"))
         faces: list[FaceResult] = []
         emotions: list[RepresentativeEmotion] = []
         baselines: list[Baseline] = []
@@ -225,7 +258,7 @@ class FramePipeline:
                 emotions.append(verdict)
                 self.latest[track] = verdict
         t2 = time.perf_counter()
-        self._forget_lost_tracks(set(tracked.live))
+        missed += self._forget_lost_tracks(set(tracked.live), set(tracked.remembered))
         group = self._group(frame.t) if emotions else None
         result = FrameResult(
             frame_index=frame.index,
@@ -236,7 +269,16 @@ class FramePipeline:
             classify_seconds=t2 - t1 + tracked.seconds,
             geometry_seconds=tracked.geometry_seconds,
         )
-        return StepResult(result, tuple(emotions), group, tracked.live, tuple(baselines))
+        return StepResult(
+            result,
+            tuple(emotions),
+            group,
+            tracked.live,
+            tuple(baselines),
+            tracked.returns,
+            tracked.remembered,
+            tuple(missed),
+        )
 
     def geometry_counts(self) -> dict[str, Any] | None:
         """What the geometry stage measured, skipped and dropped (None when it is off)."""
@@ -275,15 +317,16 @@ class FramePipeline:
         e = np.exp(z)
         return np.asarray(e / e.sum(), np.float32)
 
-    def _forget_lost_tracks(self, live: set[int]) -> None:
+    def _forget_lost_tracks(self, live: set[int], remembered: set[int]) -> list[BaselineMissed]:
         for track in [t for t in self._recent if t not in live]:
             del self._recent[track]
         for track in [t for t in self.aggregators if t not in live]:
             del self.aggregators[track]
             self.latest.pop(track, None)
-        self.baselines.forget(live)
+        missed = self.baselines.forget(live, remembered)
         if self.geometry is not None:
             self.geometry.forget(live)
+        return missed
 
     def _group(self, t: float) -> GroupConsensus | None:
         interval = self.config.aggregator.emit_interval_seconds

@@ -51,6 +51,7 @@ from streamfer.vision.geometry import (
     GeometrySampler,
 )
 from streamfer.vision.geometry_head import GeometryHead
+from streamfer.vision.reidentify import Return
 
 #: With ``drop_false_faces``, a new track is measured on each of its first this many frames.
 CONFIRM_FRAMES = 2
@@ -68,13 +69,16 @@ class FaceState:
 @dataclass(frozen=True)
 class Tracked:
     """One frame after tracking: each detection's track id, the tracks the tracker holds (in
-    view or in grace), each face's geometry state (None: the stage is off), the seconds."""
+    view or in grace), each face's geometry state (None: the stage is off), the seconds;
+    with re-identification the returns and the people remembered."""
 
     ids: list[int]
     live: tuple[int, ...]
     states: list[FaceState] | None
     seconds: float
     geometry_seconds: float
+    returns: tuple[Return, ...] = ()  # people given their old number back on this frame
+    remembered: tuple[int, ...] = ()  # people out of view who keep their number (memory)
 
 
 @dataclass(frozen=True)

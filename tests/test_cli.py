@@ -104,10 +104,11 @@ def test_a_stretch_with_no_face(tmp_path: Path) -> None:
     # 2 s face, 1 s no face (longer than the 15-frame grace period), 2 s face
     records, frames = run_clip(tmp_path, [(ONE_FACE, 60), (NO_FACE, 30), (ONE_FACE + 2, 60)])
     emotions = [r for r in records if r["type"] == "emotion"]
-    assert {e["track"] for e in emotions} == {1, 2}  # the returning face is a new track
+    assert {e["track"] for e in emotions} == {1}  # the returning face keeps its number
+    back = [r for r in records if r["type"] == "person_back"]
+    assert [(r["track"], round(r["after"], 3)) for r in back] == [(1, round(31 / 30, 3))]
     assert not [e for e in emotions if 2.0 <= e["t"] < 3.0]  # nothing while nobody is there
-    first_of_2 = min(e["t"] for e in emotions if e["track"] == 2)
-    assert first_of_2 >= 3.0
+    assert min(e["t"] for e in emotions if e["t"] > 2.0) >= 3.0  # a new window after the return
     assert records[-1]["frames_processed"] == frames == 150
 
 

@@ -296,7 +296,8 @@ class _FakePylsl:
 
 
 def test_lsl_output_on_a_fake_pylsl(tmp_path: Path) -> None:
-    """Two people come and go in the demo; markers, streams and their records, no network."""
+    """Two people come and go in the demo, and the first comes back (16-18 s without a face):
+    markers, streams and their records, no network; the one who returns keeps her stream."""
     from streamfer.config import Config, with_overrides
     from streamfer.outputs.lsl import LslOutput
     from streamfer.pipeline import FramePipeline
@@ -321,15 +322,18 @@ def test_lsl_output_on_a_fake_pylsl(tmp_path: Path) -> None:
 
     pipeline = FramePipeline(config)
     try:
-        summary = recorder.record(pipeline, [lsl, Watcher()], max_frames=450)
+        summary = recorder.record(pipeline, [lsl, Watcher()])
     finally:
         pipeline.close()
         lsl.close()
-    assert summary.end.frames_processed == 450
-    assert {1, 2} in seen and seen[-1] == {1}  # person 2 left at 14 s and was retired
+    assert summary.end.frames_processed == 600
+    # person 2 left at 14 s, person 1 at 16 s: both remembered, their streams kept open
+    assert {1, 2} in seen and seen[-1] == {1, 2}
     records = [json.loads(line) for line in (tmp_path / "session-x.jsonl").read_text().splitlines()]
     opened = [r for r in records if r["type"] == "lsl_stream"]
-    assert [r["track"] for r in opened] == [None, 1, 2]
+    assert [r["track"] for r in opened] == [None, 1, 2]  # no new stream for her return
+    back = [r for r in records if r["type"] == "person_back"]
+    assert [r["track"] for r in back] == [1] and 1.9 < back[0]["after"] < 2.5
     assert records[1] == opened[0]  # the markers stream right after session_start
     assert [r["name"] for r in opened] == [
         "streamfer session-x markers", "streamfer session-x person 1", "streamfer session-x person 2",
@@ -337,9 +341,9 @@ def test_lsl_output_on_a_fake_pylsl(tmp_path: Path) -> None:
     texts = [values[0] for _, values in fake.pushed["streamfer session-x markers"]]
     assert texts[0] == "session start: session-x (demo (Grace Hopper portrait))"
     assert "marker: child looks away" in texts and "person 2: neutral" in texts
-    assert "group: neutral" in texts and texts[-1] == "session end: max_frames"
+    assert "group: neutral" in texts and texts[-1] == "session end: end_of_source"
     person1 = fake.pushed["streamfer session-x person 1"]
-    assert len(person1) >= 440  # one sample per frame with the face
+    assert len(person1) >= 530  # one sample per frame with her face, before and after the gap
     stamps = [stamp for stamp, _ in person1]
     assert stamps == sorted(stamps) and stamps[0] > 1000  # on the LSL clock, not the frames'
     info = fake.infos["streamfer session-x person 1"]

@@ -217,7 +217,7 @@ def test_log_refuses_to_overwrite(tmp_path: Path) -> None:
 # --- dashboard -------------------------------------------------------------------------------
 
 
-def snapshot(people: int) -> Snapshot:
+def snapshot(people: int, view: str = "details") -> Snapshot:
     probs = (0.05, 0.0, 0.05, 0.7, 0.1, 0.0, 0.1)
     return Snapshot(
         source="demo",
@@ -242,6 +242,7 @@ def snapshot(people: int) -> Snapshot:
             )
             for i in range(people)
         ),
+        view=view,
     )
 
 

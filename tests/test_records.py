@@ -20,6 +20,7 @@ from streamfer.session.records import (
     GroupEmotion,
     LslStream,
     Marker,
+    PersonBack,
     Record,
     SessionEnd,
     SessionStart,
@@ -89,6 +90,7 @@ SAMPLES: list[Record] = [
     BaselineRecord(3.1, 1, "auto", 0.0, 3.0, 90, (0.05, 0.0, 0.1, 0.05, 0.3, 0.0, 0.5), 0.25, 0.5),
     LslStream(0.0, "streamfer s markers", "Markers", "streamfer-1f2e", None, ("marker",), 0.0),
     LslStream(0.4, "streamfer s person 1", "FacialExpression", "sf-9a", 1, ("happy", "sad"), 30.0),
+    PersonBack(12.5, 1, 6.25, 0.7312),
     end(EndReason.DISK_FULL, "the disk holding the log failed (No space left on device)"),
     SessionEnd(
         1.0, 29, 29, 0, 300.0, 0.1, 3.1, 7.4, EndReason.SOURCE_INCOMPLETE, "a.mp4: 29 of 60", 60
@@ -154,7 +156,7 @@ def test_the_log_round_trip_and_a_cut_last_line(tmp_path: Path) -> None:
     assert all(r.ts for r in contents.records)  # the writer stamped the wall clock
     assert contents.complete and contents.ended
     assert isinstance(last_record(path), SessionEnd)
-    assert json.loads(path.read_text().splitlines()[0])["schema"] == SCHEMA_VERSION == 5
+    assert json.loads(path.read_text().splitlines()[0])["schema"] == SCHEMA_VERSION == 6
     with path.open("a") as f:
         f.write('{"type":"marker","t":9.0,"no')
     cut = read_log(path)

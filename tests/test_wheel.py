@@ -83,6 +83,7 @@ def test_wheel_carries_models_config_and_portrait(installed: tuple[Path, dict[st
             "emotion_mini_xception_f32.tflite",
             "face_blendshapes.tflite",
             "face_canonical.json",
+            "face_describer.tflite",
             "face_landmarks_detector.tflite",
             "geometry_head_emotion_mini_mix.json",
         ]

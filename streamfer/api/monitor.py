@@ -96,7 +96,8 @@ class Monitor:
 
     def _pipeline(self) -> FramePipeline:
         """This monitor's models with a tracker and windows of their own."""
-        return FramePipeline(self.config, self._models.detector, self._models.classifier)
+        models = self._models
+        return FramePipeline(self.config, models.detector, models.classifier, models.describer)
 
     def _take(self, what: str) -> None:
         if self.closed:

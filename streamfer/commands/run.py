@@ -43,7 +43,8 @@ examples:
   streamfer run --lsl                         also send LSL streams, for LabRecorder (docs/lsl.md)
 
 keys while it runs: q quits; m adds a marker (type a note, Enter); b takes everyone's
-baseline (their own neutral) from the next seconds.
+baseline (their own neutral) from the next seconds; d switches between the plain view (who
+shows what, since when, whether to trust it) and the technical details.
 The log is one JSON object a line; read it with pandas.read_json(path, lines=True).
 """
 
@@ -187,12 +188,13 @@ def _record(
                 cleanup.callback(lsl.close)
                 log.observers.append(lsl)
             cleanup.pop_all()  # from here on, the recorder closes the reader and the log
-        view = LiveView(recorder)
+        view = LiveView(recorder, pipeline)
         keys = KeyReader(  # reads keys only when stdin is a terminal
             on_quit=lambda: recorder.request_stop(EndReason.USER_QUIT),
             on_marker=view.add_marker,
-            on_prompt=lambda text: setattr(view, "message", text),
+            on_prompt=view.prompt,
             on_baseline=lambda: _take_baseline(pipeline, view),
+            on_view=view.toggle_view,
         )
         try:
             keys.start()
@@ -236,7 +238,6 @@ def _warn_if_the_window_cannot_fill(fps: float, config: Config) -> None:
 def _take_baseline(pipeline: FramePipeline, view: LiveView) -> None:
     """The ``b`` key: everyone in view's neutral from their next seconds, said on screen."""
     if pipeline.request_baseline():
-        seconds = pipeline.baselines.request_seconds
-        view.message = f"taking everyone's baseline over the next {seconds:g} s: relaxed faces"
+        view.baseline_requested(pipeline.baselines.request_seconds)
     else:
-        view.message = "this emotion model has no neutral reference: no baseline taken"
+        view.say("this emotion model has no neutral reference: no baseline taken")

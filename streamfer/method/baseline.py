@@ -78,6 +78,16 @@ class Baseline:
         return np.asarray(e / e.sum())
 
 
+@dataclass(frozen=True)
+class BaselineMissed:
+    """A baseline that was being taken and was given up: whose, why, after how many frames."""
+
+    track: int | None  # None: nobody was in view to take one of
+    trigger: str
+    frames: int
+    reason: str  # "face left", "no face in view"
+
+
 @dataclass
 class BaselineCollector:
     """Gathers one track's frames for ``seconds`` from its first frame, then gives the
@@ -93,6 +103,11 @@ class BaselineCollector:
     _t_start: float | None = None
     _t_end: float = 0.0
     done: bool = False
+
+    @property
+    def frames(self) -> int:
+        """Frames gathered so far."""
+        return self._frames
 
     def add(self, t: float, probs: Sequence[float] | npt.NDArray[np.floating]) -> Baseline | None:
         """Adds a frame; returns the ``Baseline`` on the frame that completes it."""
@@ -127,7 +142,9 @@ class Baselines:
     (trigger ``auto``); 0 takes none by itself. ``request`` (the operator's key, or the API)
     starts a new baseline of every person in view, from their next ``request_seconds``
     (trigger ``operator``); until it completes, the old one (if any) still applies. A person
-    who leaves and comes back as a new track is collected again in ``auto`` mode only.
+    who leaves and comes back as a new track is collected again in ``auto`` mode only; one who
+    keeps their number (re-identified, ``vision/reidentify.py``) keeps their baseline, and
+    one who left before theirs was complete has it taken again on their return.
     Without a ``reference`` (a model whose sidecar has none) nothing is ever taken.
     """
 
@@ -162,10 +179,13 @@ class Baselines:
         one), the baseline completed on this frame (or None), and whether one was applied."""
         if self.reference is None:
             return probs, None, False
-        if track not in self._seen:
-            self._seen.add(track)
-            if self.seconds > 0:
-                self._collecting[track] = BaselineCollector(track, self.seconds, "auto")
+        first = track not in self._seen
+        self._seen.add(track)
+        if self.seconds > 0 and (
+            first or (track not in self._taken and not self.collecting(track))
+        ):
+            # a person's first frame, or their return after leaving before it was complete
+            self._collecting[track] = BaselineCollector(track, self.seconds, "auto")
         new = None
         collector = self._collecting.get(track)
         if collector is not None:
@@ -181,11 +201,30 @@ class Baselines:
         )
         return read, new, True
 
-    def forget(self, live: set[int]) -> None:
-        """Drop the baselines of tracks the tracker has let go."""
-        for book in (self._collecting, self._taken):
-            for track in [t for t in book if t not in live]:
-                del book[track]
+    def forget(self, live: set[int], keep: set[int] | None = None) -> list[BaselineMissed]:
+        """Drop the baselines of tracks the tracker has let go, except those of ``keep``
+        (people remembered while out of view, who keep their number and their baseline).
+        A baseline still being taken of a track that left is given up: returned, so that
+        the screen can say why there is none."""
+        missed = [
+            BaselineMissed(c.track, c.trigger, c.frames, "face left")
+            for c in self._collecting.values()
+            if c.track not in live
+        ]
+        for track in [t for t in self._collecting if t not in live]:
+            del self._collecting[track]
+        kept = live | (keep or set())
+        for track in [t for t in self._taken if t not in kept]:
+            del self._taken[track]
+        return missed
+
+    def collecting(self, track: int) -> bool:
+        """Whether this person's baseline is being taken now."""
+        return track in self._collecting
+
+    def taken(self, track: int) -> Baseline | None:
+        """This person's baseline, when one is taken (their frames are read against it)."""
+        return self._taken.get(track)
 
 
 def clip_relative(

@@ -2,7 +2,8 @@
 
 ``LslOutput`` observes a ``Recorder`` twice over: as a ``StepObserver`` it sends each
 processed frame's faces, one sample per person on that person's ``FacialExpression`` stream
-(opened when their track appears, closed when the tracker retires it) stamped with the
+(opened when their track appears, closed when the tracker retires it and, with
+re-identification, the memory forgets them: a person who returns keeps their stream) stamped with the
 frame's capture time on the LSL clock, and a marker for each new representative emotion; as a
 ``RecordObserver`` (behind an ``ObservedLog``) it turns the session's start and end, the
 operator's markers and a live source's loss and return into markers. Each stream opened is
@@ -149,7 +150,7 @@ class LslOutput:
         if step.group is not None and self._labels.get(None) != step.group.label:
             self._labels[None] = step.group.label
             self._mark(layout.group_marker(step.group.label), stamp)
-        live = set(step.live_tracks)
+        live = set(step.live_tracks) | set(step.remembered)  # a return keeps its stream
         for track in [t for t in self.people if t not in live]:
             del self.people[track]  # the outlet goes with its last reference
             self._labels.pop(track, None)

@@ -1,6 +1,7 @@
 """The records written while a session runs: each frame's faces (``FrameRecord`` of
 ``FaceRecord``), each person's and the group's emotion, the operator's markers, a live
-source's loss and return, and each Lab Streaming Layer stream opened (``LslStream``).
+source's loss and return, each Lab Streaming Layer stream opened (``LslStream``) and each
+person who came back and got their number back (``PersonBack``).
 """
 
 from __future__ import annotations
@@ -274,3 +275,25 @@ class LslStream:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> LslStream:
         return cls(**{**record_fields(cls, data), "channels": tuple(data["channels"])})
+
+
+@dataclass(frozen=True)
+class PersonBack:
+    """A person who had left came back and got their number back (re-identification,
+    ``[tracker] reidentify``): ``track`` is that number, ``after`` the seconds since they were
+    last seen, ``similarity`` the cosine similarity of their face description to the one
+    remembered (at least ``[tracker] match_threshold``)."""
+
+    TYPE: ClassVar[str] = "person_back"
+    t: float
+    track: int
+    after: float
+    similarity: float
+    ts: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return record_json(self, "track", "after", "similarity")
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> PersonBack:
+        return cls(**record_fields(cls, data))

@@ -1,14 +1,15 @@
 """Every record of the JSONL session log, as a frozen type, and what makes a log complete.
 
 A log is a ``SessionStart``, then ``FrameRecord`` (optional), ``Emotion``, ``GroupEmotion``,
-``Marker``, ``SourceLost``/``SourceBack`` and ``LslStream`` records in time order, then one
+``Marker``, ``SourceLost``/``SourceBack``, ``LslStream`` and ``PersonBack`` records in time order, then one
 ``SessionEnd``. Each record turns into the
 JSON object of one log line with ``to_json()`` and back with ``from_json()``; the key order
 of ``to_json()`` is the order on disk. docs/log-format.md describes the same fields.
 
 Schema versions (``SessionStart.schema``): 1 had no ``schema`` field; 2 adds it and breaks
 group ties by label order, like person ties; 3 adds ``baseline`` records; 4 adds
-``lsl_stream`` records and the ``lsl`` section of ``config``.
+``lsl_stream`` records and the ``lsl`` section of ``config``; 5 the geometry stage's fields;
+6 ``person_back`` records and the ``tracker`` section's re-identification settings.
 
 This module is the one to import from: it names every record (``session/start_end.py``:
 the first and last lines and ``EndReason``; ``session/events.py``: the lines in between;
@@ -28,6 +29,7 @@ from streamfer.session.events import (
     GroupEmotion,
     LslStream,
     Marker,
+    PersonBack,
     SourceBack,
     SourceLost,
 )
@@ -53,6 +55,7 @@ __all__ = [
     "GroupEmotion",
     "LslStream",
     "Marker",
+    "PersonBack",
     "Record",
     "SessionEnd",
     "SessionStart",
@@ -74,6 +77,7 @@ Record = (
     | SourceBack
     | BaselineRecord
     | LslStream
+    | PersonBack
     | SessionEnd
 )
 
@@ -94,6 +98,7 @@ def record_from_json(data: dict[str, Any]) -> Record:
             SourceBack,
             BaselineRecord,
             LslStream,
+            PersonBack,
             SessionEnd,
         ):
             if kind == cls.TYPE:

@@ -17,7 +17,8 @@ from typing import Any, ClassVar
 from streamfer.errors import DiskFullError, SourceError, SourceLostError, StreamferError
 from streamfer.session.recordjson import record_fields, record_json
 
-SCHEMA_VERSION = 5  # 3: baseline records; 4: lsl_stream records; 5: face geometry
+SCHEMA_VERSION = 7  # 3: baseline records; 4: lsl_stream records; 5: face geometry;
+# 6: person_back records (re-identification); 7: models.second, classifier.smooth_seconds
 
 
 class EndReason(str, Enum):

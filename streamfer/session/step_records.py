@@ -22,6 +22,7 @@ from streamfer.session.records import (
     FaceRecord,
     FrameRecord,
     GroupEmotion,
+    PersonBack,
     Record,
 )
 
@@ -36,7 +37,9 @@ def step_records(
     agg = config.aggregator
     frame = step.frame
     card = config.emotion_model() if step.baselines else None
-    records: list[Record] = []
+    records: list[Record] = [
+        PersonBack(r.t, r.track, round(r.after, 3), round(r.similarity, 4)) for r in step.returns
+    ]
     if config.log.frames and frame.faces:
         faces = tuple(
             FaceRecord(

@@ -1,6 +1,13 @@
 """The terminal dashboard: a pure ``render(snapshot)`` that Rich ``Live`` redraws a few times a second.
 
-Laid out for an 80x24 terminal: a three-line header with the session's figures, then one
+Two views, **d** switches between them. The plain view (the default) is for the people in
+the room: per person their emotion in words, for how long, what the last 30 s held, and
+whether the reading can be trusted now (face turned away, too small, not seen, baseline
+taken or not). It is the default because the screen is watched by the therapist or the
+researcher during a session, who asks "who shows what, since when, and can I believe it";
+the technical view (``render_details``) is one key away for whoever sets the system up.
+
+The technical view is laid out for an 80x24 terminal: a three-line header with the session's figures, then one
 section per person under a rule (two fit in full, with 8 labels; with more, each person gets
 one line): the representative emotion as a large coloured badge, the window's label counts as
 bars, the current frame's probabilities as bars, valence/arousal, and with the geometry stage
@@ -35,6 +42,18 @@ COLOURS = {
     "positive": "yellow",
 }
 FULL_PANELS = 2  # people shown with full panels; more than this and each gets one line
+#: the plain view's trust rules: a face turned more than this (yaw or pitch, degrees) ...
+TURNED_DEGREES = 30.0
+#: ... or smaller than this (its box's shorter side, pixels: the emotion model's 64x64 input)
+SMALL_FACE_PIXELS = 64.0
+#: people shown with four lines each in the plain view; more, and each gets one line
+PLAIN_PANELS = 4
+#: seconds of verdicts the plain view's trend shows
+TREND_SECONDS = 30
+KEYS = {
+    "plain": "b take baselines · m add a marker · d details · q quit",
+    "details": "q quit · m add a marker · b take baselines · d plain view",
+}
 
 
 @dataclass(frozen=True)
@@ -50,6 +69,12 @@ class PersonView:
     geometry: bool = False  # the geometry stage is on
     head_pose: tuple[float, float, float] | None = None  # yaw, pitch, roll; None: unmeasured
     blendshapes: tuple[tuple[str, float], ...] = ()  # the three highest, highest first
+    since: float | None = None  # seconds the current emotion has held
+    trend: tuple[str, ...] = ()  # each second of the last TREND_SECONDS, oldest first: the
+    # emotion in force then ("" where none was: not yet, or away)
+    face_pixels: float = 0.0  # the face box's shorter side in the latest frame
+    unseen: float = 0.0  # seconds since the face was last seen (0 in view)
+    baseline: str = "off"  # "taken", "taking", "none" (not taken), "off" (not in use)
 
 
 @dataclass(frozen=True)
@@ -67,6 +92,7 @@ class Snapshot:
     people: tuple[PersonView, ...] = field(default_factory=tuple)
     message: str = ""
     source_state: str = "live"  # "lost": a live source is being reopened
+    view: str = "plain"  # "plain" or "details" (the d key)
 
 
 def _bar(fraction: float, width: int) -> str:
@@ -190,8 +216,135 @@ def render_person_line(p: PersonView) -> Text:
     )
 
 
+def _duration(seconds: float) -> str:
+    s = int(seconds)
+    if s < 60:
+        return f"{s} s"
+    if s < 3600:
+        return f"{s // 60} min {s % 60:02d} s"
+    return f"{s // 3600} h {s % 3600 // 60:02d} min"
+
+
+def trust_notes(p: PersonView) -> list[str]:
+    """Why this person's reading cannot be trusted now (empty: it can)."""
+    notes = []
+    if not p.in_view:
+        notes.append(f"not seen for {_duration(p.unseen)}" if p.unseen >= 1 else "out of view")
+    else:
+        if p.head_pose is not None:
+            yaw, pitch, _ = p.head_pose
+            if abs(yaw) > TURNED_DEGREES or abs(pitch) > TURNED_DEGREES:
+                side = "sideways" if abs(yaw) >= abs(pitch) else ("up" if pitch > 0 else "down")
+                notes.append(f"face turned {side}")
+        if 0 < p.face_pixels < SMALL_FACE_PIXELS:
+            notes.append("face too small (move closer)")
+    return notes
+
+
+def baseline_words(p: PersonView) -> str:
+    return {
+        "taken": "read against their own neutral",
+        "taking": "taking their neutral now",
+        "none": "no baseline (b takes one)",
+    }.get(p.baseline, "")
+
+
+def trend_words(trend: tuple[str, ...]) -> str:
+    """The last seconds in words: the labels that held longest, with their seconds."""
+    counts: dict[str, int] = {}
+    for label in trend:
+        if label:
+            counts[label] = counts.get(label, 0) + 1
+    if not counts:
+        return ""
+    top = sorted(counts.items(), key=lambda kv: -kv[1])[:3]
+    if len(top) == 1:
+        return f"all {top[0][0]}"
+    return ", ".join(f"{label} {n} s" for label, n in top)
+
+
+def render_plain_person(p: PersonView) -> RenderableType:
+    """One person in the plain view: four lines under a rule."""
+    label = p.label or "waiting"
+    head = Text.assemble(
+        (f" {label.upper():^10} ", f"bold black on {COLOURS.get(label, 'grey35')}"),
+        "  ",
+        (f"for {_duration(p.since)}" if p.since is not None and p.label else "", "bold"),
+        ("" if p.label else "reading the first seconds", "dim"),
+    )
+    strip = Text("last 30 s  ")
+    cells = p.trend[-TREND_SECONDS:]
+    for name in cells:
+        strip.append("█" if name else "·", COLOURS.get(name, "grey35"))
+    strip.append("·" * (TREND_SECONDS - len(cells)), "grey35")
+    if cells:
+        strip.append("  " + trend_words(cells))
+    notes = trust_notes(p)
+    trust = Text("reading    ")
+    if notes:
+        trust.append("uncertain: " + ", ".join(notes), "bold yellow")
+    else:
+        trust.append("can be trusted now", "green")
+    words = baseline_words(p)
+    if words:
+        trust.append(" · " + words, "" if p.baseline == "taken" else "dim")
+    title = f"person {p.track}"
+    return Group(
+        Rule(title, align="left", style="grey50"),
+        head,
+        Text.assemble("  ", strip),
+        Text.assemble("  ", trust),
+    )
+
+
+def render_plain_line(p: PersonView) -> Text:
+    """One line for one person, when too many are remembered for four lines each."""
+    label = p.label or "waiting"
+    notes = trust_notes(p)
+    since = f"for {_duration(p.since)}" if p.since is not None and p.label else ""
+    return Text.assemble(
+        (f"person {p.track:<3} ", "bold"),
+        (f" {label.upper():^9} ", f"bold black on {COLOURS.get(label, 'grey35')}"),
+        f" {since:<14}",
+        ("uncertain: " + ", ".join(notes), "yellow") if notes else ("can be trusted", "green"),
+        (" · own neutral" if p.baseline == "taken" else "", ""),
+    )
+
+
+def render_plain(s: Snapshot) -> RenderableType:
+    """The plain view: who shows what, since when, and whether to believe it."""
+    lost = " [b red]LOST, reconnecting…[/]" if s.source_state == "lost" else ""
+    grid = Table.grid(padding=(0, 2), expand=True)
+    grid.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
+    grid.add_column(no_wrap=True, justify="right")
+    people = sum(1 for p in s.people if p.in_view)
+    grid.add_row(
+        f"{s.source}{lost}",
+        f"recording {_uptime(s.uptime_seconds)} · {people} in view",
+    )
+    parts: list[RenderableType] = [
+        Panel(grid, title="streamfer", title_align="left", padding=(0, 1))
+    ]
+    if not s.people:
+        parts.append(Text("  nobody in view", style="dim"))
+    elif len(s.people) <= PLAIN_PANELS:
+        parts.extend(render_plain_person(p) for p in s.people)
+    else:
+        parts.append(Rule(f"{len(s.people)} people", align="left", style="grey50"))
+        parts.extend(render_plain_line(p) for p in s.people)
+    if s.message:
+        parts.append(Text(s.message, style="bold"))
+    parts.append(Text(KEYS["plain"], style="dim"))
+    return Group(*parts)
+
+
 def render(s: Snapshot) -> RenderableType:
-    """The whole dashboard for one snapshot."""
+    """The whole dashboard for one snapshot, in its view."""
+    return render_plain(s) if s.view == "plain" else render_details(s)
+
+
+def render_details(s: Snapshot) -> RenderableType:
+    """The technical view: rates, latency, window counts, probabilities, blendshapes."""
     parts: list[RenderableType] = [render_header(s)]
     if not s.people:
         parts.append(Panel(Text("no face in view", style="dim"), padding=(0, 1)))
@@ -200,9 +353,9 @@ def render(s: Snapshot) -> RenderableType:
     else:
         lines = Group(*(render_person_line(p) for p in s.people))
         parts.append(Panel(lines, title=f"{len(s.people)} people", title_align="left"))
-    parts.append(
-        Text(printable(s.message) or "q quit · m add a marker · b take baselines", style="dim")
-    )
+    if s.message:
+        parts.append(Text(printable(s.message), style="bold"))
+    parts.append(Text(KEYS["details"], style="dim"))
     return Group(*parts)
 
 

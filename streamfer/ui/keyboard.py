@@ -1,5 +1,6 @@
 """Single keys from the terminal while the dashboard runs: ``q`` quits, ``m`` adds a marker,
-``b`` takes everyone's own neutral afresh (``--baseline``).
+``b`` takes everyone's own neutral afresh (``--baseline``), ``d`` switches between the plain
+view and the technical details.
 
 After ``m`` the operator may type a short note and press Enter (Esc cancels); the note goes
 into the log's marker record. Only active when stdin is a terminal.
@@ -25,8 +26,10 @@ class KeyReader:
         on_marker: Callable[[str], None],
         on_prompt: Callable[[str], None],
         on_baseline: Callable[[], None] | None = None,
+        on_view: Callable[[], None] | None = None,
     ) -> None:
         self.on_quit = on_quit
+        self.on_view = on_view
         self.on_baseline = on_baseline
         self.on_marker = on_marker
         self.on_prompt = on_prompt
@@ -71,14 +74,16 @@ class KeyReader:
                 self._key(char)
 
     def _key(self, char: str) -> None:
-        """One character typed: q quits, b takes everyone's baseline, m starts a marker
-        note, then the note's text."""
+        """One character typed: q quits, b takes everyone's baseline, d switches the view,
+        m starts a marker note, then the note's text."""
         prompt = "marker note (Enter to add, Esc to cancel): "
         if self._note is None:
             if char in ("q", "Q"):
                 self.on_quit()
             elif char in ("b", "B") and self.on_baseline is not None:
                 self.on_baseline()
+            elif char in ("d", "D") and self.on_view is not None:
+                self.on_view()
             elif char in ("m", "M"):
                 self._note = ""
                 self.on_prompt(prompt)

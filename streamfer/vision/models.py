@@ -21,6 +21,7 @@ KNOWN_SHA256 = {
     "face_landmarks_detector.tflite": "c7d54204ce0448474c7f3fa9af494787c0965cbdd6f20fc72867e43046bd43d5",
     "face_blendshapes.tflite": "4f36dded049db18d76048567439b2a7f58f1daabc00d78bfe8f3ad396a2d2082",
     "geometry_head_emotion_mini_mix.json": "e8495e22a5f3b6c345a321bf1cef08b7f7ff6ef68216885c05476a300c7ec6f9",
+    "face_describer.tflite": "5cc45f01ab421406526d1df01e479b7f7e11b8cd956a1d340798f894b7affc09",
     "face_canonical.json": "25959d82fb37e3d2b778e61e8833127d1b021c6d30a29ba2f72048c19ae10b1e",
 }
 

@@ -61,6 +61,10 @@ class IouTracker:
                 self._next_id += 1
         return [i for i in ids if i is not None]
 
+    def drop(self, track_id: int) -> None:
+        """Forget a track now (its person has a newer track: ``reidentify.People``)."""
+        self._tracks = [t for t in self._tracks if t.id != track_id]
+
     @property
     def live_ids(self) -> list[int]:
         return [t.id for t in self._tracks]
