@@ -7,6 +7,7 @@ resident set size as ``wait4`` reports it (workers included, once waited for), n
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import resource
 import shutil
@@ -330,14 +331,17 @@ def test_the_dashboard_shows_a_hostile_source_and_note_escaped() -> None:
         uptime_seconds=3, log_path=f"/logs/session{ESCAPES}.jsonl", records=2,
         message=f"marker added at 1.0 s: {ESCAPES}",
     )  # fmt: skip
-    buffer = io.StringIO()
-    Console(file=buffer, force_terminal=True, width=200, color_system="standard").print(
-        render(snapshot)
-    )
-    shown = buffer.getvalue()
-    no_raw_escape(shown)
-    assert "[b red]markup[/]" in shown  # a name's brackets are text, not Rich markup
-    assert shown.count("\\x1b]2;PWNED\\x07") == 3
+    # the technical view shows the source, the log and the message; the plain view the
+    # source and the message
+    for view, count in (("details", 3), ("plain", 2)):
+        buffer = io.StringIO()
+        Console(file=buffer, force_terminal=True, width=200, color_system="standard").print(
+            render(dataclasses.replace(snapshot, view=view))
+        )
+        shown = buffer.getvalue()
+        no_raw_escape(shown)
+        assert "[b red]markup[/]" in shown  # a name's brackets are text, not Rich markup
+        assert shown.count("\\x1b]2;PWNED\\x07") == count, view
 
 
 # --- 5. log names claimed atomically --------------------------------------------------------

@@ -156,7 +156,7 @@ def test_the_log_round_trip_and_a_cut_last_line(tmp_path: Path) -> None:
     assert all(r.ts for r in contents.records)  # the writer stamped the wall clock
     assert contents.complete and contents.ended
     assert isinstance(last_record(path), SessionEnd)
-    assert json.loads(path.read_text().splitlines()[0])["schema"] == SCHEMA_VERSION == 6
+    assert json.loads(path.read_text().splitlines()[0])["schema"] == SCHEMA_VERSION == 7
     with path.open("a") as f:
         f.write('{"type":"marker","t":9.0,"no')
     cut = read_log(path)

@@ -319,7 +319,7 @@ def render_plain(s: Snapshot) -> RenderableType:
     grid.add_column(no_wrap=True, justify="right")
     people = sum(1 for p in s.people if p.in_view)
     grid.add_row(
-        f"{s.source}{lost}",
+        f"{escape(printable(s.source))}{lost}",
         f"recording {_uptime(s.uptime_seconds)} · {people} in view",
     )
     parts: list[RenderableType] = [
@@ -333,7 +333,7 @@ def render_plain(s: Snapshot) -> RenderableType:
         parts.append(Rule(f"{len(s.people)} people", align="left", style="grey50"))
         parts.extend(render_plain_line(p) for p in s.people)
     if s.message:
-        parts.append(Text(s.message, style="bold"))
+        parts.append(Text(printable(s.message), style="bold"))
     parts.append(Text(KEYS["plain"], style="dim"))
     return Group(*parts)
 
