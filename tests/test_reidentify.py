@@ -192,7 +192,7 @@ def test_a_returning_person_keeps_their_baseline_and_a_log_says_she_returned(
     finally:
         pipeline.close()
     records = [json.loads(line) for line in (tmp_path / "s.jsonl").read_text().splitlines()]
-    assert records[0]["schema"] == 6
+    assert records[0]["schema"] == 7
     back = [r for r in records if r["type"] == "person_back"]
     assert [r["track"] for r in back] == [1] and back[0]["similarity"] >= 0.6
     baselines = [r["track"] for r in records if r["type"] == "baseline"]

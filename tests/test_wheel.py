@@ -81,11 +81,16 @@ def test_wheel_carries_models_config_and_portrait(installed: tuple[Path, dict[st
             "emotion_mini_mix.tflite",
             "emotion_mini_xception_f32.json",
             "emotion_mini_xception_f32.tflite",
+            "emotion_mix3.json",
+            "emotion_mix3.tflite",
+            "expression_mobilefacenet.json",
+            "expression_mobilefacenet.tflite",
             "face_blendshapes.tflite",
             "face_canonical.json",
             "face_describer.tflite",
             "face_landmarks_detector.tflite",
             "geometry_head_emotion_mini_mix.json",
+            "geometry_head_emotion_mix3.json",
         ]
     )
     assert out[2] == "True True"

@@ -112,11 +112,18 @@ def main(argv: list[str] | None = None) -> int:
         type=Path,
         help="an opinions file: keep its detections and other readings, read only --model's CNN",
     )
+    p.add_argument(
+        "--second-from",
+        type=Path,
+        help="an opinions file: keep everything but the second model's readings, read again",
+    )
     a = p.parse_args(argv)
     if a.merge:
         return merge(a.merge, a.out)
     if a.cnn_from:
         return cnn_only(a.cnn_from, a.model, a.data, a.scenes, a.out)
+    if a.second_from:
+        return second_only(a.second_from, a.data, a.scenes, a.out)
     k, n = (int(v) for v in a.part.split("/"))
     rows, scene_images = all_photos(a.data, a.scenes)
     mine = list(range(k, len(rows), n))
@@ -215,6 +222,29 @@ def cnn_only(source: Path, model: str, data: Path, scenes: int, out: Path) -> in
         pipeline.close()
     d["cnn"] = cnn
     d["cnn_classes"] = np.array(pipeline.emotions)
+    np.savez_compressed(out, **d)
+    return 0
+
+
+def second_only(source: Path, data: Path, scenes: int, out: Path) -> int:
+    """The second model's readings again (a rebuilt model file), on the stored five points."""
+    d = dict(np.load(source))
+    rows, scene_images = all_photos(data, scenes)
+    assert [r[1] for r in rows] == [str(x) for x in d["path"]], "another photo list"
+    second = AlignedExpressionModel(Config().resolve_model(EXPRESSION_MODEL))
+    for key in ("second_lm", "second_det"):
+        d[key] = np.full_like(d[key], np.nan)
+    for i, (_, path, _) in enumerate(rows):
+        if not d["found"][i].any():
+            continue
+        original = scene_images[i] if i in scene_images else cv2.imread(path)
+        for vi, (dx, dy, scale) in enumerate(VARIANTS):
+            image = None
+            for key, points in (("second_lm", "points_lm"), ("second_det", "points_det")):
+                if np.isnan(d[points][i, vi]).any():
+                    continue
+                image = moved(original, dx, dy, scale) if image is None else image
+                d[key][i, vi] = second.classify(image, d[points][i, vi].astype(np.float64))
     np.savez_compressed(out, **d)
     return 0
 
