@@ -21,6 +21,8 @@ MODELS = (
     "models/emotion_mini_xception_f32.tflite",
     "models/face_landmarks_detector.tflite",
     "models/face_blendshapes.tflite",
+    "models/expression_mobilefacenet.tflite",
+    "models/emotion_mix3.tflite",
 )
 
 

@@ -20,7 +20,7 @@ GEOMETRY_MODELS = ("landmarks", "blendshapes")
 #: the model that checks the short-range detector (``Config.full_range_check``)
 FULL_RANGE_MODEL = "models/blazeface_full_range_sparse.tflite"
 #: The emotion model used when config.toml names none (see docs/accuracy.md for the choice).
-DEFAULT_EMOTION_MODEL = "emotion_mini_mix"
+DEFAULT_EMOTION_MODEL = "emotion_mix3"
 
 
 @dataclass(frozen=True)

@@ -81,3 +81,36 @@ def test_the_default_on_kdef_people_it_never_saw(shared_data: Callable[..., Path
     neutral = _pipeline_labels(config, sorted((london / "neutral").glob("*.jpg")))
     assert sum(x == "happy" for x in smiling) == pytest.approx(50, abs=4)
     assert sum(x == "neutral" for x in neutral) == pytest.approx(102, abs=4)
+
+
+@pytest.mark.needs_shared_data
+def test_the_default_on_three_studios_people_it_never_saw(
+    shared_data: Callable[..., Path],
+) -> None:
+    """emotion_mix3 (CNN, geometry head and the second model fused) on the held-back people of
+    KDEF, the Taiwanese set and BU-3DFE (training/splits.json) and on London, through the
+    whole pipeline; figures recorded in docs/accuracy.md (Recognition III)."""
+    import json
+
+    root = Path(__file__).resolve().parent.parent
+    splits = json.loads((root / "training" / "splits.json").read_text())
+    config = Config()
+    assert config.classifier.model == "emotion_mix3" and config.geometry_on()
+    assert config.second_model_path() is not None
+    studios = {
+        # set: (folder, person of a file stem, dev people, photos, recorded accuracy)
+        "kdef": ("kdef_frontal", lambda s: s[1:4], splits["kdef"]["dev_people"], 280, 0.811),
+        "taiwanese": ("taiwanese_dev", lambda s: s[:2], splits["taiwanese"]["dev_people"], 289, 0.671),
+        "bu3dfe": ("bu3dfe_dev", lambda s: s.split("_")[0], splits["bu3dfe"]["dev_people"], 139, 0.712),
+    }  # fmt: skip
+    for name, (folder, person, dev, count, recorded) in studios.items():
+        photos = [p for p in sorted(shared_data(folder).glob("*/*.jpg")) if person(p.stem) in dev]
+        labels = _pipeline_labels(config, photos)
+        accuracy = float(np.mean([p.parent.name == x for p, x in zip(photos, labels, strict=True)]))
+        assert len(photos) == count, name
+        assert accuracy == pytest.approx(recorded, abs=0.015), name
+    london = shared_data("london_faces")
+    smiling = _pipeline_labels(config, sorted((london / "smiling").glob("*.jpg")))
+    neutral = _pipeline_labels(config, sorted((london / "neutral").glob("*.jpg")))
+    assert sum(x == "happy" for x in smiling) == pytest.approx(57, abs=4)
+    assert sum(x == "neutral" for x in neutral) == pytest.approx(101, abs=3)

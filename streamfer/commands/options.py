@@ -89,7 +89,7 @@ def add_geometry_options(parser: argparse.ArgumentParser, logs: bool = True) -> 
         default=None,
         help="measure landmarks, blendshapes and head pose of each face (about 4 ms a face, "
         "5 times a second; docs/geometry.md); default: on when the emotion model has a "
-        "geometry head to fuse with it, as the default emotion_mini_mix has",
+        "geometry head to fuse with it, as the default emotion_mix3 has",
     )
     if logs:
         group.add_argument(
