@@ -26,9 +26,8 @@ import numpy.typing as npt
 
 from streamfer.core import Detection, Image
 from streamfer.errors import ModelError
-from streamfer.vision.classify import _interpreter_class, invoke
-from streamfer.vision.models import read_model
-from streamfer.vision.quiet import quiet_stderr
+from streamfer.vision.classify import invoke
+from streamfer.vision.landmarks import open_interpreter
 
 FORMAT = "streamfer-aligned-model/1"
 
@@ -143,20 +142,9 @@ class AlignedExpressionModel:
     """A LiteRT model reading a five-point-aligned colour face (``FORMAT`` sidecar)."""
 
     def __init__(self, model_path: Path, num_threads: int = 1) -> None:
-        data = read_model(model_path, "expression")
         self.card = AlignedCard.read(model_path)
         self.path = model_path
-        try:
-            with quiet_stderr():
-                self._interpreter = _interpreter_class()(
-                    model_content=data, num_threads=num_threads
-                )
-                self._interpreter.allocate_tensors()
-        except Exception as exc:  # the interpreter raises ValueError/RuntimeError on bad files
-            raise ModelError(
-                f"expression model {model_path} could not be loaded: {exc}",
-                "restore it with 'git checkout models/'",
-            ) from None
+        self._interpreter = open_interpreter(model_path, "expression", num_threads)
         inp = self._interpreter.get_input_details()[0]
         out = self._interpreter.get_output_details()[0]
         size, k = self.card.size, len(self.card.classes)
