@@ -306,7 +306,16 @@ def test_lsl_output_on_a_fake_pylsl(tmp_path: Path) -> None:
     from streamfer.session.sinks import ObservedLog
     from streamfer.sources.readers import DemoReader
 
-    config = with_overrides(Config(), {"lsl.enabled": True, "geometry.enabled": False})
+    # geometry off keeps the test quick; the CNN alone is then the model's whole reading, so
+    # the model whose CNN alone reads the demo's expectations below is named
+    config = with_overrides(
+        Config(),
+        {
+            "lsl.enabled": True,
+            "geometry.enabled": False,
+            "classifier.model": "emotion_mini_mix",
+        },
+    )
     fake = _FakePylsl()
     log = ObservedLog(SessionLog(tmp_path / "session-x.jsonl"), [])
     recorder = Recorder(config, log, DemoReader())
