@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from streamfer.vision.fusion import tempered
 from streamfer.vision.geometry_head import GeometryHead
 
 FLOOR = 1e-4
@@ -70,15 +71,6 @@ def fuse(parts: list[tuple[np.ndarray, float]]) -> np.ndarray:
         z += np.where(ok, w * np.log(np.maximum(np.nan_to_num(p, nan=1.0), FLOOR)), 0.0)
         total += np.where(ok, w, 0.0)
     return np.where(total > 0, z / np.maximum(total, 1e-9), np.log(FLOOR) - 1.0)
-
-
-def tempered(p: np.ndarray, temperature: float) -> np.ndarray:
-    if temperature == 1.0:
-        return p
-    z = np.log(np.maximum(p, 1e-12)) / temperature
-    z -= np.nanmax(z, axis=-1, keepdims=True)
-    e = np.exp(z)
-    return e / np.nansum(e, axis=-1, keepdims=True)
 
 
 def labels_of(z: np.ndarray, found: np.ndarray, classes: list[str]) -> np.ndarray:

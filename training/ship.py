@@ -21,8 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
+from streamfer.vision.fusion import tempered
 from streamfer.vision.geometry_head import GeometryHead
-from training.choose import HEAD, fuse, head_probs, tempered, to_cnn_order
+from training.choose import HEAD, fuse, head_probs, to_cnn_order
 
 SECOND_MODEL = "expression_mobilefacenet.tflite"
 

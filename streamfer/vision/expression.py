@@ -143,7 +143,6 @@ class AlignedExpressionModel:
 
     def __init__(self, model_path: Path, num_threads: int = 1) -> None:
         self.card = AlignedCard.read(model_path)
-        self.path = model_path
         self._interpreter = open_interpreter(model_path, "expression", num_threads)
         inp = self._interpreter.get_input_details()[0]
         out = self._interpreter.get_output_details()[0]

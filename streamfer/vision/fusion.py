@@ -42,11 +42,12 @@ def fuse_parts(
 
 
 def tempered(probs: npt.NDArray[np.floating], temperature: float) -> npt.NDArray[np.float64]:
-    """``softmax(log p / T)``: T above 1 softens a model that is sure of everything."""
+    """``softmax(log p / T)`` along the last axis (NaN, a class a model lacks, stays NaN):
+    T above 1 softens a model that is sure of everything."""
     p = np.asarray(probs, np.float64)
     if temperature == 1.0:
         return p
     z = np.log(np.maximum(p, 1e-12)) / temperature
-    z -= z.max()
+    z -= np.nanmax(z, axis=-1, keepdims=True)
     e = np.exp(z)
-    return np.asarray(e / e.sum())
+    return np.asarray(e / np.nansum(e, axis=-1, keepdims=True))

@@ -12,7 +12,7 @@ from streamfer.errors import ModelError
 KNOWN_SHA256 = {
     "emotion_mix3.tflite": "3a6b2ce49148bdf809abd8af2b76be550e16eddb6147fbcad48759bf701ee5f4",
     "geometry_head_emotion_mix3.json": "e8495e22a5f3b6c345a321bf1cef08b7f7ff6ef68216885c05476a300c7ec6f9",
-    "expression_mobilefacenet.tflite": "3baba613b36f94ec0cfca561deab0487284f31d618d621213cb2febf018fd8e0",
+    "expression_mobilefacenet.tflite": "64b0176da13cf7473d05b706cf8e202cc4a2e371d459cd0a167cf11f8225556b",
     "blazeface_short_range.tflite": "bbff11cebd1eb27a1e004cae0b0e63ec8c551cbf34a4451148b4908b8db3eca8",
     "blazeface_full_range_sparse.tflite": "2c3728e6da56f21e21a320433396fb06d40d9088f2247c05e5635a688d45dfe1",
     "emotion_mini_xception_f32.tflite": "a64ec8b1231aa6e9ed2a35f99b6b3ea253cc8b858e62c868faae1224aaf4d7ed",
