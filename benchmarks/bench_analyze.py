@@ -29,8 +29,9 @@ from pathlib import Path
 import cv2
 from machine import cpu_name
 
-from streamfer.config import Config
-from streamfer.pipeline import FramePipeline, run
+from streamfer.config.settings import Config
+from streamfer.pipeline.run import run
+from streamfer.pipeline.stages import FramePipeline
 from streamfer.sources import demo
 from streamfer.sources.capture import Capture
 from streamfer.sources.readers import open_recording

@@ -23,10 +23,11 @@ import cv2
 from bench_pipeline import make_clip
 from machine import cpu_name
 
-from streamfer.config import Config, with_overrides
-from streamfer.pipeline import FramePipeline
+from streamfer.config.load import with_overrides
+from streamfer.config.settings import Config
+from streamfer.pipeline.stages import FramePipeline
 from streamfer.sources.capture import Capture
-from streamfer.sources.readers import open_video_file
+from streamfer.sources.readers import open_recording
 
 
 def decode_fps(path: Path) -> tuple[float, float]:
@@ -43,7 +44,7 @@ def decode_fps(path: Path) -> tuple[float, float]:
 def pipeline_fps(path: Path, backend: str) -> tuple[float, float]:
     """(frames per second, CPU milliseconds per frame) of the whole pipeline."""
     pipeline = FramePipeline(with_overrides(Config(), {"detector.backend": backend}))
-    capture = Capture(open_video_file(path)).start()
+    capture = Capture(open_recording(path)).start()
     count, start, cpu = 0, time.perf_counter(), time.process_time()
     for frame in capture:
         pipeline.process(frame)

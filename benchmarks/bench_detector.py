@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 from machine import cpu_name
 
-from streamfer.config import Config
+from streamfer.config.settings import Config
 from streamfer.sources import demo
 from streamfer.vision.blazeface import BlazeFaceDetector, letterbox
 

@@ -38,10 +38,13 @@ import numpy as np
 from bench_pipeline import make_clip
 from machine import cpu_name
 
-from streamfer.choices import Pace
-from streamfer.config import Config, with_overrides
-from streamfer.core import Box, Detection, Frame
-from streamfer.pipeline import FramePipeline, StepResult, Tracked
+from streamfer.config.load import with_overrides
+from streamfer.config.settings import Config
+from streamfer.core.choices import Pace
+from streamfer.core.frames import Box, Detection, Frame
+from streamfer.pipeline.reading import Tracked
+from streamfer.pipeline.results import StepResult
+from streamfer.pipeline.stages import FramePipeline
 from streamfer.session.lifecycle import Recorder
 from streamfer.session.log import SessionLog
 from streamfer.sources.demo import grace_hopper

@@ -33,9 +33,11 @@ import cv2
 import numpy as np
 from machine import cpu_name
 
-from streamfer.choices import Pace
-from streamfer.config import Config, with_overrides
-from streamfer.pipeline import FramePipeline, StepResult
+from streamfer.config.load import with_overrides
+from streamfer.config.settings import Config
+from streamfer.core.choices import Pace
+from streamfer.pipeline.results import StepResult
+from streamfer.pipeline.stages import FramePipeline
 from streamfer.session.lifecycle import Recorder
 from streamfer.session.log import SessionLog
 from streamfer.session.records import Record

@@ -41,8 +41,8 @@ import cv2
 import numpy as np
 from machine import cpu_name
 
-from streamfer.config import Config
-from streamfer.core import Detection
+from streamfer.config.settings import Config
+from streamfer.core.frames import Detection
 from streamfer.sources import demo
 from streamfer.vision.backends import make_detector
 from streamfer.vision.blazeface import BlazeFaceDetector

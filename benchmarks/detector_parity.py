@@ -24,8 +24,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from streamfer.config import Config
-from streamfer.core import Box, Detection
+from streamfer.config.settings import Config
+from streamfer.core.frames import Box, Detection
 from streamfer.vision.blazeface import BlazeFaceDetector
 
 DEFAULT_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"

@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from streamfer.config import Config
+from streamfer.config.settings import Config
 
 MODELS = (
     "models/blazeface_short_range.tflite",

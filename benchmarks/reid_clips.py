@@ -33,9 +33,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from streamfer.config import load, with_overrides
-from streamfer.core import Frame
-from streamfer.pipeline import FramePipeline
+from streamfer.config.load import load, with_overrides
+from streamfer.core.frames import Frame
+from streamfer.pipeline.stages import FramePipeline
 from streamfer.vision.describe import DESCRIBER_MODEL, FaceDescriber
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -24,7 +24,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from streamfer.config import load
+from streamfer.config.load import load
 from streamfer.vision.blazeface import BlazeFaceDetector
 from streamfer.vision.describe import DESCRIBER_MODEL, FaceDescriber
 

@@ -20,9 +20,10 @@ from pathlib import Path
 
 from machine import cpu_name
 
-from streamfer.choices import Pace
-from streamfer.config import Config
-from streamfer.pipeline import FramePipeline, StepResult
+from streamfer.config.settings import Config
+from streamfer.core.choices import Pace
+from streamfer.pipeline.results import StepResult
+from streamfer.pipeline.stages import FramePipeline
 from streamfer.session.lifecycle import Recorder
 from streamfer.session.log import SessionLog
 from streamfer.sources.readers import DemoReader

@@ -91,9 +91,10 @@ def main(argv: list[str] | None = None) -> int:
     from machine import cpu_name
 
     from streamfer.api.monitor import Monitor
-    from streamfer.config import Config, with_overrides
-    from streamfer.core import Frame
-    from streamfer.pipeline import FramePipeline
+    from streamfer.config.load import with_overrides
+    from streamfer.config.settings import Config
+    from streamfer.core.frames import Frame
+    from streamfer.pipeline.stages import FramePipeline
 
     config = (
         Config() if a.model is None else with_overrides(Config(), {"classifier.model": a.model})

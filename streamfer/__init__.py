@@ -25,9 +25,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from streamfer.errors import ConfigError, ModelError, OutputError, SourceError, StreamferError
-
-__version__ = "0.1.0"
+from streamfer.core.errors import ConfigError, ModelError, OutputError, SourceError, StreamferError
 
 #: public name -> the module that defines it, imported on first use
 _LAZY = {
@@ -42,7 +40,7 @@ _LAZY = {
     "GroupVerdict": "streamfer.api.results",
     "read_log": "streamfer.api.logs",
     "Log": "streamfer.api.logs",
-    "Config": "streamfer.config_settings",
+    "Config": "streamfer.config.settings",
 }
 
 __all__ = [
@@ -71,10 +69,24 @@ if TYPE_CHECKING:
     from streamfer.api.monitor import Monitor, classify_image, watch
     from streamfer.api.results import Face, GroupVerdict, HeadPose, Result, Verdict
     from streamfer.api.session import Watch
-    from streamfer.config_settings import Config
+    from streamfer.config.settings import Config
+
+
+def _version() -> str:
+    """The installed distribution's version: ``pyproject.toml`` is the one place it is written."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("streamfer")
+    except PackageNotFoundError:  # a checkout put on sys.path without installing it
+        return "0+unknown"
 
 
 def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        value: Any = _version()
+        globals()[name] = value
+        return value
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'streamfer' has no attribute {name!r}")

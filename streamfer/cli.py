@@ -15,10 +15,10 @@ import sys
 import traceback
 from collections.abc import Sequence
 
-from streamfer import __version__
+import streamfer
 from streamfer.commands import COMMANDS
-from streamfer.errors import ResourceError, StreamferError
-from streamfer.safetext import printable
+from streamfer.core.errors import ResourceError, StreamferError
+from streamfer.core.safetext import printable
 from streamfer.session.signals import (
     exit_code,
     interrupt_behind,
@@ -39,6 +39,13 @@ Start with:  streamfer run --source demo
 ERROR_LIMIT = 2000
 
 
+class _Version(argparse.Action):
+    """``--version``, read from the package metadata only when asked (it costs an import)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object, **kwargs: object) -> None:
+        parser.exit(message=f"streamfer {streamfer.__version__}\n")
+
+
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The parser; ``command``'s module defines its sub-parser in full, the others are stubs
     that only list the command (``None``: every command in full, for tests and docs)."""
@@ -47,7 +54,9 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--version", action="version", version=f"streamfer {__version__}")
+    parser.add_argument(
+        "--version", action=_Version, nargs=0, help="show program's version number and exit"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     wanted = None if command is None else COMMANDS.get(command, ("", ""))[0]

@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from streamfer.labels import EMOTIONS
-from streamfer.method.aggregate import AggregatorSettings, WindowAggregator, representative_index
+from streamfer.core.labels import EMOTIONS
+from streamfer.method.aggregate import AggregatorSettings, WindowAggregator
+from streamfer.method.rule import representative_index
 
 A, D, F, H, S, U, N = range(7)
 

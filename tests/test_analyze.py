@@ -10,14 +10,10 @@ from pathlib import Path
 import pytest
 from clips import row, streamfer, summary, write_frame_folder
 
-from streamfer.config import Config
+from streamfer.config.settings import Config
+from streamfer.session.events import Emotion, FrameRecord, GroupEmotion
 from streamfer.session.log import read_log
-from streamfer.session.records import (
-    Emotion,
-    FrameRecord,
-    GroupEmotion,
-    SessionStart,
-)
+from streamfer.session.start_end import SessionStart
 from streamfer.sources.demo import write_demo_clip
 from streamfer.sources.inputs import find_inputs
 

@@ -13,7 +13,7 @@ import pytest
 from clips import cli_command, cli_env, row, streamfer, summary
 
 from streamfer.session.log import read_log
-from streamfer.session.records import EndReason, SessionEnd
+from streamfer.session.start_end import EndReason, SessionEnd
 from streamfer.sources.demo import write_demo_clip
 
 

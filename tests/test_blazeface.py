@@ -16,9 +16,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from streamfer.config import Config
-from streamfer.core import Box, Detection, Image
-from streamfer.errors import ModelError
+from streamfer.config.settings import Config
+from streamfer.core.errors import ModelError
+from streamfer.core.frames import Box, Detection, Image
 from streamfer.sources.demo import grace_hopper
 from streamfer.vision.anchors import (
     FULL_RANGE,

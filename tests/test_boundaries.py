@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from streamfer.errors import SourceError
+from streamfer.core.errors import SourceError
 from streamfer.session.signals import (
     Interrupted,
     SignalRelay,

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from streamfer import config as config_module
+from streamfer.config import load as config_module
 
 ROOT = Path(__file__).resolve().parent.parent
 IDS = ["001", "002", "004", "005", "006", "007"]

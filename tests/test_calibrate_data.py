@@ -9,9 +9,9 @@ import cv2
 import numpy as np
 import pytest
 
-from streamfer import config as config_module
-from streamfer.config_write import set_values, write_aggregator
-from streamfer.errors import ConfigError, DataError
+from streamfer.config import load as config_module
+from streamfer.config.write import set_values, write_aggregator
+from streamfer.core.errors import ConfigError, DataError
 from streamfer.evaluation.datasets import load_dataset
 from streamfer.evaluation.predictions import PredictionCache, predict_clips
 from streamfer.sources.demo import grace_hopper

@@ -6,20 +6,12 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from streamfer.labels import EMOTIONS
-from streamfer.method.calibration import (
-    THRESHOLDS,
-    ClipTable,
-    choose_threshold,
-    confusion,
-    cross_validate,
-    evaluate_fixed,
-    f1_per_class,
-    macro_f1,
-    pn_accuracy,
-    stratified_group_folds,
-)
+from streamfer.core.labels import EMOTIONS
+from streamfer.method.calibration import ClipTable, choose_threshold, cross_validate, evaluate_fixed
+from streamfer.method.calibration_results import THRESHOLDS
+from streamfer.method.folds import stratified_group_folds
 from streamfer.method.rule import NO_LABEL, representative_index, representative_labels
+from streamfer.method.scores import confusion, f1_per_class, macro_f1, pn_accuracy
 
 A, D, F, H, S, U, N = range(7)
 

@@ -16,9 +16,10 @@ import pytest
 from clips import NO_FACE, ONE_FACE, TWO_FACES, serve_stream, streamfer, write_clip
 from clips import cli_env as _env
 
-from streamfer.config import Config
+from streamfer.config.settings import Config
+from streamfer.session.events import Emotion, SourceLost
 from streamfer.session.log import read_log
-from streamfer.session.records import Emotion, EndReason, SessionEnd, SessionStart, SourceLost
+from streamfer.session.start_end import EndReason, SessionEnd, SessionStart
 from streamfer.vision.models import sha256_of
 
 ROOT = Path(__file__).resolve().parent.parent

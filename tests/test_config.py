@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from streamfer import config as cfg
-from streamfer.errors import ConfigError
+from streamfer.config import load as cfg
+from streamfer.core.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from streamfer import config as config_module
-from streamfer.config_write import write_aggregator
-from streamfer.errors import ConfigError
+from streamfer.config import load as config_module
+from streamfer.config.write import write_aggregator
+from streamfer.core.errors import ConfigError
 
 FORMS = {
     "section": '# top\n[aggregator]\n# why 0.20\nthreshold = 0.20 # paper\nlabel_set = "7"\n',

@@ -8,12 +8,7 @@ from pathlib import Path
 import pytest
 
 from streamfer import assets
-from streamfer.config_paths import (
-    find_config,
-    prepare_user_config,
-    user_config_file,
-    write_target,
-)
+from streamfer.config.paths import find_config, prepare_user_config, user_config_file, write_target
 
 
 @pytest.fixture

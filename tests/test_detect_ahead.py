@@ -15,10 +15,12 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
-from streamfer.config import Config
-from streamfer.core import Box, Detection, Frame, Image
-from streamfer.errors import SourceError
-from streamfer.pipeline import FramePipeline, StepResult, run
+from streamfer.config.settings import Config
+from streamfer.core.errors import SourceError
+from streamfer.core.frames import Box, Detection, Frame, Image
+from streamfer.pipeline.results import StepResult
+from streamfer.pipeline.run import run
+from streamfer.pipeline.stages import FramePipeline
 from streamfer.sources import demo
 
 

@@ -8,8 +8,8 @@ import sys
 import numpy as np
 import pytest
 
-from streamfer.config import Config
-from streamfer.errors import ConfigError
+from streamfer.config.settings import Config
+from streamfer.core.errors import ConfigError
 from streamfer.sources.demo import grace_hopper
 from streamfer.vision import backends
 from streamfer.vision.blazeface import BlazeFaceDetector

@@ -56,7 +56,7 @@ def test_the_readme_lists_every_exit_code() -> None:
     """Exit code 6 (a labelled data set) was missing from the README's list (issue #27)."""
     import re
 
-    from streamfer import errors
+    from streamfer.core import errors
 
     codes = {
         value.exit_code

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from badmedia import fill, small_disk
 
-from streamfer.durable import private_dir, sha256_file, sha256_files, write_atomic
-from streamfer.errors import OutputError
+from streamfer.core.durable import private_dir, sha256_file, sha256_files, write_atomic
+from streamfer.core.errors import OutputError
 from streamfer.session.linefile import LineFile, LineWriteError
 
 

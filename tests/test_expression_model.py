@@ -16,8 +16,8 @@ import cv2
 import numpy as np
 import pytest
 
-from streamfer.config import Config
-from streamfer.core import Box, Detection
+from streamfer.config.settings import Config
+from streamfer.core.frames import Box, Detection
 from streamfer.vision.blazeface import BlazeFaceDetector
 from streamfer.vision.expression import (
     AlignedExpressionModel,

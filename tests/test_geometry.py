@@ -16,8 +16,8 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from streamfer.core import Box, Detection, Image
-from streamfer.errors import ModelError
+from streamfer.core.errors import ModelError
+from streamfer.core.frames import Box, Detection, Image
 from streamfer.sources.demo import grace_hopper
 from streamfer.vision.blazeface import BlazeFaceDetector
 from streamfer.vision.blendshapes import BLENDSHAPE_NAMES, BlendshapeModel

@@ -16,14 +16,15 @@ import numpy.typing as npt
 import pytest
 
 from streamfer.batch.manifest import settings_hash
-from streamfer.config import Config, with_overrides
-from streamfer.core import Box, Detection, Frame, Image
-from streamfer.errors import ConfigError, ModelError
+from streamfer.config.load import with_overrides
+from streamfer.config.settings import Config
+from streamfer.core.errors import ConfigError, ModelError
+from streamfer.core.frames import Box, Detection, Frame, Image
 from streamfer.evaluation.predictions import settings_digest
 from streamfer.method.geometry_window import GeometryWindow
-from streamfer.pipeline import FramePipeline, StepResult
-from streamfer.session.events import GEOMETRY_FIELDS
-from streamfer.session.records import Emotion, FrameRecord
+from streamfer.pipeline.results import StepResult
+from streamfer.pipeline.stages import FramePipeline
+from streamfer.session.events import GEOMETRY_FIELDS, Emotion, FrameRecord
 from streamfer.session.step_records import step_records
 from streamfer.sources import demo
 from streamfer.vision.blazeface import BlazeFaceDetector

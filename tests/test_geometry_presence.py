@@ -17,9 +17,11 @@ from pathlib import Path
 import cv2
 import pytest
 
-from streamfer.config import Config
-from streamfer.core import Frame
-from streamfer.pipeline import FramePipeline, StepResult, run
+from streamfer.config.settings import Config
+from streamfer.core.frames import Frame
+from streamfer.pipeline.results import StepResult
+from streamfer.pipeline.run import run
+from streamfer.pipeline.stages import FramePipeline
 from streamfer.sources.readers import open_recording
 
 pytestmark = pytest.mark.needs_shared_data

@@ -10,10 +10,10 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from streamfer.config import Config
-from streamfer.core import Box, Detection, Frame, Image
-from streamfer.labels import EMOTIONS
-from streamfer.pipeline import FramePipeline
+from streamfer.config.settings import Config
+from streamfer.core.frames import Box, Detection, Frame, Image
+from streamfer.core.labels import EMOTIONS
+from streamfer.pipeline.stages import FramePipeline
 
 LEFT, RIGHT = Box(10, 10, 60, 60), Box(120, 10, 60, 60)
 

@@ -114,7 +114,7 @@ def test_run_reads_a_file_and_a_frame_folder_whose_names_are_not_utf8(
 API_SCRIPT = """
 import os, sys
 import streamfer
-from streamfer.errors import SourceError
+from streamfer.core.errors import SourceError
 folder = os.fsencode(sys.argv[1])
 def attempt(name):
     try:
@@ -211,7 +211,7 @@ def test_a_video_larger_than_max_pixels_is_refused_before_its_first_frame(
 
 
 def test_the_default_limit_is_the_config_default() -> None:
-    from streamfer.config_settings import SourceSettings
+    from streamfer.config.settings import SourceSettings
     from streamfer.sources.media import DEFAULT_MAX_PIXELS
 
     assert SourceSettings().max_pixels == DEFAULT_MAX_PIXELS
@@ -400,8 +400,8 @@ def test_sessions_started_at_once_each_get_their_own_log(
     ids=["nested", "large", "dotted", "nul"],
 )
 def test_hostile_configs_are_one_line(text: str, expected: str, tmp_path: Path) -> None:
-    from streamfer.config import load
-    from streamfer.errors import ConfigError
+    from streamfer.config.load import load
+    from streamfer.core.errors import ConfigError
 
     path = tmp_path / "config.toml"
     path.write_text(text)
@@ -412,7 +412,7 @@ def test_hostile_configs_are_one_line(text: str, expected: str, tmp_path: Path) 
 
 
 def test_a_config_with_a_byte_order_mark_loads(tmp_path: Path) -> None:
-    from streamfer.config import load
+    from streamfer.config.load import load
 
     path = tmp_path / "config.toml"
     path.write_bytes(b"\xef\xbb\xbf[source]\ndefault = 'demo'\n")
@@ -570,7 +570,7 @@ def test_a_dead_worker_says_what_to_try() -> None:
 
 
 def test_printable_escapes_what_a_terminal_would_obey() -> None:
-    from streamfer.safetext import printable
+    from streamfer.core.safetext import printable
 
     assert printable("a\x1b[2Jb\nc\u202ed\udcff") == "a\\x1b[2Jb\\nc\\u202ed\\xff"
     assert printable("é 日本 😢") == "é 日本 😢"

@@ -28,9 +28,11 @@ import pytest
 from clips import ROOT, cli_command, cli_env
 
 from streamfer.api.results import HeadPose, face_of
-from streamfer.config import Config, with_overrides
-from streamfer.core import Box, Detection, FaceResult
+from streamfer.config.load import with_overrides
+from streamfer.config.settings import Config
+from streamfer.core.frames import Box, Detection
 from streamfer.outputs import lsl_layout as layout
+from streamfer.pipeline.results import FaceResult
 from streamfer.vision.geometry import FaceGeometry
 
 FRAMES = 150  # 5 s of the demo, played in real time
@@ -298,9 +300,10 @@ class _FakePylsl:
 def test_lsl_output_on_a_fake_pylsl(tmp_path: Path) -> None:
     """Two people come and go in the demo, and the first comes back (16-18 s without a face):
     markers, streams and their records, no network; the one who returns keeps her stream."""
-    from streamfer.config import Config, with_overrides
+    from streamfer.config.load import with_overrides
+    from streamfer.config.settings import Config
     from streamfer.outputs.lsl import LslOutput
-    from streamfer.pipeline import FramePipeline
+    from streamfer.pipeline.stages import FramePipeline
     from streamfer.session.lifecycle import Recorder
     from streamfer.session.log import SessionLog
     from streamfer.session.sinks import ObservedLog
@@ -366,7 +369,7 @@ def test_a_wait_for_a_recorder_is_said_and_not_counted_in_the_frame_rate(tmp_pat
     wait counted in the session's frame rate (issue #27). The wait is made on a clock of the
     test's (each 0.25 s try moves it on), so it takes no time here."""
     from streamfer.outputs.lsl import LslOutput
-    from streamfer.pipeline import FramePipeline
+    from streamfer.pipeline.stages import FramePipeline
     from streamfer.session.lifecycle import Recorder
     from streamfer.session.log import SessionLog
     from streamfer.session.sinks import ObservedLog

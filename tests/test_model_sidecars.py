@@ -11,11 +11,10 @@ import numpy as np
 import pytest
 from clips import streamfer
 
-from streamfer import config as cfg
-from streamfer.choices import LabelSet
-from streamfer.errors import ModelError
-from streamfer.evaluation.faces import face_scores, load_faces
-from streamfer.labels import (
+from streamfer.config import load as cfg
+from streamfer.core.choices import LabelSet
+from streamfer.core.errors import ModelError
+from streamfer.core.labels import (
     CIRCUMPLEX_OF_NAME,
     EMOTIONS,
     EMOTIONS_8,
@@ -25,6 +24,7 @@ from streamfer.labels import (
     normalise_label,
     valence_arousal,
 )
+from streamfer.evaluation.faces import face_scores, load_faces
 from streamfer.method.aggregate import AggregatorSettings, WindowAggregator
 from streamfer.method.calibration import ClipTable, evaluate_fixed
 from streamfer.vision.classify import TFLiteEmotionClassifier
@@ -147,8 +147,8 @@ def test_further_crops_come_from_the_sidecar_and_a_config_crop_replaces_them(
 
 
 def test_the_pipeline_averages_the_further_crops(tmp_path: Path) -> None:
-    from streamfer.core import Frame
-    from streamfer.pipeline import FramePipeline
+    from streamfer.core.frames import Frame
+    from streamfer.pipeline.stages import FramePipeline
     from streamfer.sources.demo import demo_frame
     from streamfer.vision.align import face_crop
 

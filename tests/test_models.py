@@ -15,11 +15,12 @@ import cv2
 import numpy as np
 import pytest
 
-from streamfer.config import Config, with_overrides
-from streamfer.core import Frame
-from streamfer.errors import ModelError
-from streamfer.labels import EMOTIONS
-from streamfer.pipeline import FramePipeline
+from streamfer.config.load import with_overrides
+from streamfer.config.settings import Config
+from streamfer.core.errors import ModelError
+from streamfer.core.frames import Frame
+from streamfer.core.labels import EMOTIONS
+from streamfer.pipeline.stages import FramePipeline
 from streamfer.sources.demo import grace_hopper
 from streamfer.vision.blazeface import BlazeFaceDetector
 from streamfer.vision.classify import TFLiteEmotionClassifier

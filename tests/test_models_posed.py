@@ -15,9 +15,10 @@ import cv2
 import numpy as np
 import pytest
 
-from streamfer.config import Config, with_overrides
-from streamfer.core import Frame
-from streamfer.pipeline import FramePipeline
+from streamfer.config.load import with_overrides
+from streamfer.config.settings import Config
+from streamfer.core.frames import Frame
+from streamfer.pipeline.stages import FramePipeline
 
 #: model -> (KDEF frontal accuracy of 980, London smiling read happy of 102, neutral of 102)
 RECORDED: dict[str, tuple[float, int, int]] = {

@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 from rich.console import Console
 
-from streamfer.core import Box, Detection
-from streamfer.labels import CIRCUMPLEX, EMOTIONS, EMOTIONS_8, normalise_label, valence_arousal
+from streamfer.core.frames import Box, Detection
+from streamfer.core.labels import CIRCUMPLEX, EMOTIONS, EMOTIONS_8, normalise_label, valence_arousal
+from streamfer.session.events import Marker
 from streamfer.session.log import SessionLog, read_log
-from streamfer.session.records import Marker
 from streamfer.sources.capture import Capture
 from streamfer.ui.dashboard import PersonView, Snapshot, render, status_line
 from streamfer.vision.align import face_crop, normalise

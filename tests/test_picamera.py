@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pytest
 
-from streamfer.errors import SourceError
+from streamfer.core.errors import SourceError
 from streamfer.sources.picamera import PicameraReader, is_picamera, open_picamera
 
 

@@ -16,10 +16,12 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from streamfer import config as config_module
-from streamfer.errors import ConfigError
+from streamfer.config import load as config_module
+from streamfer.core.errors import ConfigError
+from streamfer.session.events import Marker
 from streamfer.session.log import read_log
-from streamfer.session.records import EndReason, Marker, Record, SessionEnd, SessionStart
+from streamfer.session.records import Record
+from streamfer.session.start_end import EndReason, SessionEnd, SessionStart
 
 KEYS = [
     (section, key, default)

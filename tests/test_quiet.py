@@ -9,7 +9,7 @@ from clips import cli_env
 
 SCRIPT = """
 import os, sys, threading
-from streamfer.vision.quiet import quiet_stderr
+from streamfer.core.quiet import quiet_stderr
 
 inside = threading.Event()
 done = threading.Event()

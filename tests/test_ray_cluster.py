@@ -395,11 +395,11 @@ _ALWAYS_DYING = """
 import json, os, sys, threading
 from pathlib import Path
 from streamfer.batch.analysis import Task
-from streamfer.batch import ray_engine
-from streamfer.config import Config
+from streamfer.batch import ray_cluster, ray_engine, ray_worker
+from streamfer.config.settings import Config
 from streamfer.sources.inputs import find_inputs
 
-class DyingWorker(ray_engine.RecordingWorker):
+class DyingWorker(ray_worker.RecordingWorker):
     # a worker whose process dies whenever it is given s0.mp4
     def analyze(self, task, driver_sees_input):
         if task.input.path.name == "s0.mp4":
@@ -411,11 +411,11 @@ config = Config()
 inputs = find_inputs([str(clips / "s0.mp4"), str(clips / "s1.mp4")])
 tasks = [Task(i, item, out / f"{item.name}.jsonl", config) for i, item in enumerate(inputs)]
 messages = []
-ray_engine.connect(address, None)
+ray_cluster.connect(address, None)
 pool = ray_engine.RayPool(2, messages.append, config, worker_class=DyingWorker)
 outcomes = [o.__dict__ for o in pool.run(tasks, threading.Event())]
 pool.close()
-ray_engine.disconnect()
+ray_cluster.disconnect()
 retries = [m.index for m in messages if isinstance(m, ray_engine.Retrying)]
 print(json.dumps({"outcomes": outcomes, "retries": retries}))
 """

@@ -8,27 +8,22 @@ from pathlib import Path
 
 import pytest
 
-from streamfer.choices import LabelSet, Method
-from streamfer.session.log import SessionLog, last_record, read_log
-from streamfer.session.records import (
-    SCHEMA_VERSION,
+from streamfer.core.choices import LabelSet, Method
+from streamfer.session.events import (
     BaselineRecord,
     Emotion,
-    EndReason,
     FaceRecord,
     FrameRecord,
     GroupEmotion,
     LslStream,
     Marker,
     PersonBack,
-    Record,
-    SessionEnd,
-    SessionStart,
     SourceBack,
     SourceLost,
-    is_complete,
-    record_from_json,
 )
+from streamfer.session.log import SessionLog, last_record, read_log
+from streamfer.session.records import Record, is_complete, record_from_json
+from streamfer.session.start_end import SCHEMA_VERSION, EndReason, SessionEnd, SessionStart
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -16,10 +16,11 @@ import pytest
 from rich.console import Console
 
 from streamfer.assets import DEMO_PORTRAIT
-from streamfer.config import Config, load, with_overrides
-from streamfer.core import Frame
+from streamfer.config.load import load, with_overrides
+from streamfer.config.settings import Config
+from streamfer.core.frames import Frame
 from streamfer.method.baseline import Baselines
-from streamfer.pipeline import FramePipeline
+from streamfer.pipeline.stages import FramePipeline
 from streamfer.ui.dashboard import PersonView, Snapshot, render
 from streamfer.ui.keyboard import KeyReader
 from streamfer.ui.live_view import LiveView
@@ -346,9 +347,8 @@ def test_a_baseline_banner_never_stays_when_its_person_was_gone_as_it_began() ->
 
 
 def test_the_trend_is_one_cell_a_second_with_gaps_where_the_person_was_away() -> None:
-    from streamfer.core import FrameResult
     from streamfer.method.aggregate import RepresentativeEmotion
-    from streamfer.pipeline import StepResult
+    from streamfer.pipeline.results import FrameResult, StepResult
 
     config = with_overrides(Config(), {"aggregator.emit_interval_seconds": 0.5})
     view = LiveView(fake_recorder(config))

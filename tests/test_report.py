@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 from clips import cli_command, cli_env, streamfer
 
+from streamfer.session.events import Emotion, Marker
 from streamfer.session.log import read_log
-from streamfer.session.records import Emotion, Marker
 from streamfer.sources.demo import write_demo_clip
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

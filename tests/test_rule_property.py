@@ -11,10 +11,10 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from streamfer.choices import LabelSet, Method
-from streamfer.labels import BROAD_OF_EMOTION, label_names
+from streamfer.core.choices import LabelSet, Method
+from streamfer.core.labels import BROAD_OF_EMOTION, label_names
 from streamfer.method.aggregate import AggregatorSettings, WindowAggregator
-from streamfer.method.calibration import THRESHOLDS
+from streamfer.method.calibration_results import THRESHOLDS
 from streamfer.method.rule import NO_LABEL, representative_labels
 
 labels_7 = st.lists(st.integers(0, 6), min_size=1, max_size=60)

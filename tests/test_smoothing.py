@@ -10,10 +10,11 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from streamfer.config import Config, with_overrides
-from streamfer.core import Box, Detection, Frame, Image
-from streamfer.labels import EMOTIONS
-from streamfer.pipeline import FramePipeline
+from streamfer.config.load import with_overrides
+from streamfer.config.settings import Config
+from streamfer.core.frames import Box, Detection, Frame, Image
+from streamfer.core.labels import EMOTIONS
+from streamfer.pipeline.stages import FramePipeline
 from streamfer.vision.fusion import fuse_parts, tempered
 
 HAPPY, SAD = EMOTIONS.index("happy"), EMOTIONS.index("sad")

@@ -74,7 +74,7 @@ def test_ctrl_c_during_start_up_ends_quietly(tmp_path: Path, delay: float) -> No
 
 def test_an_import_interrupted_by_ctrl_c_is_not_a_missing_package() -> None:
     """pybind11 turns a KeyboardInterrupt inside a module's init into an ImportError."""
-    from streamfer.vision.classify import _reraise_interrupt
+    from streamfer.vision.litert import reraise_interrupt as _reraise_interrupt
 
     try:
         try:

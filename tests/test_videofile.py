@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from badmedia import BASE_FRAMES, Case, make_case, vfr_times
 
-from streamfer.errors import SourceError
+from streamfer.core.errors import SourceError
 from streamfer.sources.demo import write_demo_clip
 from streamfer.sources.videofile import (
     ReadCheck,

@@ -15,17 +15,11 @@ import os
 from pathlib import Path
 from typing import Any
 
-from streamfer.errors import ConfigError
+from streamfer.core.errors import ConfigError
+from streamfer.session.events import Emotion, FrameRecord, GroupEmotion, Marker
 from streamfer.session.log import LogContents
 from streamfer.session.log import read_log as _read
-from streamfer.session.records import (
-    Emotion,
-    FrameRecord,
-    GroupEmotion,
-    Marker,
-    SessionEnd,
-    SessionStart,
-)
+from streamfer.session.start_end import SessionEnd, SessionStart
 
 
 class Log(LogContents):

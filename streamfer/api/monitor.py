@@ -29,10 +29,10 @@ import numpy as np
 from streamfer.api.results import Face, Result, face_of
 from streamfer.api.session import SessionInfo, Source, Watch, WatchRequest, session_results
 from streamfer.api.settings import ConfigLike, resolve_config
-from streamfer.config import Config
-from streamfer.core import Frame, Image
-from streamfer.errors import SourceError
-from streamfer.pipeline import FramePipeline
+from streamfer.config.settings import Config
+from streamfer.core.errors import SourceError
+from streamfer.core.frames import Frame, Image
+from streamfer.pipeline.stages import FramePipeline
 from streamfer.sources.media import frames_in, read_image
 
 #: How many configs' models ``classify_image`` keeps loaded at once.

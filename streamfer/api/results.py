@@ -13,8 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from streamfer.core import FaceResult
-from streamfer.pipeline import GroupConsensus, StepResult
+from streamfer.pipeline.results import FaceResult, GroupConsensus, StepResult
 
 
 @dataclass(frozen=True)

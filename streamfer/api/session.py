@@ -24,11 +24,11 @@ from pathlib import Path
 from types import TracebackType
 
 from streamfer.api.results import Result, result_of
-from streamfer.choices import Pace
-from streamfer.config import Config
-from streamfer.errors import ConfigError
+from streamfer.config.settings import Config
+from streamfer.core.choices import Pace
+from streamfer.core.errors import ConfigError
 from streamfer.outputs.lsl import LslOutput
-from streamfer.pipeline import FramePipeline
+from streamfer.pipeline.stages import FramePipeline
 from streamfer.session.lifecycle import Recorder
 from streamfer.session.log import dated_log
 from streamfer.session.sinks import NullLog, ObservedLog, RecordSink, SessionSummary

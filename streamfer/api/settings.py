@@ -19,9 +19,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TypeAlias
 
-from streamfer.config import Config, load_source, with_overrides
-from streamfer.config_paths import find_config
-from streamfer.errors import ConfigError
+from streamfer.config.load import load_source, with_overrides
+from streamfer.config.paths import find_config
+from streamfer.config.settings import Config
+from streamfer.core.errors import ConfigError
 
 #: What ``config=`` accepts (see the module doc).
 ConfigLike: TypeAlias = Config | str | os.PathLike[str] | Mapping[str, Any] | None

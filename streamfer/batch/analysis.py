@@ -15,16 +15,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from streamfer.choices import Pace
-from streamfer.config import Config
-from streamfer.errors import StreamferError
-from streamfer.pipeline import FramePipeline, StepResult
+from streamfer.config.settings import Config
+from streamfer.core.choices import Pace
+from streamfer.core.errors import StreamferError
+from streamfer.core.quiet import quiet_stderr
+from streamfer.pipeline.results import StepResult
+from streamfer.pipeline.stages import FramePipeline
 from streamfer.session.lifecycle import Recorder
 from streamfer.session.log import SessionLog
-from streamfer.session.records import EndReason
+from streamfer.session.start_end import EndReason
 from streamfer.sources.inputs import Input
 from streamfer.sources.readers import open_recording
-from streamfer.vision.quiet import quiet_stderr
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from streamfer.config import Config
-from streamfer.durable import sha256_text, write_atomic
+from streamfer.config.settings import Config
+from streamfer.core.durable import sha256_text, write_atomic
 from streamfer.session.log import last_record
 from streamfer.session.records import is_complete
 from streamfer.sources.inputs import Input

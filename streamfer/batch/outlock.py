@@ -19,9 +19,9 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from streamfer.durable import FILE_MODE
-from streamfer.errors import OutputError
-from streamfer.safetext import printable
+from streamfer.core.durable import FILE_MODE
+from streamfer.core.errors import OutputError
+from streamfer.core.safetext import printable
 
 LOCK_NAME = ".streamfer-analyze.lock"
 

@@ -11,8 +11,8 @@ import os
 import socket
 from typing import Any
 
-from streamfer.errors import ClusterError, ConfigError, StreamferError
-from streamfer.vision.quiet import quiet_stderr
+from streamfer.core.errors import ClusterError, ConfigError, StreamferError
+from streamfer.core.quiet import quiet_stderr
 
 INSTALL_HINT = 'install it with: pip install "streamfer[ray]"'
 CONNECT_TIMEOUT_SECONDS = 5.0

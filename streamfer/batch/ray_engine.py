@@ -37,39 +37,25 @@ from typing import Any
 
 from streamfer.batch.analysis import Outcome, Task
 from streamfer.batch.ray_cluster import (
-    CONNECT_TIMEOUT_SECONDS,
-    INSTALL_HINT,
-    connect,
-    disconnect,
     one_line,
     require_ray,
 )
 from streamfer.batch.ray_worker import (
-    PROGRESS_INTERVAL_SECONDS,
     Finished,
     RecordingWorker,
     WorkerInfo,
 )
 from streamfer.batch.workers import FileProgress, Started
-from streamfer.config import Config
-from streamfer.durable import write_atomic
+from streamfer.config.settings import Config
+from streamfer.core.durable import write_atomic
 from streamfer.vision.models import describe
 
 __all__ = [
-    "CONNECT_TIMEOUT_SECONDS",
     "DEFAULT_ATTEMPTS",
-    "INSTALL_HINT",
     "NO_WORKER_TIMEOUT_SECONDS",
-    "PROGRESS_INTERVAL_SECONDS",
-    "Finished",
     "Message",
     "RayPool",
-    "RecordingWorker",
     "Retrying",
-    "WorkerInfo",
-    "connect",
-    "disconnect",
-    "require_ray",
 ]
 
 DEFAULT_ATTEMPTS = 3

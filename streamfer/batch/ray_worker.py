@@ -20,9 +20,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from streamfer.batch.analysis import Outcome, Task, analyze_recording
-from streamfer.config import Config
-from streamfer.errors import ModelError
-from streamfer.pipeline import FramePipeline
+from streamfer.config.settings import Config
+from streamfer.core.errors import ModelError
+from streamfer.pipeline.stages import FramePipeline
 from streamfer.vision.models import describe
 
 PROGRESS_INTERVAL_SECONDS = 0.5

@@ -17,7 +17,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 
-from streamfer.batch import ray_engine
+from streamfer.batch import ray_cluster, ray_engine
 from streamfer.batch.analysis import Outcome, Task
 from streamfer.batch.manifest import Manifest, settings_hash
 from streamfer.batch.outlock import out_lock
@@ -29,11 +29,11 @@ from streamfer.commands.options import (
     add_method_options,
     load_config,
 )
-from streamfer.config import Config
-from streamfer.durable import private_dir, write_atomic
-from streamfer.errors import ConfigError, OutputError, SourceError
-from streamfer.reports.sessionstats import summary_csv, summary_rows
-from streamfer.safetext import printable
+from streamfer.config.settings import Config
+from streamfer.core.durable import private_dir, write_atomic
+from streamfer.core.errors import ConfigError, OutputError, SourceError
+from streamfer.core.safetext import printable
+from streamfer.reports.summary import summary_csv, summary_rows
 from streamfer.session.signals import exit_code, on_signals
 from streamfer.sources.inputs import content_hash, find_inputs, find_skipped, frame_count
 from streamfer.vision.models import read_model
@@ -138,7 +138,7 @@ def handle(args: argparse.Namespace, console: Console) -> int:
     if args.address is not None and args.engine != "ray":
         raise ConfigError("--address is for --engine ray", "add --engine ray")
     if args.engine == "ray":
-        ray_engine.require_ray()
+        ray_cluster.require_ray()
     config = load_config(args, {"log.frames": not args.no_frames})
     read_model(config.resolve_model(config.detector.model), "face detector")
     read_model(config.emotion_model_path(), "emotion")
@@ -202,7 +202,7 @@ def _analyze(args: argparse.Namespace, console: Console, config: Config, out: Pa
     with on_signals(stop), contextlib.ExitStack() as cleanup:
         pool: Pool | ray_engine.RayPool
         if args.engine == "ray" and tasks:
-            cpus = ray_engine.connect(args.address, args.workers)  # takes seconds
+            cpus = ray_cluster.connect(args.address, args.workers)  # takes seconds
             cleanup.callback(_disconnect)
             workers = min(args.workers or max(cpus, 1), len(tasks))
             pool = ray_engine.RayPool(workers, lambda _message: None, config)
@@ -245,4 +245,4 @@ _STATUSES = ("ok", "partial", "failed", "interrupted")
 def _disconnect() -> None:
     """Leave the Ray cluster; a Ctrl-C while Ray shuts down changes nothing any more."""
     with on_signals(lambda _name: None):
-        ray_engine.disconnect()
+        ray_cluster.disconnect()

@@ -25,11 +25,12 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from streamfer.batch import ray_engine
+from streamfer.batch import ray_engine, ray_worker
 from streamfer.batch.analysis import Outcome, Task
 from streamfer.batch.workers import FileProgress, Pool, Started
-from streamfer.reports.sessionstats import session_stats, summary_rows
-from streamfer.safetext import printable
+from streamfer.core.safetext import printable
+from streamfer.reports.sessionstats import session_stats
+from streamfer.reports.summary import summary_rows
 from streamfer.session.log import read_log
 from streamfer.sources.inputs import Input
 
@@ -162,7 +163,7 @@ def run_tasks(
 
 
 def _print_outcome(
-    console: Console, item: Item, outcome: Outcome, worker: ray_engine.WorkerInfo | None
+    console: Console, item: Item, outcome: Outcome, worker: ray_worker.WorkerInfo | None
 ) -> None:
     """One line per finished input; with the Ray engine, ``ok`` lines say where it ran."""
     name = escape(printable(item.input.name))

@@ -16,7 +16,6 @@ from pathlib import Path
 from rich.console import Console
 
 from streamfer import assets
-from streamfer.choices import LABEL_SET_WORDS, LabelSet, Method
 from streamfer.commands.calibration_output import (
     detail_tables,
     report_data,
@@ -33,9 +32,10 @@ from streamfer.commands.options import (
     add_geometry_options,
     load_config,
 )
-from streamfer.config_paths import find_config, prepare_user_config, user_config_file, write_target
-from streamfer.config_write import write_aggregator
-from streamfer.errors import ConfigError, OutputError
+from streamfer.config.paths import find_config, prepare_user_config, user_config_file, write_target
+from streamfer.config.write import write_aggregator
+from streamfer.core.choices import LABEL_SET_WORDS, LabelSet, Method
+from streamfer.core.errors import ConfigError, OutputError
 from streamfer.evaluation.predictions import (
     DEFAULT_CACHE_DIR,
 )

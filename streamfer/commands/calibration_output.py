@@ -15,14 +15,14 @@ from rich.console import Console
 from rich.table import Table
 
 from streamfer import __version__
-from streamfer.choices import LabelSet
-from streamfer.config import Config
-from streamfer.durable import write_atomic
-from streamfer.errors import OutputError
+from streamfer.config.settings import Config
+from streamfer.core.choices import LabelSet
+from streamfer.core.durable import write_atomic
+from streamfer.core.errors import OutputError
 from streamfer.evaluation.calibration_plot import plot_sweep
 from streamfer.evaluation.datasets import Dataset
 from streamfer.evaluation.predictions import PredictionResult
-from streamfer.method.calibration import LabelSetResult
+from streamfer.method.calibration_results import LabelSetResult
 from streamfer.vision.models import describe
 
 SET_NAMES = {LabelSet.EMOTIONS: "emotions", LabelSet.BROAD: "3 broad"}

@@ -10,14 +10,15 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from streamfer.choices import LabelSet
 from streamfer.commands.calibration_output import summary_table
-from streamfer.config import Config
-from streamfer.errors import ConfigError, DataError
+from streamfer.config.settings import Config
+from streamfer.core.choices import LabelSet
+from streamfer.core.errors import ConfigError, DataError
 from streamfer.evaluation.datasets import Clip, Dataset, load_dataset
 from streamfer.evaluation.predictions import PredictionCache, PredictionResult, predict_clips
 from streamfer.method.baseline import clip_relative
-from streamfer.method.calibration import ClipTable, LabelSetResult
+from streamfer.method.calibration import ClipTable
+from streamfer.method.calibration_results import LabelSetResult
 
 
 def report_baseline(

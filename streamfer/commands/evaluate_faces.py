@@ -13,7 +13,7 @@ from rich.table import Table
 
 from streamfer import __version__
 from streamfer.commands.options import load_config
-from streamfer.errors import OutputError
+from streamfer.core.errors import OutputError
 from streamfer.evaluation.faces import classify_faces, confusion_png, face_scores, load_faces
 from streamfer.vision.classify import TFLiteEmotionClassifier
 from streamfer.vision.models import describe

@@ -6,10 +6,10 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from streamfer import config as config_module
-from streamfer.choices import LABEL_SET_WORDS, Method
-from streamfer.config import Config
-from streamfer.config_paths import find_config
+from streamfer.config import load as config_module
+from streamfer.config.paths import find_config
+from streamfer.config.settings import Config
+from streamfer.core.choices import LABEL_SET_WORDS, Method
 
 #: --labels, as every command shows it: the two words, each explained
 LABELS_METAVAR = "{emotions,3}"

@@ -10,10 +10,10 @@ from rich.markup import escape
 from rich.table import Table
 
 from streamfer.commands.options import add_config_options
-from streamfer.errors import SourceError
+from streamfer.core.errors import SourceError
+from streamfer.core.safetext import printable
 from streamfer.reports.report import HTML_NAME, LogReport, build_report
 from streamfer.reports.sessionstats import overall_words, share_order
-from streamfer.safetext import printable
 
 EPILOG = """\
 examples:

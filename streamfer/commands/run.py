@@ -11,23 +11,23 @@ from pathlib import Path
 
 from rich.console import Console
 
-from streamfer.choices import Pace
 from streamfer.commands.options import (
     add_config_options,
     add_geometry_options,
     add_method_options,
     load_config,
 )
-from streamfer.config import Config
-from streamfer.errors import ConfigError, SourceError
+from streamfer.config.settings import Config
+from streamfer.core.choices import Pace
+from streamfer.core.errors import ConfigError, SourceError
+from streamfer.core.safetext import printable
 from streamfer.outputs.lsl import LslOutput, require_pylsl
-from streamfer.pipeline import FramePipeline
-from streamfer.safetext import printable
-from streamfer.session.lifecycle import Recorder, SessionSummary
+from streamfer.pipeline.stages import FramePipeline
+from streamfer.session.lifecycle import Recorder
 from streamfer.session.log import dated_log
-from streamfer.session.records import EndReason
 from streamfer.session.signals import SignalRelay, exit_code, on_signals
-from streamfer.session.sinks import ObservedLog
+from streamfer.session.sinks import ObservedLog, SessionSummary
+from streamfer.session.start_end import EndReason
 from streamfer.sources.readers import open_reader
 from streamfer.ui.keyboard import KeyReader
 from streamfer.ui.live_view import LiveView, show_live

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import numpy as np
 
-from streamfer.choices import LabelSet
-from streamfer.durable import write_atomic
-from streamfer.errors import OutputError
-from streamfer.method.calibration import THRESHOLDS, LabelSetResult
+from streamfer.core.choices import LabelSet
+from streamfer.core.durable import write_atomic
+from streamfer.core.errors import OutputError
+from streamfer.method.calibration_results import THRESHOLDS, LabelSetResult
 
 _NAMES = {
     LabelSet.EMOTIONS: "emotions",

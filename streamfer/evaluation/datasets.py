@@ -20,8 +20,8 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from streamfer.errors import DataError
-from streamfer.labels import EMOTIONS, normalise_label
+from streamfer.core.errors import DataError
+from streamfer.core.labels import EMOTIONS, normalise_label
 from streamfer.sources.readers import VIDEO_SUFFIXES
 
 _LAYOUT_HINT = (

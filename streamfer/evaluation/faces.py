@@ -19,8 +19,8 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from streamfer.errors import DataError, OutputError, SourceError
-from streamfer.labels import EMOTIONS_8, normalise_label
+from streamfer.core.errors import DataError, OutputError, SourceError
+from streamfer.core.labels import EMOTIONS_8, normalise_label
 from streamfer.sources.media import DEFAULT_MAX_PIXELS, read_image
 from streamfer.sources.videofile import IMAGE_SUFFIXES
 from streamfer.vision.classify import EmotionClassifierBackend

@@ -29,14 +29,17 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
-from streamfer.choices import Pace
-from streamfer.config import Config, with_overrides
-from streamfer.durable import private_dir, sha256_file, sha256_text, write_atomic
-from streamfer.errors import OutputError, SourceError
+from streamfer.config.load import with_overrides
+from streamfer.config.settings import Config
+from streamfer.core.choices import Pace
+from streamfer.core.durable import private_dir, sha256_file, sha256_text, write_atomic
+from streamfer.core.errors import OutputError, SourceError
 from streamfer.evaluation.datasets import Clip
-from streamfer.pipeline import FramePipeline, StepResult
-from streamfer.session.lifecycle import NullLog, Recorder
-from streamfer.sources.files import recording_sha256
+from streamfer.pipeline.results import StepResult
+from streamfer.pipeline.stages import FramePipeline
+from streamfer.session.lifecycle import Recorder
+from streamfer.session.sinks import NullLog
+from streamfer.sources.inputs import recording_sha256
 from streamfer.sources.readers import open_recording
 from streamfer.vision.backends import make_detector
 from streamfer.vision.classify import TFLiteEmotionClassifier

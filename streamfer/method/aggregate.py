@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from streamfer.choices import LabelSet, Method
-from streamfer.labels import EMOTIONS, broad_of, label_names
+from streamfer.core.choices import LabelSet, Method
+from streamfer.core.labels import EMOTIONS, broad_of, label_names
 from streamfer.method.geometry_window import GeometrySummary
 from streamfer.method.rule import EPSILON, representative_index
 

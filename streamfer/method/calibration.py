@@ -40,8 +40,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from streamfer.choices import LabelSet
-from streamfer.labels import EMOTIONS, broad_of, label_names
+from streamfer.core.choices import LabelSet
+from streamfer.core.labels import EMOTIONS, broad_of, label_names
 from streamfer.method.calibration_results import (
     THRESHOLDS,
     FloatArray,
@@ -62,12 +62,7 @@ from streamfer.method.scores import (
 
 __all__ = [
     "METHOD_NAMES",
-    "THRESHOLDS",
     "ClipTable",
-    "FloatArray",
-    "IntArray",
-    "LabelSetResult",
-    "MethodResult",
     "choose_threshold",
     "cross_validate",
     "evaluate_fixed",

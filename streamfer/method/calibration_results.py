@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from streamfer.choices import LabelSet
+from streamfer.core.choices import LabelSet
 from streamfer.method.scores import accuracy
 
 IntArray = npt.NDArray[np.int64]

@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from streamfer.choices import LabelSet
-from streamfer.labels import EMOTIONS, broad_of
+from streamfer.core.choices import LabelSet
+from streamfer.core.labels import EMOTIONS, broad_of
 from streamfer.method.rule import NO_LABEL
 
 IntArray = npt.NDArray[np.int64]

@@ -28,20 +28,14 @@ from pathlib import Path
 from typing import Any
 
 from streamfer import __version__
-from streamfer.errors import ConfigError
+from streamfer.core.errors import ConfigError
+from streamfer.core.quiet import quiet_stderr
 from streamfer.outputs import lsl_layout as layout
-from streamfer.pipeline import StepResult
+from streamfer.pipeline.results import StepResult
+from streamfer.session.events import LslStream, Marker, SourceBack, SourceLost
 from streamfer.session.lifecycle import Recorder
-from streamfer.session.records import (
-    LslStream,
-    Marker,
-    Record,
-    SessionEnd,
-    SessionStart,
-    SourceBack,
-    SourceLost,
-)
-from streamfer.vision.quiet import quiet_stderr
+from streamfer.session.records import Record
+from streamfer.session.start_end import SessionEnd, SessionStart
 
 INSTALL_HINT = 'install it with: pip install "streamfer[lsl]"'
 #: how long closed streams stay up for a connected recorder to take their last samples

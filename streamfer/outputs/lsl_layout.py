@@ -18,8 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from streamfer.config import Config
-from streamfer.core import FaceResult
+from streamfer.config.settings import Config
+from streamfer.pipeline.results import FaceResult
 from streamfer.vision.blendshapes import BLENDSHAPE_NAMES
 
 FACE_TYPE = "FacialExpression"

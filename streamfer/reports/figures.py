@@ -21,10 +21,10 @@ from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.patches import Circle, Patch
 
-from streamfer.durable import write_atomic
-from streamfer.labels import circumplex
+from streamfer.core.durable import write_atomic
+from streamfer.core.labels import circumplex
+from streamfer.core.safetext import printable
 from streamfer.reports.sessionstats import SessionStats, TrackStats
-from streamfer.safetext import printable
 
 #: the most characters of a marker's note drawn on a figure (the HTML's table has more)
 FIGURE_NOTE_LIMIT = 60

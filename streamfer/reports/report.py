@@ -16,18 +16,13 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
-from streamfer.durable import private_dir, write_atomic
-from streamfer.errors import OutputError, SourceError
-from streamfer.reports.sessionstats import (
-    SessionStats,
-    overall_words,
-    session_stats,
-    share_order,
-    summary_rows,
-)
-from streamfer.safetext import printable, utf8_safe
+from streamfer.core.durable import private_dir, write_atomic
+from streamfer.core.errors import OutputError, SourceError
+from streamfer.core.safetext import printable, utf8_safe
+from streamfer.reports.sessionstats import SessionStats, overall_words, session_stats, share_order
+from streamfer.reports.summary import summary_rows
 from streamfer.session.log import LogContents, read_log
-from streamfer.session.records import EndReason
+from streamfer.session.start_end import EndReason
 
 HTML_NAME = "report.html"
 

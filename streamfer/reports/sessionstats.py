@@ -16,29 +16,20 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from streamfer.labels import EMOTIONS, label_names
-from streamfer.reports.summary import SUMMARY_COLUMNS, TURNED, summary_csv, summary_rows
+from streamfer.core.labels import EMOTIONS, label_names
+from streamfer.reports.summary import TURNED
+from streamfer.session.events import Emotion, FrameRecord, GroupEmotion, Marker
 from streamfer.session.log import LogContents
-from streamfer.session.records import (
-    Emotion,
-    FrameRecord,
-    GroupEmotion,
-    Marker,
-    SessionEnd,
-    SessionStart,
-    is_complete,
-)
+from streamfer.session.records import is_complete
+from streamfer.session.start_end import SessionEnd, SessionStart
 
 __all__ = [
-    "SUMMARY_COLUMNS",
     "SessionStats",
     "TrackStats",
     "Verdict",
     "overall_words",
     "session_stats",
     "share_order",
-    "summary_csv",
-    "summary_rows",
 ]
 
 

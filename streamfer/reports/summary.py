@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from streamfer.labels import BROAD, EMOTIONS_8
-from streamfer.safetext import utf8_safe
+from streamfer.core.labels import BROAD, EMOTIONS_8
+from streamfer.core.safetext import utf8_safe
 
 if TYPE_CHECKING:  # sessionstats re-exports this module
     from streamfer.reports.sessionstats import SessionStats

@@ -5,11 +5,12 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from streamfer.config import Config
-from streamfer.session.log import host_info
+from streamfer.config.settings import Config
 from streamfer.vision.models import describe
 
-__all__ = ["host_info", "model_info"]
+__all__ = [
+    "model_info",
+]
 
 
 def model_info(config: Config) -> dict[str, Any]:

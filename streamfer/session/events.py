@@ -10,7 +10,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from streamfer.choices import LabelSet, Method
+from streamfer.core.choices import LabelSet, Method
 from streamfer.session.recordjson import choice_fields, record_fields, record_json
 
 #: A face's fields that only a face measured by the geometry stage on that frame has.

@@ -19,36 +19,27 @@ from contextlib import nullcontext, suppress
 from typing import Any
 
 from streamfer import __version__
-from streamfer.choices import Pace
-from streamfer.config import Config
-from streamfer.errors import DiskFullError, StreamferError
-from streamfer.pipeline import FramePipeline, StepResult, steps
-from streamfer.session.about import host_info, model_info
-from streamfer.session.records import (
-    EndReason,
-    Marker,
-    SessionEnd,
-    SessionStart,
-    SourceBack,
-    SourceLost,
-    error_reason,
-)
+from streamfer.config.settings import Config
+from streamfer.core.choices import Pace
+from streamfer.core.errors import DiskFullError, StreamferError
+from streamfer.core.stats import LatencyMeter, RateMeter
+from streamfer.pipeline.results import StepResult
+from streamfer.pipeline.run import steps
+from streamfer.pipeline.stages import FramePipeline
+from streamfer.session.about import model_info
+from streamfer.session.events import Marker, SourceBack, SourceLost
+from streamfer.session.log import host_info
 from streamfer.session.signals import on_signals
-from streamfer.session.sinks import NullLog, RecordSink, SessionSummary, StepObserver
+from streamfer.session.sinks import RecordSink, SessionSummary, StepObserver
+from streamfer.session.start_end import EndReason, SessionEnd, SessionStart, error_reason
 from streamfer.session.step_records import step_records
 from streamfer.sources.capture import Capture
 from streamfer.sources.readers import FrameReader
 from streamfer.sources.reconnect import ReconnectingReader, SourceEvent
 from streamfer.sources.videofile import ReadCheck
-from streamfer.stats import LatencyMeter, RateMeter
 
 __all__ = [
-    "NullLog",
-    "RecordSink",
     "Recorder",
-    "SessionSummary",
-    "StepObserver",
-    "model_info",
 ]
 
 

@@ -22,7 +22,7 @@ import errno
 import os
 from pathlib import Path
 
-from streamfer.durable import FILE_MODE, private_file
+from streamfer.core.durable import FILE_MODE, private_file
 
 RESERVE_BYTES = 16 * 1024
 #: errno values that mean "the disk cannot take this" rather than a programming error

@@ -18,10 +18,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TypeVar
 
-from streamfer.durable import private_dir
-from streamfer.errors import DiskFullError, OutputError
+from streamfer.core.durable import private_dir
+from streamfer.core.errors import DiskFullError, OutputError
 from streamfer.session.linefile import DISK_ERRORS, LineFile, LineWriteError
-from streamfer.session.records import Record, SessionEnd, is_complete, record_from_json
+from streamfer.session.records import Record, is_complete, record_from_json
+from streamfer.session.start_end import SessionEnd
 
 _R = TypeVar("_R", bound=Record)
 

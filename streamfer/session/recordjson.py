@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, ClassVar, Protocol, TypeVar
 
-from streamfer.choices import LabelSet, Method
+from streamfer.core.choices import LabelSet, Method
 from streamfer.session.fieldtypes import conforms, field_hints
 
 

@@ -24,7 +24,6 @@ from typing import Any
 from streamfer.session.events import (
     BaselineRecord,
     Emotion,
-    FaceRecord,
     FrameRecord,
     GroupEmotion,
     LslStream,
@@ -34,34 +33,13 @@ from streamfer.session.events import (
     SourceLost,
 )
 from streamfer.session.start_end import (
-    DETAILED_REASONS,
-    ERROR_REASONS,
-    SCHEMA_VERSION,
     EndReason,
     SessionEnd,
     SessionStart,
-    error_reason,
 )
 
 __all__ = [
-    "DETAILED_REASONS",
-    "ERROR_REASONS",
-    "SCHEMA_VERSION",
-    "BaselineRecord",
-    "Emotion",
-    "EndReason",
-    "FaceRecord",
-    "FrameRecord",
-    "GroupEmotion",
-    "LslStream",
-    "Marker",
-    "PersonBack",
     "Record",
-    "SessionEnd",
-    "SessionStart",
-    "SourceBack",
-    "SourceLost",
-    "error_reason",
     "is_complete",
     "record_from_json",
 ]

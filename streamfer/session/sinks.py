@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from streamfer.pipeline import StepResult
-from streamfer.session.records import Record, SessionEnd
+from streamfer.pipeline.results import StepResult
+from streamfer.session.records import Record
+from streamfer.session.start_end import SessionEnd
 
 
 class RecordSink(Protocol):

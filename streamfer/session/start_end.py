@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, ClassVar
 
-from streamfer.errors import DiskFullError, SourceError, SourceLostError, StreamferError
+from streamfer.core.errors import DiskFullError, SourceError, SourceLostError, StreamferError
 from streamfer.session.recordjson import record_fields, record_json
 
 SCHEMA_VERSION = 7  # 3: baseline records; 4: lsl_stream records; 5: face geometry;

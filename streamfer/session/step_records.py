@@ -11,20 +11,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from streamfer.config import Config
-from streamfer.core import FaceResult
-from streamfer.labels import EMOTIONS
+from streamfer.config.settings import Config
+from streamfer.core.labels import EMOTIONS
 from streamfer.method.geometry_window import GeometrySummary
-from streamfer.pipeline import StepResult
-from streamfer.session.records import (
+from streamfer.pipeline.results import FaceResult, StepResult
+from streamfer.session.events import (
     BaselineRecord,
     Emotion,
     FaceRecord,
     FrameRecord,
     GroupEmotion,
     PersonBack,
-    Record,
 )
+from streamfer.session.records import Record
 
 
 def step_records(

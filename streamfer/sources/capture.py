@@ -20,10 +20,10 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from streamfer.core import Frame
-from streamfer.errors import SourceError, StreamferError
+from streamfer.core.errors import SourceError, StreamferError
+from streamfer.core.frames import Frame
+from streamfer.core.stats import RateMeter
 from streamfer.sources.readers import FrameReader
-from streamfer.stats import RateMeter
 
 
 @dataclass

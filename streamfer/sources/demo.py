@@ -16,8 +16,8 @@ import cv2
 import numpy as np
 
 from streamfer.assets import DEMO_PORTRAIT
-from streamfer.core import Image
-from streamfer.errors import SourceError
+from streamfer.core.errors import SourceError
+from streamfer.core.frames import Image
 from streamfer.sources.media import DEFAULT_MAX_PIXELS, read_image
 
 WIDTH, HEIGHT, FPS = 640, 480, 30.0

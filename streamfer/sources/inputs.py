@@ -20,12 +20,12 @@ from pathlib import Path
 
 import cv2
 
-from streamfer.errors import SourceError
-from streamfer.sources.files import recording_sha256
+from streamfer.core.durable import sha256_files
+from streamfer.core.errors import SourceError
+from streamfer.core.quiet import quiet_stderr
 from streamfer.sources.media import opencv_path
 from streamfer.sources.readers import VIDEO_SUFFIXES, image_files
 from streamfer.sources.videofile import IMAGE_SUFFIXES, container_frame_count, is_still_image
-from streamfer.vision.quiet import quiet_stderr
 
 _GLOB_CHARS = re.compile(r"[*?\[]")
 
@@ -264,3 +264,13 @@ def frame_count(item: Input) -> int | None:
     finally:
         capture.release()
     return container_frame_count(count)
+
+
+def recording_sha256(path: Path, salt: str = "") -> str:
+    """sha256 of a recording's content: a video's bytes, or a frame folder's images in order.
+
+    Names are left out, so a renamed or moved recording keeps its hash; each file's size goes
+    in before its bytes to delimit the files. ``salt`` (settings, say) is hashed first.
+    Raises OSError when the recording cannot be read.
+    """
+    return sha256_files(image_files(path) if path.is_dir() else [path], salt=salt)

@@ -29,8 +29,8 @@ from typing import BinaryIO
 import cv2
 import numpy as np
 
-from streamfer.errors import SourceError
-from streamfer.vision.quiet import quiet_stderr
+from streamfer.core.errors import SourceError
+from streamfer.core.quiet import quiet_stderr
 
 #: ``[source] max_pixels``' default: a 48-megapixel phone photo (8064 x 6048) and an 8K video
 #: frame (7680 x 4320, 33 MP) fit; decoded as BGR such a frame takes at most 150 MB.

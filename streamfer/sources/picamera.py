@@ -19,8 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from streamfer.core import Image
-from streamfer.errors import SourceError
+from streamfer.core.errors import SourceError
+from streamfer.core.frames import Image
 
 SPEC = re.compile(r"^picamera(?::(\d+))?$")
 _INSTALL_HINT = (

@@ -15,8 +15,9 @@ from typing import Any, Protocol
 import cv2
 import numpy as np
 
-from streamfer.core import Image
-from streamfer.errors import SourceError, SourceLostError
+from streamfer.core.errors import SourceError, SourceLostError
+from streamfer.core.frames import Image
+from streamfer.core.quiet import quiet_stderr
 from streamfer.sources import demo
 from streamfer.sources.media import DEFAULT_MAX_PIXELS, check_regular, read_image
 from streamfer.sources.picamera import open_picamera
@@ -31,7 +32,6 @@ from streamfer.sources.videofile import (
     container_fps,
     is_still_image,
 )
-from streamfer.vision.quiet import quiet_stderr
 
 #: File endings taken as videos when folders are searched, and as frames of a frame folder.
 VIDEO_SUFFIXES = frozenset(

@@ -18,8 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from streamfer.core import Image
-from streamfer.errors import SourceError
+from streamfer.core.errors import SourceError
+from streamfer.core.frames import Image
 
 FIRST_DELAY_SECONDS = 0.5
 MAX_DELAY_SECONDS = 5.0

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import unquote, urlsplit
 
-from streamfer.errors import SourceError
+from streamfer.core.errors import SourceError
 from streamfer.sources.picamera import is_picamera
 
 STREAM_SCHEMES = ("rtsp", "rtsps", "rtmp", "http", "https", "tcp", "udp", "srt")

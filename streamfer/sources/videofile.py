@@ -27,8 +27,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from streamfer.core import Image
-from streamfer.errors import SourceError
+from streamfer.core.errors import SourceError
+from streamfer.core.frames import Image
+from streamfer.core.quiet import quiet_stderr
 from streamfer.sources.media import (
     DEFAULT_MAX_PIXELS,
     check_pixels,
@@ -36,7 +37,6 @@ from streamfer.sources.media import (
     opencv_path,
     read_image,
 )
-from streamfer.vision.quiet import quiet_stderr
 
 FALLBACK_FPS = 30.0
 MAX_FPS = 1000.0

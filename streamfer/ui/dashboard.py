@@ -26,8 +26,8 @@ from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
-from streamfer.labels import EMOTIONS
-from streamfer.safetext import printable
+from streamfer.core.labels import EMOTIONS
+from streamfer.core.safetext import printable
 
 COLOURS = {
     "angry": "red",

@@ -16,11 +16,12 @@ from typing import Any
 from rich.console import Console
 from rich.live import Live
 
-from streamfer.core import FaceResult
-from streamfer.labels import label_names
-from streamfer.pipeline import FramePipeline, StepResult
-from streamfer.safetext import printable
-from streamfer.session.lifecycle import Recorder, SessionSummary, StepObserver
+from streamfer.core.labels import label_names
+from streamfer.core.safetext import printable
+from streamfer.pipeline.results import FaceResult, StepResult
+from streamfer.pipeline.stages import FramePipeline
+from streamfer.session.lifecycle import Recorder
+from streamfer.session.sinks import SessionSummary, StepObserver
 from streamfer.sources.reconnect import SourceEvent
 from streamfer.ui.dashboard import TREND_SECONDS, PersonView, Snapshot, render, status_line
 

@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from streamfer.core import Detection, Image
+from streamfer.core.frames import Detection, Image
 
 #: The FER2013 Mini-Xception's input side; other models give theirs in their sidecar.
 INPUT_SIZE = 64

@@ -13,7 +13,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from streamfer.errors import ConfigError, ModelError
+from streamfer.core.errors import ConfigError, ModelError
 
 BACKENDS = ("litert", "mediapipe")
 OPENCV_DISTRIBUTIONS = (

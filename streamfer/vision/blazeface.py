@@ -23,8 +23,8 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from streamfer.core import Box, Detection, Image
-from streamfer.errors import ModelError
+from streamfer.core.errors import ModelError
+from streamfer.core.frames import Box, Detection, Image
 from streamfer.vision.anchors import (
     SPECS,
     BlazeFaceSpec,
@@ -33,11 +33,8 @@ from streamfer.vision.anchors import (
     ssd_anchor_centres,
     weighted_nms,
 )
-from streamfer.vision.classify import _interpreter_class, invoke
-from streamfer.vision.models import read_model
-from streamfer.vision.quiet import quiet_stderr
-
-_RESTORE_HINT = "restore it with 'git checkout models/' or reinstall streamfer"
+from streamfer.vision.litert import invoke, open_interpreter
+from streamfer.vision.models import RESTORE_HINT
 
 
 class BlazeFaceDetector:
@@ -48,18 +45,7 @@ class BlazeFaceDetector:
     """
 
     def __init__(self, model_path: Path, min_confidence: float = 0.5, num_threads: int = 1) -> None:
-        data = read_model(model_path, "face detector")
-        interpreter_class = _interpreter_class()
-        try:
-            with quiet_stderr():
-                self._interpreter: Any = interpreter_class(
-                    model_content=data, num_threads=num_threads
-                )
-                self._interpreter.allocate_tensors()
-        except Exception as exc:  # the interpreter raises ValueError/RuntimeError on bad files
-            raise ModelError(
-                f"face detector model {model_path} could not be loaded: {exc}", _RESTORE_HINT
-            ) from None
+        self._interpreter: Any = open_interpreter(model_path, "face detector", num_threads)
         self.spec = _spec_for(self._interpreter, model_path)
         self.min_confidence = min_confidence
         # Scores are sigmoids of logits: only logits near or above this can pass the threshold,
@@ -181,6 +167,6 @@ def _spec_for(interpreter: Any, model_path: Path) -> BlazeFaceSpec:
         raise ModelError(
             f"face detector model {model_path} takes {shape} and gives {outputs}; "
             f"expected a BlazeFace model ({known})",
-            _RESTORE_HINT,
+            RESTORE_HINT,
         )
     return spec

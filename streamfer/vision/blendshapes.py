@@ -23,9 +23,9 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from streamfer.errors import ModelError
-from streamfer.vision.classify import invoke
-from streamfer.vision.landmarks import NUM_LANDMARKS, open_interpreter
+from streamfer.core.errors import ModelError
+from streamfer.vision.landmarks import NUM_LANDMARKS
+from streamfer.vision.litert import invoke, open_interpreter
 
 #: The 52 coefficients, in the model's output order (MediaPipe's ``kBlendshapeNames``).
 BLENDSHAPE_NAMES: tuple[str, ...] = (

@@ -19,9 +19,9 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from streamfer.core import Detection, Image
-from streamfer.errors import ModelError
-from streamfer.vision.landmarks import open_interpreter
+from streamfer.core.errors import ModelError
+from streamfer.core.frames import Detection, Image
+from streamfer.vision.litert import open_interpreter
 
 DESCRIBER_MODEL = "models/face_describer.tflite"
 #: where the person's right and left eye go in a 112x112 crop (scaled to the model's side)

@@ -7,10 +7,10 @@ from typing import Any, Protocol
 
 import cv2
 
-from streamfer.core import Box, Detection, Image
-from streamfer.errors import ModelError
+from streamfer.core.errors import ModelError
+from streamfer.core.frames import Box, Detection, Image
+from streamfer.core.quiet import quiet_stderr
 from streamfer.vision.models import read_model
-from streamfer.vision.quiet import quiet_stderr
 
 
 class FaceDetectorBackend(Protocol):

@@ -24,10 +24,9 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from streamfer.core import Detection, Image
-from streamfer.errors import ModelError
-from streamfer.vision.classify import invoke
-from streamfer.vision.landmarks import open_interpreter
+from streamfer.core.errors import ModelError
+from streamfer.core.frames import Detection, Image
+from streamfer.vision.litert import invoke, open_interpreter
 
 FORMAT = "streamfer-aligned-model/1"
 

@@ -82,8 +82,8 @@ import numpy as np
 import numpy.typing as npt
 
 from streamfer.assets import bundled
-from streamfer.core import Detection, Image
-from streamfer.errors import ModelError
+from streamfer.core.errors import ModelError
+from streamfer.core.frames import Detection, Image
 from streamfer.vision.blendshapes import BLENDSHAPE_NAMES, BlendshapeModel
 from streamfer.vision.head_pose import head_pose, load_canonical_face
 from streamfer.vision.landmarks import FaceLandmarkModel, FaceRoi

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from streamfer.errors import ModelError
+from streamfer.core.errors import ModelError
 from streamfer.vision.fusion import fuse_parts
 
 FORMAT = "streamfer-geometry-head/1"

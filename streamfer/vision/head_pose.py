@@ -36,9 +36,9 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from streamfer.errors import ModelError
+from streamfer.core.errors import ModelError
+from streamfer.vision.models import RESTORE_HINT
 
-_RESTORE_HINT = "restore it with 'git checkout models/' or reinstall streamfer"
 # OpenCV's camera looks along +z with y down; the viewer's frame has y up and z towards the
 # viewer: the two differ by this flip.
 _FLIP = np.diag([1.0, -1.0, -1.0])
@@ -60,9 +60,9 @@ def load_canonical_face(path: Path) -> CanonicalFace:
         vertices = np.array(data["vertices"], dtype=np.float64)
         ids = np.array([int(i) for i, _weight in data["procrustes"]], dtype=np.intp)
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise ModelError(f"canonical face {path} could not be read: {exc}", _RESTORE_HINT) from None
+        raise ModelError(f"canonical face {path} could not be read: {exc}", RESTORE_HINT) from None
     if vertices.ndim != 2 or vertices.shape[1] != 3 or len(ids) < 6 or ids.max() >= len(vertices):
-        raise ModelError(f"canonical face {path} is malformed", _RESTORE_HINT)
+        raise ModelError(f"canonical face {path} is malformed", RESTORE_HINT)
     return CanonicalFace(vertices, ids)
 
 

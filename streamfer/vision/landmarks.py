@@ -34,24 +34,21 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import cv2
 import numpy as np
 import numpy.typing as npt
 
-from streamfer.core import Detection, Image
-from streamfer.errors import ModelError
-from streamfer.vision.classify import _interpreter_class, invoke
-from streamfer.vision.models import read_model
-from streamfer.vision.quiet import quiet_stderr
+from streamfer.core.errors import ModelError
+from streamfer.core.frames import Detection, Image
+from streamfer.vision.litert import invoke, open_interpreter
+from streamfer.vision.models import RESTORE_HINT
 
 #: Landmarks the model gives: Face Mesh's 468 and 10 iris points (468-472 the person's left
 #: iris as MediaPipe names it, 473-477 the other).
 NUM_LANDMARKS = 478
 #: MediaPipe's ROI: the detector's box times this, each side.
 ROI_SCALE = 1.5
-_RESTORE_HINT = "restore it with 'git checkout models/' or reinstall streamfer"
 
 
 @dataclass(frozen=True)
@@ -98,21 +95,6 @@ class FaceRoi:
         return unit @ matrix.T
 
 
-def open_interpreter(model_path: Path, what: str, num_threads: int) -> Any:
-    """A LiteRT interpreter for ``model_path``, tensors allocated; ModelError if unloadable."""
-    data = read_model(model_path, what)
-    interpreter_class = _interpreter_class()
-    try:
-        with quiet_stderr():
-            interpreter = interpreter_class(model_content=data, num_threads=num_threads)
-            interpreter.allocate_tensors()
-    except Exception as exc:  # the interpreter raises ValueError/RuntimeError on bad files
-        raise ModelError(
-            f"{what} model {model_path} could not be loaded: {exc}", _RESTORE_HINT
-        ) from None
-    return interpreter
-
-
 class FaceLandmarkModel:
     """``face_landmarks_detector.tflite`` on LiteRT: 478 landmarks and a presence score."""
 
@@ -128,7 +110,7 @@ class FaceLandmarkModel:
                 f"face landmark model {model_path} takes {shape} and gives sizes {sizes}; "
                 f"expected MediaPipe's face_landmarks_detector ((1, S, S, 3) -> "
                 f"{NUM_LANDMARKS * 3} values, a presence logit, ...)",
-                _RESTORE_HINT,
+                RESTORE_HINT,
             )
         self.input_size = shape[1]
         self._input = inp["index"]

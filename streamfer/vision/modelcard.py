@@ -16,8 +16,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from streamfer.errors import ModelError
-from streamfer.labels import BROAD_OF_NAME
+from streamfer.core.errors import ModelError
+from streamfer.core.labels import BROAD_OF_NAME
 
 FORMAT = "streamfer-emotion-model/1"
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from streamfer.durable import sha256_file
-from streamfer.errors import ModelError
+from streamfer.core.durable import sha256_file
+from streamfer.core.errors import ModelError
 
 #: sha256 of the files the project ships (models/README.md says where each comes from).
 KNOWN_SHA256 = {
@@ -26,6 +26,9 @@ KNOWN_SHA256 = {
     "face_describer.tflite": "5cc45f01ab421406526d1df01e479b7f7e11b8cd956a1d340798f894b7affc09",
     "face_canonical.json": "25959d82fb37e3d2b778e61e8833127d1b021c6d30a29ba2f72048c19ae10b1e",
 }
+
+#: What to do about a shipped model file that is missing or damaged.
+RESTORE_HINT = "restore it with 'git checkout models/' or reinstall streamfer"
 
 _REBUILD_HINT = (
     "restore it with 'git checkout models/' or 'python models/rebuild.py' (a checkout), "

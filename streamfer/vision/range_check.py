@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from streamfer.core import Detection, Image
+from streamfer.core.frames import Detection, Image
 
 
 class FullRangeCheck:

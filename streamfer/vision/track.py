@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from streamfer.core import Box, Detection
+from streamfer.core.frames import Box, Detection
 
 
 @dataclass

@@ -36,9 +36,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from streamfer.config import Config
-from streamfer.core import Detection, Image
-from streamfer.errors import ModelError
+from streamfer.config.settings import Config
+from streamfer.core.errors import ModelError
+from streamfer.core.frames import Detection, Image
 from streamfer.method.geometry_window import GeometrySummary, GeometryWindow
 from streamfer.vision.blendshapes import BLENDSHAPE_NAMES
 from streamfer.vision.expression import AlignedExpressionModel, points_from_landmarks

@@ -1,15 +1,11 @@
-"""The typed values that pass between stages: a frame, a detected face, a classified face."""
+"""The values the sources and the detectors hand on: a frame, a box, a detected face."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-
-if TYPE_CHECKING:  # a type only: core imports nothing above the ground floor at run time
-    from streamfer.vision.geometry import FaceGeometry
 
 Image = npt.NDArray[np.uint8]
 
@@ -71,42 +67,3 @@ class Detection:
     left_eye: tuple[float, float] | None = None
     nose: tuple[float, float] | None = None
     mouth: tuple[float, float] | None = None
-
-
-@dataclass(frozen=True)
-class FaceResult:
-    """A tracked, classified face: the model's probabilities in its order, summing to about 1.
-
-    ``geometry``: with the geometry stage on, the track's latest landmarks, blendshapes and
-    head pose, if measured at most ``[geometry] max_age_seconds`` ago and not refused since
-    (too small, cut by the edge); ``geometry_fresh``: measured on this very frame.
-    """
-
-    track: int
-    detection: Detection
-    probs: npt.NDArray[np.float32]
-    valence: float
-    arousal: float
-    geometry: FaceGeometry | None = None
-    geometry_fresh: bool = False
-
-    def __post_init__(self) -> None:
-        if self.probs.ndim != 1 or not 2 <= len(self.probs) <= 16:
-            raise ValueError(f"probs must be one value a class, got shape {self.probs.shape}")
-
-    @property
-    def emotion_index(self) -> int:
-        return int(np.argmax(self.probs))
-
-
-@dataclass(frozen=True)
-class FrameResult:
-    """Everything the pipeline learned from one frame."""
-
-    frame_index: int
-    t: float
-    captured: float
-    faces: tuple[FaceResult, ...] = field(default_factory=tuple)
-    detect_seconds: float = 0.0
-    classify_seconds: float = 0.0  # every stage after detection, the geometry stage included
-    geometry_seconds: float = 0.0

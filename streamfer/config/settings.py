@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from streamfer import assets
-from streamfer.choices import Pace
+from streamfer.core.choices import Pace
 from streamfer.method.aggregate import AggregatorSettings
 from streamfer.vision.modelcard import CropSettings, ModelCard, read_card
 

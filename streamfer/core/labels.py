@@ -12,7 +12,7 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
-from streamfer.choices import LabelSet
+from streamfer.core.choices import LabelSet
 
 #: FER2013's 7 emotions in its output order (the FER2013 Mini-Xception's classes).
 EMOTIONS: Final = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")

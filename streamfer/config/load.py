@@ -16,24 +16,14 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from streamfer.choices import LABEL_SET_WORDS, LabelSet, Method
-from streamfer.config_paths import ConfigSource
-from streamfer.config_settings import (
-    DEFAULT_EMOTION_MODEL,
+from streamfer.config.paths import ConfigSource
+from streamfer.config.settings import (
     SECTION_TYPES,
-    ClassifierSettings,
     Config,
-    DashboardSettings,
-    DetectorSettings,
-    GeometrySettings,
-    LogSettings,
-    LslSettings,
-    SourceSettings,
-    TrackerSettings,
 )
-from streamfer.errors import ConfigError
-from streamfer.method.aggregate import AggregatorSettings
-from streamfer.safetext import has_unsafe
+from streamfer.core.choices import LABEL_SET_WORDS, LabelSet, Method
+from streamfer.core.errors import ConfigError
+from streamfer.core.safetext import has_unsafe
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -41,17 +31,6 @@ else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 __all__ = [
-    "DEFAULT_EMOTION_MODEL",
-    "AggregatorSettings",
-    "ClassifierSettings",
-    "Config",
-    "DashboardSettings",
-    "DetectorSettings",
-    "GeometrySettings",
-    "LogSettings",
-    "LslSettings",
-    "SourceSettings",
-    "TrackerSettings",
     "coerce",
     "from_mapping",
     "load",

@@ -13,10 +13,11 @@ import time
 from collections.abc import Callable, Generator, Iterable, Iterator
 from typing import TYPE_CHECKING, Literal
 
-from streamfer.core import Detection, Frame
+from streamfer.core.frames import Detection, Frame
 
 if TYPE_CHECKING:  # pipeline.py imports this module
-    from streamfer.pipeline import FramePipeline, StepResult
+    from streamfer.pipeline.results import StepResult
+    from streamfer.pipeline.stages import FramePipeline
 
 #: Why ``run`` stopped feeding frames.
 EndOfFrames = Literal["end_of_source", "max_frames", "stopped"]

@@ -1,29 +1,25 @@
-"""The one pipeline that live monitoring, file analysis and calibration all run.
-
-from streamfer.pipeline_geometry import FaceState, GeometryStage, Tracked
-from streamfer.pipeline_run import DetectAhead, EndOfFrames, run, steps
-"""
+"""The one pipeline that live monitoring, file analysis and calibration all run."""
 
 from __future__ import annotations
 
 import time
 from collections import deque
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
 import cv2
 import numpy as np
 import numpy.typing as npt
 
-from streamfer.config import Config
-from streamfer.core import Detection, FaceResult, Frame, FrameResult
-from streamfer.errors import ConfigError
-from streamfer.labels import label_names, valence_arousal
+from streamfer.config.settings import Config
+from streamfer.core.errors import ConfigError
+from streamfer.core.frames import Detection, Frame
+from streamfer.core.labels import label_names, valence_arousal
 from streamfer.method.aggregate import RepresentativeEmotion, WindowAggregator
 from streamfer.method.baseline import Baseline, BaselineMissed, Baselines
 from streamfer.method.rule import first_most_frequent
-from streamfer.pipeline_geometry import FaceState, GeometryStage, Tracked
-from streamfer.pipeline_run import DetectAhead, EndOfFrames, run, steps
+from streamfer.pipeline.reading import FaceState, GeometryStage, Tracked
+from streamfer.pipeline.results import FaceResult, FrameResult, GroupConsensus, StepResult
 from streamfer.vision.align import face_crop
 from streamfer.vision.backends import make_detector
 from streamfer.vision.classify import EmotionClassifierBackend, TFLiteEmotionClassifier
@@ -36,43 +32,7 @@ from streamfer.vision.track import IouTracker
 #: Probabilities are floored here before the logarithm of the per-person smoothing.
 SMOOTH_FLOOR = 1e-6
 
-__all__ = [
-    "DetectAhead",
-    "EndOfFrames",
-    "FramePipeline",
-    "GroupConsensus",
-    "StepResult",
-    "Tracked",
-    "run",
-    "steps",
-]
-
-
-@dataclass(frozen=True)
-class GroupConsensus:
-    """Share of present tracks per representative emotion at time ``t`` (two or more people).
-
-    ``label`` is the emotion most people show; ties by the rule's tie rule (label order).
-    """
-
-    t: float
-    label: str
-    shares: dict[str, float]
-    tracks: tuple[int, ...]
-
-
-@dataclass(frozen=True)
-class StepResult:
-    """What one frame produced: its faces and any verdicts that fell due."""
-
-    frame: FrameResult
-    emotions: tuple[RepresentativeEmotion, ...] = field(default_factory=tuple)
-    group: GroupConsensus | None = None
-    live_tracks: tuple[int, ...] = ()  # tracks the tracker still holds, in view or in grace
-    baselines: tuple[Baseline, ...] = ()  # people's own neutrals completed on this frame
-    returns: tuple[Return, ...] = ()  # people who came back and got their number back
-    remembered: tuple[int, ...] = ()  # people out of view who keep their number (memory)
-    baselines_missed: tuple[BaselineMissed, ...] = ()  # baselines given up on this frame
+__all__ = ["FramePipeline"]
 
 
 class FramePipeline:

@@ -22,7 +22,7 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from streamfer.errors import OutputError
+from streamfer.core.errors import OutputError
 
 FILE_MODE = 0o600
 DIR_MODE = 0o700

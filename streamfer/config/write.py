@@ -17,9 +17,9 @@ from typing import Any
 import tomlkit
 from tomlkit.exceptions import TOMLKitError
 
-from streamfer import config as config_module
-from streamfer.durable import FILE_MODE, write_atomic
-from streamfer.errors import ConfigError, OutputError
+from streamfer.config import load as config_module
+from streamfer.core.durable import FILE_MODE, write_atomic
+from streamfer.core.errors import ConfigError, OutputError
 
 
 def set_values(text: str, section: str, values: dict[str, Any]) -> str:
