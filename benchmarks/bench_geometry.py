@@ -15,8 +15,9 @@
    aggregator, JSONL log) on bench_pipeline's generated 640x480 clips, without geometry and
    with it (``[geometry] enabled = true``): on the calling thread after tracking, as
    ``FramePipeline`` runs it, at ``interval_seconds`` 0.2 (the default), 0.1 and 0 (every
-   frame), and at 0.2 on the detector's thread (``DetectThreadGeometry``, tracking moved
-   there too). The variants run round by round, interleaved, so a machine shared with other
+   frame). (Until 2026-12-06 a variant also ran the stage on the detector's thread; since the
+   pipeline reads each face in one call (``pipeline/reading.py``) that split is gone; its
+   figures stay in docs/geometry.md.) The variants run round by round, interleaved, so a machine shared with other
    work loads them alike; each round's speed is divided by that round's speed without
    geometry, and the median of those ratios is the figure to read.
 """
@@ -41,8 +42,7 @@ from machine import cpu_name
 from streamfer.config.load import with_overrides
 from streamfer.config.settings import Config
 from streamfer.core.choices import Pace
-from streamfer.core.frames import Box, Detection, Frame
-from streamfer.pipeline.reading import Tracked
+from streamfer.core.frames import Box, Detection
 from streamfer.pipeline.results import StepResult
 from streamfer.pipeline.stages import FramePipeline
 from streamfer.session.lifecycle import Recorder
@@ -175,32 +175,10 @@ def float32_copy(source: Path, target: Path) -> int:
     return folded
 
 
-class DetectThreadGeometry(FramePipeline):
-    """The other place for the stage: tracking and geometry on the detector's own thread.
-
-    ``detect`` (which ``DetectAhead`` runs on its thread, one frame ahead) also tracks and
-    measures (``FramePipeline.track``); ``step`` then only finishes. Results are the same as
-    the pipeline's own; only which thread does the work differs.
-    """
-
-    def __init__(self, config: Config) -> None:
-        super().__init__(config)
-        self._tracked: dict[int, Tracked] = {}
-
-    def detect(self, frame: Frame) -> list[Detection]:
-        detections = super().detect(frame)
-        self._tracked[frame.index] = self.track(frame, detections)
-        return detections
-
-    def step(self, frame: Frame, detections: list[Detection], detect_seconds: float) -> StepResult:
-        return self.finish(frame, detections, self._tracked.pop(frame.index), detect_seconds)
-
-
 #: (name, interval or None for off, on the detector's thread)
 VARIANTS: tuple[tuple[str, float | None, bool], ...] = (
     ("off", None, False),
     ("on, calling thread (as shipped), interval 0.2 s", 0.2, False),
-    ("on, detector's thread, interval 0.2 s", 0.2, True),
     ("on, calling thread, interval 0.1 s", 0.1, False),
     ("on, calling thread, every frame (interval 0)", 0.0, False),
 )
@@ -223,7 +201,7 @@ def pipeline_fps(
         config = with_overrides(
             config, {"geometry.enabled": True, "geometry.interval_seconds": interval}
         )
-    pipeline = DetectThreadGeometry(config) if detector_thread else FramePipeline(config)
+    pipeline = FramePipeline(config)
     log = SessionLog(log_dir / f"bench-{time.monotonic_ns()}.jsonl")
     recorder = Recorder(config, log, open_recording(path), pace=Pace.of(False))
     timing = Timing()

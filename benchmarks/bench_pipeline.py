@@ -118,11 +118,18 @@ class TimedLog:
 class StageTimes:
     def __init__(self) -> None:
         self.detect: list[float] = []
-        self.classify: list[float] = []
+        self.track: list[float] = []
+        self.read: list[float] = []
+        self.geometry: list[float] = []
+        self.aggregate: list[float] = []
 
     def on_step(self, step: StepResult) -> None:
-        self.detect.append(step.frame.detect_seconds)
-        self.classify.append(step.frame.classify_seconds)
+        frame = step.frame
+        self.detect.append(frame.detect_seconds)
+        self.track.append(frame.track_seconds)
+        self.read.append(frame.read_seconds)
+        self.geometry.append(frame.geometry_seconds)
+        self.aggregate.append(frame.aggregate_seconds)
 
 
 def full_pipeline(path: Path, config: Config, realtime: bool, log_dir: Path) -> dict[str, float]:
@@ -139,7 +146,10 @@ def full_pipeline(path: Path, config: Config, realtime: bool, log_dir: Path) -> 
     return {
         "fps": processed / elapsed,
         "detect_ms": 1000 * float(np.mean(times.detect)),
-        "classify_ms": 1000 * float(np.mean(times.classify)),
+        "track_ms": 1000 * float(np.mean(times.track)),
+        "read_ms": 1000 * float(np.mean(times.read)),
+        "geometry_ms": 1000 * float(np.mean(times.geometry)),
+        "aggregate_ms": 1000 * float(np.mean(times.aggregate)),
         "log_ms": 1000 * log.seconds / max(processed, 1),
         "p50_ms": 1000 * (p50 or 0.0),
         "p95_ms": 1000 * (p95 or 0.0),
@@ -168,8 +178,9 @@ def bench(
         f"{statistics.median(decode) / fast['fps']:.1f}x the cost of decoding alone)"
     )
     print(
-        f"  per frame: detection {fast['detect_ms']:.2f} ms, crops + emotion model "
-        f"{fast['classify_ms']:.2f} ms, aggregator + log {fast['log_ms']:.3f} ms"
+        f"  per frame: detection {fast['detect_ms']:.2f} ms, tracking {fast['track_ms']:.2f} ms, "
+        f"reading {fast['read_ms']:.2f} ms (of it the geometry stage {fast['geometry_ms']:.2f}), "
+        f"aggregation {fast['aggregate_ms']:.3f} ms, log {fast['log_ms']:.3f} ms"
     )
     if realtime:
         live = median_of([full_pipeline(path, config, True, log_dir) for _ in range(repeats)])

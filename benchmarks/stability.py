@@ -138,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
                         frame = Frame(i, i / CLIP_FPS, versions[int(k)], 0.0)
                         faces = pipeline.process(frame).frame.faces
                         clip_labels.append(
-                            pipeline.emotions[faces[0].emotion_index] if faces else None
+                            pipeline.classes[faces[0].emotion_index] if faces else None
                         )
                 finally:
                     pipeline.close()

@@ -51,7 +51,7 @@ def summary(steps: list[StepResult]) -> list[tuple[object, ...]]:
             )
             for f in step.frame.faces
         )
-        verdicts = tuple((e.track, e.label, e.t) for e in step.emotions)
+        verdicts = tuple((e.track, e.label, e.t) for e in step.verdicts)
         rows.append((step.frame.frame_index, faces, verdicts, step.group, step.live_tracks))
     return rows
 

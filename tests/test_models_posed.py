@@ -36,7 +36,7 @@ def _pipeline_labels(config: Config, photos: list[Path]) -> list[str | None]:
         for i, path in enumerate(photos):
             faces = pipeline.process(Frame(i, float(i), cv2.imread(str(path)), 0.0)).frame.faces
             best = max(faces, key=lambda f: f.detection.score) if faces else None
-            labels.append(pipeline.emotions[best.emotion_index] if best else None)
+            labels.append(pipeline.classes[best.emotion_index] if best else None)
     finally:
         pipeline.close()
     return labels

@@ -56,7 +56,7 @@ def labels(seconds: float, pattern: list[bool], fps: float = 30.0) -> list[str]:
         out = []
         for i, bright in enumerate(pattern):
             face = pipeline.process(frame(i, fps, bright)).frame.faces[0]
-            out.append(pipeline.emotions[face.emotion_index])
+            out.append(pipeline.classes[face.emotion_index])
         return out
     finally:
         pipeline.close()

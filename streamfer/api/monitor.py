@@ -57,7 +57,7 @@ class Monitor:
     @property
     def emotions(self) -> tuple[str, ...]:
         """The emotion model's labels, in its order (the keys of ``Face.scores``)."""
-        return self._models.emotions
+        return self._models.classes
 
     def watch(
         self,
@@ -92,7 +92,7 @@ class Monitor:
             step = pipeline.process(Frame(0, 0.0, pixels, time.monotonic()))
         finally:
             self._busy.release()
-        return tuple(face_of(face, pipeline.emotions) for face in step.frame.faces)
+        return tuple(face_of(face, pipeline.classes) for face in step.frame.faces)
 
     def _pipeline(self) -> FramePipeline:
         """This monitor's models with a tracker and windows of their own."""

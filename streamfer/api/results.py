@@ -113,7 +113,7 @@ def result_of(step: StepResult, emotions: tuple[str, ...]) -> Result:
     frame = step.frame
     verdicts = tuple(
         Verdict(v.track, v.label, v.t, dict(v.counts), v.n_frames, v.valence, v.arousal)
-        for v in step.emotions
+        for v in step.verdicts
     )
     return Result(
         t=frame.t,

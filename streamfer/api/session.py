@@ -151,7 +151,7 @@ def session_results(
                 step = next(session)
             except StopIteration:
                 return
-            yield result_of(step, pipeline.emotions)
+            yield result_of(step, pipeline.classes)
     finally:
         session.close()  # a session left early ends here: session_end "stopped"
         if lsl is not None:

@@ -12,10 +12,11 @@ from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from streamfer.core.choices import LabelSet, Method
 from streamfer.core.labels import EMOTIONS, broad_of, label_names
-from streamfer.method.geometry_window import GeometrySummary
+from streamfer.method.geometry_window import GeometrySummary, GeometryWindow
 from streamfer.method.rule import EPSILON, representative_index
 
 
@@ -65,19 +66,27 @@ class RepresentativeEmotion:
     n_frames: int
     valence: float
     arousal: float
-    #: the same window's geometry (``geometry_window.py``), added by the pipeline when the
-    #: geometry stage runs and the window holds a sample; never set here
+    #: the same window's geometry (``geometry_window.py``) when the aggregator is given
+    #: geometry samples (the geometry stage is on) and the window holds one
     geometry: GeometrySummary | None = None
 
 
 class WindowAggregator:
-    """One person's sliding window. ``update`` takes a frame's label and may return a verdict."""
+    """One person's sliding window. ``update`` takes a frame's label (and, with the geometry
+    stage, the frame's fresh geometry sample) and may return a verdict."""
 
     def __init__(
-        self, track: int, settings: AggregatorSettings, emotions: tuple[str, ...] = EMOTIONS
+        self,
+        track: int,
+        settings: AggregatorSettings,
+        emotions: tuple[str, ...] = EMOTIONS,
+        blendshape_names: tuple[str, ...] = (),
     ) -> None:
-        """``emotions``: the model's class names (its output order), neutral last."""
+        """``emotions``: the model's class names (its output order), neutral last.
+        ``blendshape_names``: the geometry samples' blendshapes, in order (none: no samples)."""
         self.track = track
+        self._blendshape_names = blendshape_names
+        self.geometry: GeometryWindow | None = None
         self.settings = settings
         self._names = label_names(settings.label_set, emotions)
         self._broad = broad_of(emotions)
@@ -86,9 +95,19 @@ class WindowAggregator:
         self._last_emit: float | None = None
 
     def update(
-        self, t: float, emotion_index: int, valence: float, arousal: float
+        self,
+        t: float,
+        emotion_index: int,
+        valence: float,
+        arousal: float,
+        sample: tuple[npt.NDArray[np.floating], tuple[float, float, float]] | None = None,
     ) -> RepresentativeEmotion | None:
-        """Add one classified frame at time ``t``; return a verdict when one is due."""
+        """Add one classified frame at time ``t`` and its fresh geometry ``sample``
+        (blendshapes, head pose) if it has one; return a verdict when one is due."""
+        if sample is not None and self._blendshape_names:
+            if self.geometry is None:
+                self.geometry = GeometryWindow(self._blendshape_names, self.settings.window_seconds)
+            self.geometry.add(t, *sample)
         label = emotion_index
         if self.settings.label_set is LabelSet.BROAD:
             label = int(self._broad[emotion_index])
@@ -122,4 +141,5 @@ class WindowAggregator:
             n_frames=int(counts.sum()),
             valence=float(va[0]),
             arousal=float(va[1]),
+            geometry=None if self.geometry is None else self.geometry.summary(t),
         )

@@ -137,7 +137,7 @@ class LslOutput:
             if outlet is None:
                 outlet = self.people[face.track] = self._open(face.track, frame.t)
             outlet.push_sample(layout.face_sample(face, self.geometry), stamp)
-        for verdict in step.emotions:
+        for verdict in step.verdicts:
             if self._labels.get(verdict.track) != verdict.label:
                 self._labels[verdict.track] = verdict.label
                 self._mark(layout.verdict_marker(verdict.track, verdict.label), stamp)

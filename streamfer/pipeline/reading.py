@@ -1,35 +1,41 @@
-"""The geometry stage inside the pipeline: which faces are measured, what they carry, what is
-fused and what is counted (``FramePipeline`` builds one when ``Config.geometry_on()``).
+"""Reading one face: what it shows, from every model that looks at it.
 
-Per frame, after tracking, ``GeometryStage.update`` runs ``GeometrySampler`` (each track at
-most every ``[geometry] interval_seconds``) and gives each face a ``FaceState``:
+``FaceReader.read`` is the pipeline's one call per face and frame. It runs, in order: the
+geometry stage's measurement when the person is due one (``GeometryStage.measure``:
+landmarks, blendshapes, head pose, at most every ``[geometry] interval_seconds``), the
+emotion CNN on the face's crop (with its flip), the fusion of the CNN's scores with the
+geometry head's and the second model's readings (``GeometryStage.fuse``) and the
+per-person smoothing (``[classifier] smooth_seconds``). What each measurement means:
 
 - ``geometry``: the track's last attempt's geometry when that attempt succeeded at most
   ``max_age_seconds`` ago; ``fresh`` when it was this frame's. A track whose last attempt
   gave none (too small, cut by the edge, not confirmed as a face, no pose) carries none until
   one succeeds again: an old pose is never shown for a face that has since become
   unmeasurable. Such a face keeps its emotion, read by the CNN alone.
-- ``rejected``: only with ``[geometry] drop_false_faces``: the last attempt's presence score
-  was under ``min_presence``, the landmark model says the detection is no face. The pipeline
-  then drops the face from the frame before the emotion model (not classified, not in the
-  log's faces, not fed to the aggregator or a baseline) and counts the face-frames in
-  ``dropped``. Off by default: the presence score also rejects a real face behind sunglasses
-  (``docs/geometry.md``, "False faces"). When on, faces cut by the edge are judged too (their
-  presence is measured though they get no geometry), and a new track is measured on each of
-  its first two frames, which catches false faces the model passes once.
+- no reading at all (``read`` returns None): only with ``[geometry] drop_false_faces``, when
+  the last attempt's presence score was under ``min_presence``: the landmark model says the
+  detection is no face. The pipeline then drops the face from the frame before the emotion
+  model (not classified, not in the log's faces, not fed to the aggregator or a baseline)
+  and the stage counts the face-frames in ``dropped``. Off by default: the presence score
+  also rejects a real face behind sunglasses (``docs/geometry.md``, "False faces"). When on,
+  faces cut by the edge are judged too (their presence is measured though they get no
+  geometry), and a new track is measured on each of its first two frames, which catches
+  false faces the model passes once.
 
-With a geometry head (the emotion model's sidecar), ``read`` gives a face's probabilities as
-the CNN's fused with the head's reading of its geometry; faces without geometry keep the
-CNN's. With a second expression model (the sidecar's ``second``), each fresh geometry sample
-also runs that model on the face aligned by five of its landmarks, and its reading joins the
-fusion (``vision/fusion.py``) for as long as the sample is not older than ``max_age_seconds``:
-a face's first verdict therefore waits for nothing more than it did, and the second opinion
-is at most ``interval_seconds`` old when the face is measurable. ``counts()`` is what
+With a geometry head (the emotion model's sidecar), a face's probabilities are the CNN's
+fused with the head's reading of its geometry; faces without geometry keep the CNN's. With a
+second expression model (the sidecar's ``second``), each fresh geometry sample also runs that
+model on the face aligned by five of its landmarks, and its reading joins the fusion
+(``vision/fusion.py``) for as long as the sample is not older than ``max_age_seconds``: a
+face's first verdict therefore waits for nothing more than it did, and the second opinion is
+at most ``interval_seconds`` old when the face is measurable. ``counts()`` is what
 ``session_end`` reports.
 """
 
 from __future__ import annotations
 
+import time
+from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,9 +44,9 @@ import numpy.typing as npt
 
 from streamfer.config.settings import Config
 from streamfer.core.errors import ModelError
-from streamfer.core.frames import Detection, Image
-from streamfer.method.geometry_window import GeometrySummary, GeometryWindow
-from streamfer.vision.blendshapes import BLENDSHAPE_NAMES
+from streamfer.core.frames import Detection, Frame, Image
+from streamfer.vision.align import face_crop
+from streamfer.vision.classify import EmotionClassifierBackend
 from streamfer.vision.expression import AlignedExpressionModel, points_from_landmarks
 from streamfer.vision.fusion import fuse_parts, tempered
 from streamfer.vision.geometry import (
@@ -51,7 +57,10 @@ from streamfer.vision.geometry import (
     GeometrySampler,
 )
 from streamfer.vision.geometry_head import GeometryHead
-from streamfer.vision.reidentify import Return
+from streamfer.vision.modelcard import CropSettings
+
+#: Probabilities are floored here before the logarithm of the per-person smoothing.
+SMOOTH_FLOOR = 1e-6
 
 #: With ``drop_false_faces``, a new track is measured on each of its first this many frames.
 CONFIRM_FRAMES = 2
@@ -64,21 +73,6 @@ class FaceState:
     geometry: FaceGeometry | None = None
     fresh: bool = False
     rejected: bool = False
-
-
-@dataclass(frozen=True)
-class Tracked:
-    """One frame after tracking: each detection's track id, the tracks the tracker holds (in
-    view or in grace), each face's geometry state (None: the stage is off), the seconds;
-    with re-identification the returns and the people remembered."""
-
-    ids: list[int]
-    live: tuple[int, ...]
-    states: list[FaceState] | None
-    seconds: float
-    geometry_seconds: float
-    returns: tuple[Return, ...] = ()  # people given their old number back on this frame
-    remembered: tuple[int, ...] = ()  # people out of view who keep their number (memory)
 
 
 @dataclass(frozen=True)
@@ -116,8 +110,7 @@ class SecondOpinion:
 
 
 class GeometryStage:
-    """The sampler, the optional head and second model, each track's geometry window and the
-    counts."""
+    """The sampler, the optional head and second model, and the counts."""
 
     def __init__(
         self,
@@ -143,8 +136,6 @@ class GeometryStage:
         self.head = head
         self.weight = weight
         self.second = second
-        self.window_seconds = config.aggregator.window_seconds
-        self.windows: dict[int, GeometryWindow] = {}
         self.dropped = 0  # face-frames dropped as no face (presence)
         self._head_probs: dict[int, tuple[float, npt.NDArray[np.float64]]] = {}
         self._second_probs: dict[int, tuple[float, npt.NDArray[np.float64]]] = {}
@@ -170,31 +161,26 @@ class GeometryStage:
     def estimator(self) -> GeometryEstimator:
         return self.sampler.estimator
 
-    def update(
-        self, image: Image, t: float, tracks: list[int], detections: list[Detection]
-    ) -> list[FaceState]:
-        """Each face's state on the frame at ``t`` (call once per frame, in order)."""
-        self.sampler.update(image, t, zip(tracks, detections, strict=True))
-        states = []
-        for track in tracks:
-            attempt = self.sampler.last[track]
-            if attempt.skipped == "presence" and self.drop_false_faces:
-                states.append(FaceState(rejected=True))
-            elif attempt.geometry is not None and t - attempt.t <= self.max_age + 1e-9:
-                states.append(FaceState(attempt.geometry, fresh=attempt.t == t))
-            else:
-                states.append(FaceState())
-        return states
+    def measure(self, image: Image, t: float, track: int, detection: Detection) -> FaceState:
+        """One face's state on the frame at ``t``, measured afresh when the track is due
+        (each face once per frame, frames in order; ``end_frame`` after the frame's faces)."""
+        self.sampler.sample(image, t, track, detection)
+        attempt = self.sampler.last[track]
+        if attempt.skipped == "presence" and self.drop_false_faces:
+            self.dropped += 1
+            return FaceState(rejected=True)
+        if attempt.geometry is not None and t - attempt.t <= self.max_age + 1e-9:
+            return FaceState(attempt.geometry, fresh=attempt.t == t)
+        return FaceState()
 
-    def read(
+    def fuse(
         self, track: int, t: float, image: Image, state: FaceState, probs: npt.NDArray[np.float32]
     ) -> npt.NDArray[np.float32]:
-        """One face's reading: the CNN's ``probs`` fused with the head's reading of its
-        geometry and the second model's reading of the face aligned by it (the CNN's alone
-        when the face has no geometry, or the stage has neither). Both readings are made once
-        per geometry sample and kept with it; the face's geometry window gets the sample."""
+        """The CNN's ``probs`` fused with the head's reading of the face's geometry and the
+        second model's reading of the face aligned by it (the CNN's alone when the face has no
+        geometry, or the stage has neither). Both readings are made once per geometry sample
+        and kept with it."""
         g = state.geometry
-        self._observe(track, t, state)
         if g is None or (self.head is None and self.second is None):
             return probs
         parts: list[tuple[npt.NDArray[np.floating], float]] = []
@@ -210,23 +196,10 @@ class GeometryStage:
         cnn_weight = 1.0 - sum(w for _, w in parts)
         return fuse_parts([(probs, cnn_weight), *parts])
 
-    def _observe(self, track: int, t: float, state: FaceState) -> None:
-        """Add a fresh sample to the track's geometry window."""
-        if not state.fresh or state.geometry is None:
-            return
-        window = self.windows.get(track)
-        if window is None:
-            window = self.windows[track] = GeometryWindow(BLENDSHAPE_NAMES, self.window_seconds)
-        g = state.geometry
-        window.add(t, g.blendshapes, (g.yaw, g.pitch, g.roll))
-
-    def summary(self, track: int, t: float) -> GeometrySummary | None:
-        window = self.windows.get(track)
-        return None if window is None else window.summary(t)
-
-    def forget(self, live: set[int]) -> None:
-        for track in [k for k in self.windows if k not in live]:
-            del self.windows[track]
+    def end_frame(self, in_frame: set[int], live: set[int]) -> None:
+        """Forget the samples of tracks not in this frame, and the readings of tracks the
+        tracker no longer holds."""
+        self.sampler.forget(in_frame)
         for book in (self._head_probs, self._second_probs):
             for track in [k for k in book if k not in live]:
                 del book[track]
@@ -239,3 +212,92 @@ class GeometryStage:
             "skipped": dict(estimator.skipped),
             "dropped_faces": self.dropped,
         }
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One face's reading on one frame: probabilities in the emotion model's class order
+    (fused and smoothed), its geometry (``FaceState``) and the seconds the geometry stage took
+    of it (measuring and the second model)."""
+
+    scores: npt.NDArray[np.float32]
+    geometry: FaceGeometry | None
+    fresh: bool
+    geometry_seconds: float
+
+
+class FaceReader:
+    """Everything that reads one face: crops, the emotion CNN, the geometry stage (None: off)
+    and the per-person smoothing."""
+
+    def __init__(
+        self,
+        classifier: EmotionClassifierBackend,
+        crop: CropSettings,
+        geometry: GeometryStage | None,
+        smooth_seconds: float,
+    ) -> None:
+        self.classifier = classifier
+        self.classes = classifier.classes
+        self.geometry = geometry
+        self.smooth_seconds = smooth_seconds
+        self._crops = crop.all()
+        self._recent: dict[int, deque[tuple[float, npt.NDArray[np.float64]]]] = {}
+
+    def read(self, track: int, frame: Frame, detection: Detection) -> Reading | None:
+        """The face's reading, or None when the landmark model says it is no face (only with
+        ``[geometry] drop_false_faces``)."""
+        state, geometry_seconds = FaceState(), 0.0
+        if self.geometry is not None:
+            t0 = time.perf_counter()
+            state = self.geometry.measure(frame.image, frame.t, track, detection)
+            geometry_seconds = time.perf_counter() - t0
+            if state.rejected:
+                return None
+        scores = self._classify(frame.image, detection)
+        if self.geometry is not None:
+            t0 = time.perf_counter()
+            scores = self.geometry.fuse(track, frame.t, frame.image, state, scores)
+            geometry_seconds += time.perf_counter() - t0
+        scores = self._smoothed(track, frame.t, scores)
+        return Reading(scores, state.geometry, state.fresh, geometry_seconds)
+
+    def end_frame(self, in_frame: set[int], live: set[int]) -> None:
+        """After a frame's faces: forget what belongs to tracks no longer followed."""
+        for track in [t for t in self._recent if t not in live]:
+            del self._recent[track]
+        if self.geometry is not None:
+            self.geometry.end_frame(in_frame, live)
+
+    def _classify(self, image: Image, detection: Detection) -> npt.NDArray[np.float32]:
+        """The emotion model's scores for one face: its crop's, averaged over the model's
+        further crops when its sidecar lists any (``CropSettings.also``)."""
+        size = self.classifier.input_size
+        scores = [
+            self.classifier.classify(
+                face_crop(image, detection, crop.margin, crop.align_eyes, size)
+            )
+            for crop in self._crops
+        ]
+        if len(scores) == 1:
+            return scores[0]
+        return np.asarray(np.mean(scores, axis=0), dtype=np.float32)
+
+    def _smoothed(
+        self, track: int, t: float, probs: npt.NDArray[np.float32]
+    ) -> npt.NDArray[np.float32]:
+        """The mean of the track's log-probabilities over the last ``smooth_seconds`` of its
+        frames (``[classifier] smooth_seconds``; this frame's alone when 0)."""
+        seconds = self.smooth_seconds
+        if seconds <= 0:
+            return probs
+        recent = self._recent.setdefault(track, deque())
+        recent.append((t, np.log(np.maximum(probs.astype(np.float64), SMOOTH_FLOOR))))
+        while t - recent[0][0] > seconds + 1e-9:
+            recent.popleft()
+        if len(recent) == 1:
+            return probs
+        z = np.mean([lp for _, lp in recent], axis=0)
+        z -= z.max()
+        e = np.exp(z)
+        return np.asarray(e / e.sum(), np.float32)

@@ -12,13 +12,36 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
-from streamfer.core.frames import Detection
+from streamfer.core.frames import Detection, Frame
 from streamfer.method.aggregate import RepresentativeEmotion
 from streamfer.method.baseline import Baseline, BaselineMissed
 from streamfer.vision.reidentify import Return
 
 if TYPE_CHECKING:  # a type only: the log and the API read these without the geometry models
     from streamfer.vision.geometry import FaceGeometry
+
+
+@dataclass(frozen=True)
+class Detected:
+    """What the detection stage hands on: a frame, the faces found in it that are large
+    enough to read (``[detector] min_face_pixels``), and the detector's seconds on it."""
+
+    frame: Frame
+    faces: tuple[Detection, ...]
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Tracked:
+    """A frame's faces after tracking: each face's track id (in ``Detected.faces`` order), the
+    tracks the tracker holds (in view or in grace), the seconds tracking took; with
+    re-identification the people given their old number back and those remembered."""
+
+    ids: tuple[int, ...]
+    live: tuple[int, ...]
+    seconds: float
+    returns: tuple[Return, ...] = ()  # people given their old number back on this frame
+    remembered: tuple[int, ...] = ()  # people out of view who keep their number (memory)
 
 
 @dataclass(frozen=True)
@@ -55,9 +78,11 @@ class FrameResult:
     t: float
     captured: float
     faces: tuple[FaceResult, ...] = field(default_factory=tuple)
-    detect_seconds: float = 0.0
-    classify_seconds: float = 0.0  # every stage after detection, the geometry stage included
-    geometry_seconds: float = 0.0
+    detect_seconds: float = 0.0  # the detector (``Detected.seconds``)
+    track_seconds: float = 0.0  # tracking and re-identification
+    read_seconds: float = 0.0  # every face's reading (crops, models, fusion, smoothing, baseline)
+    geometry_seconds: float = 0.0  # the part of ``read_seconds`` in the geometry stage
+    aggregate_seconds: float = 0.0  # the windows, the verdicts and the group
 
 
 @dataclass(frozen=True)
@@ -78,7 +103,7 @@ class StepResult:
     """What one frame produced: its faces and any verdicts that fell due."""
 
     frame: FrameResult
-    emotions: tuple[RepresentativeEmotion, ...] = field(default_factory=tuple)
+    verdicts: tuple[RepresentativeEmotion, ...] = field(default_factory=tuple)
     group: GroupConsensus | None = None
     live_tracks: tuple[int, ...] = ()  # tracks the tracker still holds, in view or in grace
     baselines: tuple[Baseline, ...] = ()  # people's own neutrals completed on this frame

@@ -1,5 +1,5 @@
 """Driving the pipeline over a frame source: ``run`` feeds frames through a
-``FramePipeline`` (``streamfer.pipeline``, which re-exports this) until the source ends, a
+``FramePipeline`` (``pipeline/stages.py``) until the source ends, a
 frame limit is reached or the stop event is set, calling back after each; ``steps`` does the
 same as a generator, for callers that pull results (the Python API); ``DetectAhead`` runs the
 detection stage one frame ahead on its own thread.
@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import queue
 import threading
-import time
 from collections.abc import Callable, Generator, Iterable, Iterator
 from typing import TYPE_CHECKING, Literal
 
-from streamfer.core.frames import Detection, Frame
+from streamfer.core.frames import Frame
+from streamfer.pipeline.results import Detected, StepResult
 
-if TYPE_CHECKING:  # pipeline.py imports this module
-    from streamfer.pipeline.results import StepResult
+if TYPE_CHECKING:  # a type only: the pipeline is built by the caller
     from streamfer.pipeline.stages import FramePipeline
 
 #: Why ``run`` stopped feeding frames.
@@ -60,7 +59,7 @@ def steps(
     the detection thread with it.
     """
     if not pipeline.config.detector.own_thread:
-        return (yield from _steps(((f, None) for f in frames), pipeline, stop, max_frames))
+        return (yield from _steps(frames, pipeline, stop, max_frames))
     ahead = DetectAhead(frames, pipeline)
     try:
         return (yield from _steps(ahead, pipeline, stop, max_frames))
@@ -69,18 +68,18 @@ def steps(
 
 
 def _steps(
-    items: Iterable[tuple[Frame, tuple[list[Detection], float] | None]],
+    items: Iterable[Frame | Detected],
     pipeline: FramePipeline,
     stop: threading.Event | None,
     max_frames: int | None,
 ) -> Generator[StepResult, None, EndOfFrames]:
-    for processed, (frame, detected) in enumerate(items, start=1):
+    for processed, item in enumerate(items, start=1):
         if stop is not None and stop.is_set():
             return "stopped"
-        if detected is None:
-            yield pipeline.process(frame)
+        if isinstance(item, Detected):
+            yield pipeline.step(item)
         else:
-            yield pipeline.step(frame, *detected)
+            yield pipeline.process(item)
         if max_frames is not None and processed >= max_frames:
             return "max_frames"
     if stop is not None and stop.is_set():
@@ -94,7 +93,7 @@ _DONE = object()
 class DetectAhead:
     """The detection stage on its own thread, one frame ahead of the rest of the pipeline.
 
-    Iterate over it for ``(frame, (detections, detect_seconds))`` in the frames' order. The
+    Iterate over it for each frame's ``Detected``, in the frames' order. The
     thread takes frames from ``frames`` (usually the capture thread), detects and hands each
     over through a queue of ``depth``; so the detector's model runs on one core while the
     emotion model runs on another. An error from the frames or the detector is raised in the
@@ -118,10 +117,8 @@ class DetectAhead:
                 with self._busy:
                     if self._closing.is_set():
                         return
-                    t0 = time.perf_counter()
-                    detections = self._pipeline.detect(frame)
-                    seconds = time.perf_counter() - t0
-                if not self._put((frame, (detections, seconds))):
+                    detected = self._pipeline.detect(frame)
+                if not self._put(detected):
                     return
         except BaseException as exc:  # raised again in the iterating thread
             self._error = exc
@@ -137,7 +134,7 @@ class DetectAhead:
                 continue
         return False
 
-    def __iter__(self) -> Iterator[tuple[Frame, tuple[list[Detection], float]]]:
+    def __iter__(self) -> Iterator[Detected]:
         while True:
             item = self._queue.get()
             if item is _DONE:

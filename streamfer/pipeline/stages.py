@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections import deque
-from dataclasses import replace
 from typing import Any
 
 import cv2
@@ -13,24 +11,28 @@ import numpy.typing as npt
 
 from streamfer.config.settings import Config
 from streamfer.core.errors import ConfigError
-from streamfer.core.frames import Detection, Frame
+from streamfer.core.frames import Frame
 from streamfer.core.labels import label_names, valence_arousal
 from streamfer.method.aggregate import RepresentativeEmotion, WindowAggregator
 from streamfer.method.baseline import Baseline, BaselineMissed, Baselines
 from streamfer.method.rule import first_most_frequent
-from streamfer.pipeline.reading import FaceState, GeometryStage, Tracked
-from streamfer.pipeline.results import FaceResult, FrameResult, GroupConsensus, StepResult
-from streamfer.vision.align import face_crop
+from streamfer.pipeline.reading import FaceReader, GeometryStage
+from streamfer.pipeline.results import (
+    Detected,
+    FaceResult,
+    FrameResult,
+    GroupConsensus,
+    StepResult,
+    Tracked,
+)
 from streamfer.vision.backends import make_detector
+from streamfer.vision.blendshapes import BLENDSHAPE_NAMES
 from streamfer.vision.classify import EmotionClassifierBackend, TFLiteEmotionClassifier
 from streamfer.vision.describe import DESCRIBER_MODEL, FaceDescriber
 from streamfer.vision.detect import FaceDetectorBackend
 from streamfer.vision.modelcard import CropSettings
 from streamfer.vision.reidentify import People, Return
 from streamfer.vision.track import IouTracker
-
-#: Probabilities are floored here before the logarithm of the per-person smoothing.
-SMOOTH_FLOOR = 1e-6
 
 __all__ = ["FramePipeline"]
 
@@ -65,8 +67,7 @@ class FramePipeline:
         except BaseException:
             self.detector.close()
             raise
-        self.emotions = self.classifier.classes
-        self._crops = self.crop.all()
+        self.classes = self.classifier.classes
         self.tracker = IouTracker(config.tracker.iou_threshold, config.tracker.max_missed_frames)
         self.people: People | None = None
         self.describer: FaceDescriber | None = None
@@ -80,7 +81,6 @@ class FramePipeline:
             self.people = People(tracker.memory_seconds, tracker.match_threshold)
         self.aggregators: dict[int, WindowAggregator] = {}
         self.latest: dict[int, RepresentativeEmotion] = {}
-        self._recent: dict[int, deque[tuple[float, npt.NDArray[np.float64]]]] = {}
         self._last_group_t: float | None = None
         self.baselines = self._baselines(real)
         self._baseline_requested = False
@@ -91,6 +91,10 @@ class FramePipeline:
             except BaseException:
                 self.detector.close()
                 raise
+        self._blendshape_names = BLENDSHAPE_NAMES if self.geometry is not None else ()
+        self.reader = FaceReader(
+            self.classifier, self.crop, self.geometry, config.classifier.smooth_seconds
+        )
 
     def _baselines(self, real_classifier: bool) -> Baselines:
         """Each person's own neutral (``[aggregator] baseline_seconds``, the ``b`` key)."""
@@ -126,30 +130,60 @@ class FramePipeline:
 
     def process(self, frame: Frame) -> StepResult:
         """Run every stage on one frame."""
-        t0 = time.perf_counter()
-        detections = self.detect(frame)
-        return self.step(frame, detections, time.perf_counter() - t0)
+        return self.step(self.detect(frame))
 
-    def detect(self, frame: Frame) -> list[Detection]:
-        """The faces in a frame large enough to read (the detection stage alone)."""
+    def detect(self, frame: Frame) -> Detected:
+        """The faces in a frame large enough to read (the detection stage alone; ``DetectAhead``
+        runs it on its own thread)."""
+        t0 = time.perf_counter()
         smallest = self.config.detector.min_face_pixels
-        return [
+        faces = tuple(
             d
             for d in self.detector.detect(frame.image, frame.t)
             if min(d.box.w, d.box.h) >= smallest
-        ]
+        )
+        return Detected(frame, faces, time.perf_counter() - t0)
 
-    def step(self, frame: Frame, detections: list[Detection], detect_seconds: float) -> StepResult:
-        """Every stage after detection: tracking and geometry (``track``), then ``finish``.
+    def step(self, detected: Detected) -> StepResult:
+        """Every stage after detection: track, read each face, aggregate.
 
         Frames must come in order, each with its own ``detect(frame)`` result.
         """
-        return self.finish(frame, detections, self.track(frame, detections), detect_seconds)
-
-    def track(self, frame: Frame, detections: list[Detection]) -> Tracked:
-        """Track ids for a frame's detections, and their geometry when that stage is on."""
+        tracked = self.track(detected)
         t0 = time.perf_counter()
-        track_ids = self.tracker.update(detections)
+        missed = self._baseline_request(tracked.ids)
+        faces, baselines, geometry_seconds = self.read(detected, tracked)
+        t1 = time.perf_counter()
+        verdicts, group, lost = self.aggregate(detected.frame, faces, tracked)
+        t2 = time.perf_counter()
+        frame = detected.frame
+        result = FrameResult(
+            frame_index=frame.index,
+            t=frame.t,
+            captured=frame.captured,
+            faces=tuple(faces),
+            detect_seconds=detected.seconds,
+            track_seconds=tracked.seconds,
+            read_seconds=t1 - t0,
+            geometry_seconds=geometry_seconds,
+            aggregate_seconds=t2 - t1,
+        )
+        return StepResult(
+            result,
+            verdicts,
+            group,
+            tracked.live,
+            baselines,
+            tracked.returns,
+            tracked.remembered,
+            missed + lost,
+        )
+
+    def track(self, detected: Detected) -> Tracked:
+        """Each face's track id; with re-identification, a returning person's old number."""
+        t0 = time.perf_counter()
+        frame, faces = detected.frame, detected.faces
+        track_ids = self.tracker.update(list(faces))
         live = tuple(self.tracker.live_ids)
         returns: tuple[Return, ...] = ()
         remembered: tuple[int, ...] = ()
@@ -158,135 +192,94 @@ class FramePipeline:
             assert describer is not None
 
             def describe(i: int) -> npt.NDArray[np.float32] | None:
-                return describer.describe(frame.image, detections[i])
+                return describer.describe(frame.image, faces[i])
 
             track_ids, back, drop = self.people.update(frame.t, track_ids, set(live), describe)
             for raw in drop:
                 self.tracker.drop(raw)
             returns, live = tuple(back), tuple(self.people.live)
             remembered = tuple(self.people.remembered)
-        t1 = time.perf_counter()
-        states = None
-        if self.geometry is not None:
-            states = self.geometry.update(frame.image, frame.t, track_ids, detections)
-        t2 = time.perf_counter()
-        return Tracked(track_ids, live, states, t2 - t0, t2 - t1, returns, remembered)
+        seconds = time.perf_counter() - t0
+        return Tracked(tuple(track_ids), live, seconds, returns, remembered)
 
-    def finish(
-        self, frame: Frame, detections: list[Detection], tracked: Tracked, detect_seconds: float
-    ) -> StepResult:
-        """Crops, the emotion model (fused with the geometry head's reading when there is
-        one), the baselines and the aggregators, for a frame's ``track`` result."""
-        t1 = time.perf_counter()
-        track_ids, states = tracked.ids, tracked.states
-        missed: list[BaselineMissed] = []
-        if self._baseline_requested:
-            self._baseline_requested = False
-            self.baselines.request(set(track_ids))
-            if not track_ids:
-                missed.append(BaselineMissed(None, "operator", 0, "no face in view"))
+    def read(
+        self, detected: Detected, tracked: Tracked
+    ) -> tuple[tuple[FaceResult, ...], tuple[Baseline, ...], float]:
+        """Each face's reading (``FaceReader.read``: crops, the models, fusion, smoothing),
+        read against the person's own neutral when one is taken; the baselines completed on
+        this frame; the seconds of the geometry stage. A face the landmark model says is no
+        face is left out."""
+        frame = detected.frame
         faces: list[FaceResult] = []
-        emotions: list[RepresentativeEmotion] = []
-        baselines: list[Baseline] = []
-        for i, (track, detection) in enumerate(zip(track_ids, detections, strict=True)):
-            state = states[i] if states is not None else FaceState()
-            if state.rejected:  # the landmark model says: no face (pipeline_geometry.py)
-                assert self.geometry is not None
-                self.geometry.dropped += 1
+        completed: list[Baseline] = []
+        geometry_seconds = 0.0
+        for track, detection in zip(tracked.ids, detected.faces, strict=True):
+            reading = self.reader.read(track, frame, detection)
+            if reading is None:
                 continue
-            scores = self._classify(frame, detection)
-            if self.geometry is not None:
-                scores = self.geometry.read(track, frame.t, frame.image, state, scores)
-            scores = self._smoothed(track, frame.t, scores)
-            probs, baseline, _ = self.baselines.read(track, frame.t, scores)
+            geometry_seconds += reading.geometry_seconds
+            probs, baseline, _ = self.baselines.read(track, frame.t, reading.scores)
             if baseline is not None:
-                baselines.append(baseline)
-            valence, arousal = valence_arousal(probs, self.emotions)
-            face = FaceResult(
-                track, detection, probs, valence, arousal, state.geometry, state.fresh
-            )
-            faces.append(face)
-            aggregator = self.aggregators.get(track)
-            if aggregator is None:
-                aggregator = self.aggregators[track] = WindowAggregator(
-                    track, self.config.aggregator, self.emotions
+                completed.append(baseline)
+            valence, arousal = valence_arousal(probs, self.classes)
+            faces.append(
+                FaceResult(
+                    track, detection, probs, valence, arousal, reading.geometry, reading.fresh
                 )
-            verdict = aggregator.update(frame.t, face.emotion_index, valence, arousal)
+            )
+        self.reader.end_frame(set(tracked.ids), set(tracked.live))
+        return tuple(faces), tuple(completed), geometry_seconds
+
+    def aggregate(
+        self, frame: Frame, faces: tuple[FaceResult, ...], tracked: Tracked
+    ) -> tuple[
+        tuple[RepresentativeEmotion, ...], GroupConsensus | None, tuple[BaselineMissed, ...]
+    ]:
+        """Each person's window and the verdicts that fell due, the group's when two or more
+        people have one, and the baselines given up on (people who left before theirs was
+        taken, or an operator's request with nobody in view)."""
+        verdicts: list[RepresentativeEmotion] = []
+        for face in faces:
+            aggregator = self.aggregators.get(face.track)
+            if aggregator is None:
+                aggregator = self.aggregators[face.track] = WindowAggregator(
+                    face.track, self.config.aggregator, self.classes, self._blendshape_names
+                )
+            g = face.geometry
+            sample = (
+                (g.blendshapes, (g.yaw, g.pitch, g.roll)) if face.geometry_fresh and g else None
+            )
+            verdict = aggregator.update(
+                frame.t, face.emotion_index, face.valence, face.arousal, sample
+            )
             if verdict is not None:
-                if self.geometry is not None:
-                    verdict = replace(verdict, geometry=self.geometry.summary(track, frame.t))
-                emotions.append(verdict)
-                self.latest[track] = verdict
-        t2 = time.perf_counter()
-        missed += self._forget_lost_tracks(set(tracked.live), set(tracked.remembered))
-        group = self._group(frame.t) if emotions else None
-        result = FrameResult(
-            frame_index=frame.index,
-            t=frame.t,
-            captured=frame.captured,
-            faces=tuple(faces),
-            detect_seconds=detect_seconds,
-            classify_seconds=t2 - t1 + tracked.seconds,
-            geometry_seconds=tracked.geometry_seconds,
-        )
-        return StepResult(
-            result,
-            tuple(emotions),
-            group,
-            tracked.live,
-            tuple(baselines),
-            tracked.returns,
-            tracked.remembered,
-            tuple(missed),
-        )
+                verdicts.append(verdict)
+                self.latest[face.track] = verdict
+        missed = self._forget_lost_tracks(set(tracked.live), set(tracked.remembered))
+        group = self._group(frame.t) if verdicts else None
+        return tuple(verdicts), group, tuple(missed)
+
+    def _baseline_request(self, tracks: tuple[int, ...]) -> tuple[BaselineMissed, ...]:
+        """The operator's ``b`` (``request_baseline``), applied to everyone in this frame."""
+        if not self._baseline_requested:
+            return ()
+        self._baseline_requested = False
+        self.baselines.request(set(tracks))
+        if not tracks:
+            return (BaselineMissed(None, "operator", 0, "no face in view"),)
+        return ()
 
     def geometry_counts(self) -> dict[str, Any] | None:
         """What the geometry stage measured, skipped and dropped (None when it is off)."""
         return None if self.geometry is None else self.geometry.counts()
 
-    def _classify(self, frame: Frame, detection: Detection) -> npt.NDArray[np.float32]:
-        """The emotion model's scores for one face: its crop's, averaged over the model's
-        further crops when its sidecar lists any (``CropSettings.also``)."""
-        size = self.classifier.input_size
-        scores = [
-            self.classifier.classify(
-                face_crop(frame.image, detection, crop.margin, crop.align_eyes, size)
-            )
-            for crop in self._crops
-        ]
-        if len(scores) == 1:
-            return scores[0]
-        return np.asarray(np.mean(scores, axis=0), dtype=np.float32)
-
-    def _smoothed(
-        self, track: int, t: float, probs: npt.NDArray[np.float32]
-    ) -> npt.NDArray[np.float32]:
-        """The mean of the track's log-probabilities over the last ``smooth_seconds`` of its
-        frames (``[classifier] smooth_seconds``; this frame's alone when 0)."""
-        seconds = self.config.classifier.smooth_seconds
-        if seconds <= 0:
-            return probs
-        recent = self._recent.setdefault(track, deque())
-        recent.append((t, np.log(np.maximum(probs.astype(np.float64), SMOOTH_FLOOR))))
-        while t - recent[0][0] > seconds + 1e-9:
-            recent.popleft()
-        if len(recent) == 1:
-            return probs
-        z = np.mean([lp for _, lp in recent], axis=0)
-        z -= z.max()
-        e = np.exp(z)
-        return np.asarray(e / e.sum(), np.float32)
-
-    def _forget_lost_tracks(self, live: set[int], remembered: set[int]) -> list[BaselineMissed]:
-        for track in [t for t in self._recent if t not in live]:
-            del self._recent[track]
+    def _forget_lost_tracks(
+        self, live: set[int], remembered: set[int]
+    ) -> tuple[BaselineMissed, ...]:
         for track in [t for t in self.aggregators if t not in live]:
             del self.aggregators[track]
             self.latest.pop(track, None)
-        missed = self.baselines.forget(live, remembered)
-        if self.geometry is not None:
-            self.geometry.forget(live)
-        return missed
+        return tuple(self.baselines.forget(live, remembered))
 
     def _group(self, t: float) -> GroupConsensus | None:
         interval = self.config.aggregator.emit_interval_seconds
@@ -300,7 +293,7 @@ class FramePipeline:
         for track in tracks:
             label = self.latest[track].label
             shares[label] = shares.get(label, 0.0) + 1.0 / len(tracks)
-        names = label_names(self.config.aggregator.label_set, self.emotions)
+        names = label_names(self.config.aggregator.label_set, self.classes)
         people = [sum(self.latest[k].label == name for k in tracks) for name in names]
         label = names[int(first_most_frequent(people))]
         return GroupConsensus(t, label, dict(sorted(shares.items())), tracks)

@@ -147,7 +147,7 @@ class Recorder:
         reason, detail = EndReason.ERROR, ""
 
         def on_step(step: StepResult) -> None:
-            for record in step_records(step, self.config, pipeline.emotions):
+            for record in step_records(step, self.config, pipeline.classes):
                 self.log.write(record)
             now = self.clock()
             self.latency.add(now - step.frame.captured)
@@ -164,7 +164,7 @@ class Recorder:
                 self.log.write(
                     self._start(
                         models if models is not None else model_info(self.config),
-                        pipeline.emotions,
+                        pipeline.classes,
                     )
                 )
                 # the session's clock starts here, after session_start's observers (an LSL

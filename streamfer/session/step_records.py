@@ -68,7 +68,7 @@ def step_records(
                 gain=card.baseline_gain if card else 0.0,
             )
         )
-    for e in step.emotions:
+    for e in step.verdicts:
         records.append(
             Emotion(
                 t=e.t,

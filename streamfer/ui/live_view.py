@@ -80,10 +80,10 @@ class LiveView:
         self.say(f"taking everyone's baseline over the next {seconds:g} s: relaxed faces", None)
 
     def on_step(self, step: StepResult) -> None:
-        verdicts = {e.track: e for e in step.emotions}
+        verdicts = {e.track: e for e in step.verdicts}
         seen = {f.track for f in step.frame.faces}
         t = step.frame.t
-        for e in step.emotions:
+        for e in step.verdicts:
             history = self._history.setdefault(e.track, [])
             if not history or history[-1][1] != e.label:
                 self._since[e.track] = e.t

@@ -236,7 +236,8 @@ class GeometrySampler:
 
     ``update`` is called once per frame, in order, with the frame's tracked faces; it returns
     the geometry estimated at this frame (faces not due, or with no geometry, are absent) and
-    forgets tracks no longer in the frame. A face that got None waits an interval too, so a
+    forgets tracks no longer in the frame (or, face by face: ``sample`` each, then
+    ``forget``). A face that got None waits an interval too, so a
     face the landmark model rejects does not cost a model run every frame. ``interval=0``
     estimates every face on every frame. ``confirm``: a new track is tried on each of its
     first ``confirm`` frames before the interval applies (a false detection that the landmark
@@ -262,23 +263,37 @@ class GeometrySampler:
     def update(
         self, image: Image, t: float, faces: Iterable[tuple[int, Detection]]
     ) -> dict[int, FaceGeometry]:
+        """``sample`` each of a frame's tracked faces, then ``forget`` the tracks not among
+        them; the geometry estimated at this frame, by track."""
         fresh: dict[int, FaceGeometry] = {}
         live: set[int] = set()
         for track, detection in faces:
             live.add(track)
-            last = self.last.get(track)
-            # A millisecond's slack: frame times are sums of 1/fps, 3/30 can come out 0.0999...
-            due = last is None or not last.t <= t < last.t + self.interval - 1e-3
-            if not due and self._tries[track] >= self.confirm:
-                continue
-            self._tries[track] = self._tries.get(track, 0) + 1
-            geometry = self.estimator.estimate(image, detection)
-            estimator = self.estimator
-            self.last[track] = Attempt(t, geometry, estimator.last_skip, estimator.last_presence)
+            geometry = self.sample(image, t, track, detection)
             if geometry is not None:
                 fresh[track] = geometry
-                self.latest[track] = (t, geometry)
+        self.forget(live)
+        return fresh
+
+    def sample(
+        self, image: Image, t: float, track: int, detection: Detection
+    ) -> FaceGeometry | None:
+        """Estimate one tracked face when it is due; its geometry when estimated now."""
+        last = self.last.get(track)
+        # A millisecond's slack: frame times are sums of 1/fps, 3/30 can come out 0.0999...
+        due = last is None or not last.t <= t < last.t + self.interval - 1e-3
+        if not due and self._tries[track] >= self.confirm:
+            return None
+        self._tries[track] = self._tries.get(track, 0) + 1
+        geometry = self.estimator.estimate(image, detection)
+        estimator = self.estimator
+        self.last[track] = Attempt(t, geometry, estimator.last_skip, estimator.last_presence)
+        if geometry is not None:
+            self.latest[track] = (t, geometry)
+        return geometry
+
+    def forget(self, live: set[int]) -> None:
+        """Drop the tracks not in ``live`` (those not in the frame just sampled)."""
         for track in [k for k in self.last if k not in live]:
             del self.last[track], self._tries[track]
             self.latest.pop(track, None)
-        return fresh
