@@ -1,7 +1,7 @@
 """What ``config=`` of the Python API accepts, turned into a validated ``Config``.
 
 - None: the settings the CLI would read (``./config.toml``, else the user's
-  ``~/.config/streamfer/config.toml``, else the shipped defaults; ``config_paths``);
+  ``~/.config/streamfer/config.toml``, else the shipped defaults; ``config.paths``);
 - a ``streamfer.Config``: used as it is;
 - a path (``str`` or ``os.PathLike``) to a TOML file: read as ``--config FILE`` reads it
   (relative paths in it are taken from its folder);

@@ -2,8 +2,7 @@
 
 Every key is declared once in ``_SCHEMA`` with its type and allowed values; an unknown key or
 a bad value raises ConfigError naming the key, the value and what is allowed. The settings
-types themselves (``Config`` and one per section) live in ``streamfer.config_settings`` and
-are re-exported here.
+types themselves (``Config`` and one per section) live in ``config/settings.py``.
 """
 
 from __future__ import annotations
@@ -318,7 +317,7 @@ def _skip_string(text: str, i: int, line: int) -> tuple[int, int]:
 
 
 def load_source(source: ConfigSource) -> Config:
-    """The Config of a file found by ``config_paths.find_config``; relative paths as it says."""
+    """The Config of a file found by ``config.paths.find_config``; relative paths as it says."""
     return load(source.path, source.relative_base)
 
 

@@ -1,7 +1,7 @@
 """The typed settings of ``config.toml``: one frozen dataclass per section, and ``Config``,
 which holds them all and turns their paths into files (models, the log folder).
 
-Reading, validating and overriding them is ``streamfer.config``, which re-exports these.
+Reading, validating and overriding them is ``config/load.py``.
 """
 
 from __future__ import annotations
@@ -114,7 +114,7 @@ class GeometrySettings:
     ``GeometryEstimator``'s; ``max_age_seconds``: how long a track's last geometry stands for
     its later frames (between samples), so a face carries geometry on every frame.
     ``drop_false_faces``: drop faces whose presence score is under ``min_presence`` from the
-    frame (off: such faces keep their emotion, without geometry; ``pipeline_geometry.py``).
+    frame (off: such faces keep their emotion, without geometry; ``pipeline/reading.py``).
     """
 
     enabled: GeometrySwitch = "auto"

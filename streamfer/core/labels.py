@@ -1,7 +1,7 @@
 """Emotion labels, the broad 3-label setting, and circumplex coordinates.
 
 A model's emotions are the class names of its sidecar (FER2013's 7 or FER+'s 8, neutral
-last). The broad setting follows the method in DESIGN.md: negative = angry, disgust, fear,
+last). The broad setting follows the method (docs/method.md): negative = angry, disgust, fear,
 sad (and contempt); positive = happy, surprise.
 """
 
@@ -20,7 +20,7 @@ EMOTIONS: Final = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neut
 EMOTIONS_8: Final = ("angry", "disgust", "fear", "happy", "sad", "surprise", "contempt", "neutral")
 BROAD: Final = ("negative", "positive", "neutral")
 
-#: Each emotion's broad label: contempt is negative (DESIGN.md's broad setting, extended).
+#: Each emotion's broad label: contempt is negative (the method's broad setting, docs/method.md, extended).
 BROAD_OF_NAME: Final = {
     "angry": 0,
     "disgust": 0,

@@ -1,35 +1,11 @@
 """Reading one face: what it shows, from every model that looks at it.
 
-``FaceReader.read`` is the pipeline's one call per face and frame. It runs, in order: the
-geometry stage's measurement when the person is due one (``GeometryStage.measure``:
-landmarks, blendshapes, head pose, at most every ``[geometry] interval_seconds``), the
-emotion CNN on the face's crop (with its flip), the fusion of the CNN's scores with the
-geometry head's and the second model's readings (``GeometryStage.fuse``) and the
-per-person smoothing (``[classifier] smooth_seconds``). What each measurement means:
-
-- ``geometry``: the track's last attempt's geometry when that attempt succeeded at most
-  ``max_age_seconds`` ago; ``fresh`` when it was this frame's. A track whose last attempt
-  gave none (too small, cut by the edge, not confirmed as a face, no pose) carries none until
-  one succeeds again: an old pose is never shown for a face that has since become
-  unmeasurable. Such a face keeps its emotion, read by the CNN alone.
-- no reading at all (``read`` returns None): only with ``[geometry] drop_false_faces``, when
-  the last attempt's presence score was under ``min_presence``: the landmark model says the
-  detection is no face. The pipeline then drops the face from the frame before the emotion
-  model (not classified, not in the log's faces, not fed to the aggregator or a baseline)
-  and the stage counts the face-frames in ``dropped``. Off by default: the presence score
-  also rejects a real face behind sunglasses (``docs/geometry.md``, "False faces"). When on,
-  faces cut by the edge are judged too (their presence is measured though they get no
-  geometry), and a new track is measured on each of its first two frames, which catches
-  false faces the model passes once.
-
-With a geometry head (the emotion model's sidecar), a face's probabilities are the CNN's
-fused with the head's reading of its geometry; faces without geometry keep the CNN's. With a
-second expression model (the sidecar's ``second``), each fresh geometry sample also runs that
-model on the face aligned by five of its landmarks, and its reading joins the fusion
-(``vision/fusion.py``) for as long as the sample is not older than ``max_age_seconds``: a
-face's first verdict therefore waits for nothing more than it did, and the second opinion is
-at most ``interval_seconds`` old when the face is measurable. ``counts()`` is what
-``session_end`` reports.
+``FaceReader.read`` is the pipeline's one call per face and frame: the geometry stage's
+measurement when the person is due one (``GeometryStage.measure``), the emotion CNN on the
+face's crop, the fusion of its scores with the geometry head's and the second model's
+(``GeometryStage.fuse``) and the per-person smoothing. What a face carries, when it is
+dropped as no face, and how the readings are fused: docs/geometry.md ("Where it runs",
+"What a face carries", "Fusion with the emotion model", "False faces").
 """
 
 from __future__ import annotations
