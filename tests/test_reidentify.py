@@ -111,7 +111,7 @@ def test_the_describer_gives_unit_descriptions_that_match_the_same_face() -> Non
     pipeline = FramePipeline(with_overrides(config, {"geometry.enabled": False}))
     try:
         a, b = portrait_frames()
-        da, db = (pipeline.detect(Frame(0, 0.0, f, 0.0))[0] for f in (a, b))
+        da, db = (pipeline.detect(Frame(0, 0.0, f, 0.0)).faces[0] for f in (a, b))
         crop = eye_crop(a, da, describer.input_size)
         assert crop is not None and crop.shape == (224, 224, 3)
         va, vb = describer.describe(a, da), describer.describe(b, db)
