@@ -39,10 +39,8 @@ from streamfer.vision.expression import (
     points_from_landmarks,
 )
 from streamfer.vision.geometry import GeometryEstimator
-from training.dump import kdef_train_neutral
-from training.evaluate_candidates import DATA, photo_sets
-from training.pipeline_eval import ferplus_scenes
-from training.sources import SPLITS, held_back_photos
+from training.lib.paths import DATA, SPLITS
+from training.lib.photos import ferplus_scenes, held_back_photos, kdef_train_neutral, photo_sets
 
 #: (dx, dy, scale) of each version; the first is the photo as it is.
 VARIANTS = ((0, 0, 1.0), (2, 0, 1.0), (0, 2, 1.0), (-2, -2, 1.0), (0, 0, 0.97))

@@ -27,9 +27,9 @@ from typing import Any
 
 import numpy as np
 
-from training.data import CLASSES
-from training.metrics import scores
-from training.mix import parse_mix
+from training.lib.data import CLASSES
+from training.lib.metrics import scores
+from training.lib.mix import parse_mix
 
 DEFAULT_MIX = "ferplus:0.35,fer2013:0.15,kdef:0.25,sfew:0.12,contempt:0.08"
 CHOOSING = ("kdef_dev", "kdef_dev_half", "sfew_dev", "contempt_dev", "london", "ferplus_scenes")
@@ -114,7 +114,9 @@ def main(argv: list[str] | None = None) -> int:
         ]
     else:
         clf = LogisticRegression(C=a.C, max_iter=2000).fit(xs, y, sample_weight=w)
-        layers = [{"weights": clf.coef_.T.round(6).tolist(), "bias": clf.intercept_.round(6).tolist()}]
+        layers = [
+            {"weights": clf.coef_.T.round(6).tolist(), "bias": clf.intercept_.round(6).tolist()}
+        ]
     present = sorted(set(y.tolist()))
     if present != list(range(len(CLASSES))):
         raise SystemExit(f"training faces cover classes {present} only")
@@ -144,8 +146,11 @@ def main(argv: list[str] | None = None) -> int:
     geo_p = np.zeros_like(d["probs"])
     geo_p[has] = forward(head, features(d["blendshapes"][has], d["pose"][has] if a.pose else None))
     results: dict[str, Any] = {}
-    print("| set | n (with geometry) | CNN | geometry | " + " | ".join(
-        f"w {w:g}" for w in (0.2, 0.3, 0.4, 0.5)) + " |")
+    print(
+        "| set | n (with geometry) | CNN | geometry | "
+        + " | ".join(f"w {w:g}" for w in (0.2, 0.3, 0.4, 0.5))
+        + " |"
+    )
     for name in CHOOSING:
         m = (d["set"] == name) & has
         truth = [str(t) for t in d["label"][m]]

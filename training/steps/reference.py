@@ -17,14 +17,14 @@ from pathlib import Path
 
 import numpy as np
 
-from training.baseline_eval import GRID, evaluate, reference
+from training.lib.baseline import GRID, evaluate, reference
 
 
 def fused_probs(d: dict[str, np.ndarray], head_path: Path, weight: float) -> np.ndarray:
     """The dump's CNN probabilities fused with a geometry head where a face has geometry,
     as the pipeline reads them (``training.fusion.combine``: the CNN alone elsewhere)."""
     from streamfer.vision.geometry_head import GeometryHead
-    from training.fusion import combine, geometry_probs
+    from training.lib.fusion import combine, geometry_probs
 
     z = combine([d["probs"], geometry_probs(d, GeometryHead.load(head_path))], (1 - weight, weight))
     e = np.exp(z - z.max(axis=1, keepdims=True))
@@ -56,7 +56,9 @@ def main(argv: list[str] | None = None) -> int:
         n = front["n"] + half["n"]
         acc = (front["accuracy"] * front["n"] + half["accuracy"] * half["n"]) / n
         scored.append((round(acc, 4), -s, -g))
-        print(f"strength {s:g} gain {g:g}: frontal {front['accuracy']:.3f}, half {half['accuracy']:.3f}")
+        print(
+            f"strength {s:g} gain {g:g}: frontal {front['accuracy']:.3f}, half {half['accuracy']:.3f}"
+        )
     _, best_s, best_g = max(scored)
     best, gain = -best_s, -best_g
     plain = scored[0][0]

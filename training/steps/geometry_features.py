@@ -21,7 +21,8 @@ import numpy as np
 
 from streamfer.core import Box, Detection
 from streamfer.vision.geometry import GeometryEstimator
-from training.sources import DATA, framed
+from training.lib.cutting import framed
+from training.lib.paths import DATA
 
 
 def detection_of(row: np.ndarray) -> Detection:

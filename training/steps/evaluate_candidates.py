@@ -35,8 +35,10 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from training.data import CLASSES, validation_sets
-from training.metrics import Candidate, scores
+from training.lib.data import CLASSES, validation_sets
+from training.lib.metrics import Candidate, scores
+from training.lib.paths import DATA, MODELS
+from training.lib.photos import photo_sets
 
 try:  # the sub-package layout (issue 9) or the flat one
     from streamfer.vision.align import face_crop
@@ -46,10 +48,7 @@ except ImportError:  # pragma: no cover - old layout
     from streamfer.detect import MediaPipeFaceDetector  # type: ignore[no-redef]
 from streamfer.core import Box, Detection
 
-ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT / ".." / "shared" / "data"
-DETECTOR = ROOT / "models" / "blazeface_short_range.tflite"
-PYFEAT_CODES = {"su": "surprise", "hao": "happy", "anc": "angry", "di": "disgust"}
+DETECTOR = MODELS / "blazeface_short_range.tflite"
 
 
 @dataclass(frozen=True)
@@ -67,26 +66,6 @@ class CropVariant:
             f"{'eq' if self.equalize else 'noeq'}-{'flip' if self.flip else 'noflip'}-"
             f"{self.resample}"
         )
-
-
-def photo_sets(data: Path) -> dict[str, list[tuple[Path, str]]]:
-    kdef = [
-        (p, d.name)
-        for d in sorted((data / "kdef_frontal").iterdir())
-        if d.is_dir()
-        for p in sorted(d.glob("*.jpg"))
-    ]
-    london = [
-        (p, {"neutral": "neutral", "smiling": "happy"}[d.name])
-        for d in sorted((data / "london_faces").iterdir())
-        if d.is_dir()
-        for p in sorted(d.glob("*.jpg"))
-    ]
-    pyfeat = [
-        (p, PYFEAT_CODES[p.stem.split("-")[2]])
-        for p in sorted((data / "pyfeat_media").glob("*-ph.jpg"))
-    ]
-    return {"kdef": kdef, "london": london, "pyfeat": pyfeat}
 
 
 def detections(photos: list[tuple[Path, str]], cache: Path) -> dict[str, dict[str, Any] | None]:

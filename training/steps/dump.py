@@ -14,7 +14,6 @@ models again.
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 import cv2
@@ -23,18 +22,8 @@ import numpy as np
 from streamfer.config import Config, with_overrides
 from streamfer.core import Frame
 from streamfer.pipeline import FramePipeline
-from training.evaluate_candidates import DATA, photo_sets
-from training.pipeline_eval import ferplus_scenes
-from training.sources import SPLITS, held_back_photos, kdef_person
-
-
-def kdef_train_neutral(data: Path) -> list[tuple[Path, str]]:
-    dev = set(json.loads(SPLITS.read_text())["kdef"]["dev_people"])
-    return [
-        (p, "neutral")
-        for p in sorted((data / "kdef_frontal" / "neutral").glob("*.jpg"))
-        if kdef_person(p.stem) not in dev
-    ]
+from training.lib.paths import DATA
+from training.lib.photos import ferplus_scenes, held_back_photos, kdef_train_neutral, photo_sets
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -62,7 +51,9 @@ def main(argv: list[str] | None = None) -> int:
     probs = []
     scenes = ferplus_scenes(a.data, tuple(classes), a.scenes) if a.scenes else []
     photo_lists: dict[str, list[tuple[Path, str]]] = dict(sets)
-    photo_lists["ferplus_scenes"] = [(Path(f"ferplus_scene_{i}"), t) for i, (_, t) in enumerate(scenes)]
+    photo_lists["ferplus_scenes"] = [
+        (Path(f"ferplus_scene_{i}"), t) for i, (_, t) in enumerate(scenes)
+    ]
     try:
         for name, photos in photo_lists.items():
             for i, (path, label) in enumerate(photos):
@@ -79,8 +70,14 @@ def main(argv: list[str] | None = None) -> int:
                     )
                 d = best.detection if best else None
                 rows["boxes"].append(
-                    [d.box.x, d.box.y, d.box.w, d.box.h, *(d.right_eye or (np.nan,) * 2),
-                     *(d.left_eye or (np.nan,) * 2)]
+                    [
+                        d.box.x,
+                        d.box.y,
+                        d.box.w,
+                        d.box.h,
+                        *(d.right_eye or (np.nan,) * 2),
+                        *(d.left_eye or (np.nan,) * 2),
+                    ]
                     if d
                     else [np.nan] * 8
                 )
@@ -108,7 +105,6 @@ def main(argv: list[str] | None = None) -> int:
         **extra,
     )
     return 0
-
 
 
 if __name__ == "__main__":

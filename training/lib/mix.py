@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from training.data import CLASSES, FaceSet
+from training.lib.data import CLASSES, FaceSet
 
 
 def parse_mix(text: str) -> dict[str, float]:

@@ -30,16 +30,15 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np
 
-from training.data import CLASSES, training_set, validation_sets
-
-DEFAULT_DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
+from training.lib.data import CLASSES, training_set, validation_sets
+from training.lib.paths import DATA
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--out", type=Path, required=True, help="run folder (outside the repo)")
     p.add_argument("--resume", action="store_true", help="go on from OUT's newest checkpoint")
-    p.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    p.add_argument("--data", type=Path, default=DATA)
     p.add_argument(
         "--arch",
         default="mini_xception",
@@ -146,13 +145,13 @@ def main(argv: list[str] | None = None) -> int:
     tf.config.threading.set_inter_op_parallelism_threads(1)
     import keras
 
-    from training.augment import AugmentSettings, augment
-    from training.nets import ARCHS
+    from training.lib.augment import AugmentSettings, augment
+    from training.lib.nets import ARCHS
 
     keras.utils.set_random_seed(args.seed)
     weights: np.ndarray | None = None
     if args.faces:
-        from training.mix import dev_sets, mixed_training_set
+        from training.lib.mix import dev_sets, mixed_training_set
 
         train, weights = mixed_training_set(args.faces, args.mix, args.class_balance)
     else:
@@ -293,7 +292,7 @@ def main(argv: list[str] | None = None) -> int:
         print(" ".join(f"{k}={v}" for k, v in record.items()), flush=True)
 
     if not args.no_export:
-        from training.export import export_run
+        from training.lib.exporting import export_run
 
         export_run(out)
     return 0

@@ -25,8 +25,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np
 
-from training.data import CLASSES
-from training.export import DEFAULT_CROP, check_against_keras, evaluate, sidecar
+from training.lib.data import CLASSES
+from training.lib.exporting import DEFAULT_CROP, check_against_keras, evaluate, sidecar
+from training.lib.paths import DATA
 
 
 def _member(spec: str) -> tuple[Path, int | None]:
@@ -40,7 +41,7 @@ def build(members: list[tuple[Path, int | None]], alpha: float) -> tuple[Any, li
     import tensorflow as tf
 
     tf.config.threading.set_intra_op_parallelism_threads(1)
-    from training.nets import ARCHS
+    from training.lib.nets import ARCHS
 
     runs: list[dict[str, Any]] = []
     outputs = []
@@ -100,15 +101,13 @@ def main(argv: list[str] | None = None) -> int:
         "parameters": int(full.count_params()),
     }
     (a.out / f"{a.name}.json").write_text(json.dumps(card, indent=1) + "\n")
-    from training.train import DEFAULT_DATA
-
     metrics = {
         "file": tflite.name,
         "sha256": hashlib.sha256(data).hexdigest(),
         "bytes": len(data),
         "parameters": int(full.count_params()),
         "measured": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        **evaluate(tflite, a.data or DEFAULT_DATA),
+        **evaluate(tflite, a.data or DATA),
     }
     (a.out / f"{a.name}.metrics.json").write_text(json.dumps(metrics, indent=1) + "\n")
     print(

@@ -110,9 +110,9 @@ def fer2013_mini(size: int, classes: int, weight_decay: float = 1e-4) -> keras.M
         inner = fer2013_mini(64, classes, weight_decay)
         face = keras.Input((size, size, 1))
         return keras.models.clone_model(
-            inner, input_tensors=[face], clone_function=lambda layer: layer.__class__.from_config(
-                layer.get_config()
-            )
+            inner,
+            input_tensors=[face],
+            clone_function=lambda layer: layer.__class__.from_config(layer.get_config()),
         )
     old = keras.models.load_model(FER_KERAS_FILE, compile=False)
     head = old.get_layer("conv2d_7")

@@ -23,7 +23,8 @@ import numpy as np
 
 from streamfer.vision.fusion import tempered
 from streamfer.vision.geometry_head import GeometryHead
-from training.choose import HEAD, fuse, head_probs, to_cnn_order
+from training.lib.fusion import fuse, head_probs, to_cnn_order
+from training.lib.paths import HEAD
 
 SECOND_MODEL = "expression_mobilefacenet.tflite"
 

@@ -39,34 +39,9 @@ import numpy.typing as npt
 from streamfer.config import Config, with_overrides
 from streamfer.core import Frame
 from streamfer.pipeline import FramePipeline
-from training.data import CLASSES, ferplus
-from training.evaluate_candidates import DATA, photo_sets
-from training.metrics import scores
-from training.sources import held_back_photos
-
-
-def ferplus_scenes(
-    data: Path, classes: tuple[str, ...], count: int, seed: int = 0
-) -> list[tuple[npt.NDArray[np.uint8], str]]:
-    """FER+ valid faces (majority vote, as training.data reads it) on larger backgrounds;
-    deterministic for a seed. Faces of a class the model cannot output are skipped."""
-    faces = ferplus(data / "ferplus_valid.npz", "majority")
-    rng = np.random.default_rng(seed)
-    scenes: list[tuple[npt.NDArray[np.uint8], str]] = []
-    for face, target in zip(faces.images, faces.targets, strict=True):
-        label = CLASSES[int(np.argmax(target))]
-        if label not in classes:
-            continue
-        noise = rng.uniform(40, 215, (9, 12)).astype(np.float32)
-        background = cv2.resize(noise, (480, 360), interpolation=cv2.INTER_CUBIC)
-        canvas = np.clip(background, 0, 255).astype(np.uint8)
-        big = cv2.resize(face, (144, 144), interpolation=cv2.INTER_CUBIC)
-        x, y = int(rng.integers(0, 480 - 144)), int(rng.integers(0, 360 - 144))
-        canvas[y : y + 144, x : x + 144] = big
-        scenes.append((cv2.cvtColor(canvas, cv2.COLOR_GRAY2BGR), label))
-        if len(scenes) >= count:
-            break
-    return scenes
+from training.lib.metrics import scores
+from training.lib.paths import DATA
+from training.lib.photos import ferplus_scenes, held_back_photos, photo_sets
 
 
 def read_all(pipeline: FramePipeline, images: list[npt.NDArray[np.uint8]]) -> list[str | None]:
