@@ -112,7 +112,7 @@ def kdef_train_neutral(data: Path) -> list[tuple[Path, str]]:
 def ferplus_scenes(
     data: Path, classes: tuple[str, ...], count: int, seed: int = 0
 ) -> list[tuple[npt.NDArray[np.uint8], str]]:
-    """FER+ valid faces (majority vote, as training.data reads it) on larger backgrounds;
+    """FER+ valid faces (majority vote, as training.lib.data reads it) on larger backgrounds;
     deterministic for a seed. Faces of a class the model cannot output are skipped."""
     faces = ferplus(data / "ferplus_valid.npz", "majority")
     rng = np.random.default_rng(seed)

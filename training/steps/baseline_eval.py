@@ -1,8 +1,8 @@
 """How much reading a person against their own neutral helps, on held-out KDEF people.
 
-    .venv/bin/python -m training.baseline_eval /work/train/eval/MODEL.npz
+    .venv/bin/python -m training.steps.baseline_eval $STREAMFER_TRAIN_DIR/eval/MODEL.npz
 
-From a ``training.dump`` file. KDEF photographed each person in two sessions (A and B) on
+From a ``training.steps.dump`` file. KDEF photographed each person in two sessions (A and B) on
 different days. Each KDEF dev person's neutral photo of one session, at one camera angle, is
 their baseline (what ``run --baseline`` takes from their first seconds) for all seven photos
 of the *other* session at that angle, neutral included, read with

@@ -1,7 +1,7 @@
-"""Recognition III's choices, read off ``training.opinions``: alignment, fusion weights and the
+"""Recognition III's choices, read off ``training.steps.opinions``: alignment, fusion weights and the
 second model's temperature, chosen by the worst choosing set; stability under small shifts.
 
-    .venv/bin/python -m training.choose /work/train/eval/opinions.npz [--json OUT]
+    .venv/bin/python -m training.steps.choose $STREAMFER_TRAIN_DIR/eval/opinions.npz [--json OUT]
 
 Each photo's reading is ``softmax(sum_k w_k log p_k)`` over the CNN, the geometry head (where
 the face has geometry) and the second model (where it has five points; its probabilities

@@ -1,6 +1,6 @@
 """OpenCV Zoo's facial-expression MobileFaceNet (int8 ONNX) rebuilt as a float LiteRT model.
 
-    TF_ENABLE_ONEDNN_OPTS=0 /work/train/tfvenv/bin/python -m training.convert_mobilefacenet \
+    TF_ENABLE_ONEDNN_OPTS=0 $STREAMFER_TRAIN_DIR/tfvenv/bin/python -m training.steps.convert_mobilefacenet \
         --onnx ../shared/models/facial_expression_recognition_mobilefacenet_2022july_int8.onnx \
         --round-scores --float16 --out models/expression_mobilefacenet.tflite
 

@@ -1,13 +1,13 @@
 """Each choosing photo through the whole pipeline, its scores kept for offline experiments.
 
-    .venv/bin/python -m training.dump MODEL --out /work/train/eval/MODEL.npz
+    .venv/bin/python -m training.steps.dump MODEL --out $STREAMFER_TRAIN_DIR/eval/MODEL.npz
 
 Runs ``FramePipeline`` (the real detector, tracker, the model's own crop and classifier) on
 every photo of ``pipeline_eval``'s sets and ``training/splits.json``'s held-back sets, plus the
 KDEF *training* people's neutral photos (for a model's ``neutral_reference``), and keeps per
 photo: the set, the true label, the most confident face's probabilities (NaN without a face),
 the person and session for KDEF. The fusion and baseline experiments
-(``training.fusion``, ``training.baseline_eval``) read these files instead of running the
+(``training.steps.fusion``, ``training.steps.baseline_eval``) read these files instead of running the
 models again.
 """
 

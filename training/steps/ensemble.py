@@ -1,13 +1,13 @@
 """Export an ensemble of trained runs as one float32 ``.tflite``: the members' scores averaged.
 
-    TF_ENABLE_ONEDNN_OPTS=0 python -m training.ensemble RUN[:EPOCH] RUN[:EPOCH] ... \\
+    TF_ENABLE_ONEDNN_OPTS=0 python -m training.steps.ensemble RUN[:EPOCH] RUN[:EPOCH] ... \\
         --name NAME --out DIR [--alpha 0.5] [--crop '{"margin": 0.0, "flip_average": true}']
 
 Every member must take the same input size and give the same classes. Each member's logits
 get ``alpha * log(prior)`` (its own run's class prior) before its softmax, as ``export`` does
 for one run; the graph then averages the members' probabilities. Writes ``NAME.tflite``, its
 sidecar ``NAME.json`` (the members listed under ``training.members``) and
-``NAME.metrics.json``, like ``training.export``; the TFLite file is checked against Keras.
+``NAME.metrics.json``, like ``training.steps.export``; the TFLite file is checked against Keras.
 """
 
 from __future__ import annotations

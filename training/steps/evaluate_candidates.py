@@ -1,7 +1,7 @@
 """Candidate emotion models through streamfer's own detector and crop, on faces never trained on.
 
-    .venv/bin/python -m training.evaluate_candidates MODEL.tflite [MODEL2.tflite ...] \\
-        --out /work/train/eval [--alphas 0,0.5,1] [--variants all|default]
+    .venv/bin/python -m training.steps.evaluate_candidates MODEL.tflite [MODEL2.tflite ...] \\
+        --out $STREAMFER_TRAIN_DIR/eval [--alphas 0,0.5,1] [--variants all|default]
 
 Photo sets (each photo one frame through the real BlazeFace detector and the real
 ``face_crop``; the most confident face is classified; a photo without a face counts wrong):

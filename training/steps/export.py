@@ -1,6 +1,6 @@
 """Export a run's checkpoint to a float32 ``.tflite`` with its sidecar and metrics JSON.
 
-    TF_ENABLE_ONEDNN_OPTS=0 python -m training.export /work/train/runs/mx48 \\
+    TF_ENABLE_ONEDNN_OPTS=0 python -m training.steps.export $STREAMFER_TRAIN_DIR/runs/mx48 \\
         [--epoch N] [--alpha 0.0] [--name NAME] [--out DIR] [--crop '{"margin": 0.2}']
 
 Writes ``DIR/NAME.tflite`` (input float32 [1, S, S, 1], output float32 [1, 8] softmax scores

@@ -1,8 +1,8 @@
 """Choosing how the CNN(s) and the geometry head are combined, on held-back people.
 
-    .venv/bin/python -m training.fusion --head HEAD.json DUMP_A.npz [DUMP_B.npz]
+    .venv/bin/python -m training.steps.fusion --head HEAD.json DUMP_A.npz [DUMP_B.npz]
 
-Each ``training.dump`` file holds one CNN's probabilities for the same photos in the same
+Each ``training.steps.dump`` file holds one CNN's probabilities for the same photos in the same
 order (and the blendshapes, which do not depend on the CNN). For every weight on a grid the
 reading is ``softmax(sum_k w_k log p_k)`` over the CNNs and the head (the head only where
 the face has geometry; elsewhere the CNNs' weights are renormalised). The score that chooses

@@ -1,9 +1,9 @@
 """The geometry stage's view of every cached face: blendshapes, head pose, presence.
 
-    .venv/bin/python -m training.geometry_features /work/train/cache/faces64.npz \\
-        --out /work/train/cache/geometry64.npz
+    .venv/bin/python -m training.steps.geometry_features $STREAMFER_TRAIN_DIR/cache/faces64.npz \\
+        --out $STREAMFER_TRAIN_DIR/cache/geometry64.npz
 
-For each face of a ``training.sources`` cache, the photo is framed exactly as it was for
+For each face of a ``training.steps.sources`` cache, the photo is framed exactly as it was for
 detection (the same border and scale), and ``streamfer.vision.geometry.GeometryEstimator``
 runs on that detection: the same landmark and blendshape models, crop and pose solver as the
 live pipeline. Rows line up with the cache's; a face that gets no geometry (too small, cut

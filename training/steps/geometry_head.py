@@ -1,17 +1,17 @@
 """A small classifier on the geometry stage's 52 blendshapes: expression geometry as evidence.
 
-    /work/train/tfvenv/bin/python -m training.geometry_head \\
-        --faces /work/train/cache/faces64.npz --geometry /work/train/cache/geometry64.npz \\
-        --dump /work/train/eval/MODEL.npz --out models/geometry_head.json
+    $STREAMFER_TRAIN_DIR/tfvenv/bin/python -m training.steps.geometry_head \\
+        --faces $STREAMFER_TRAIN_DIR/cache/faces64.npz --geometry $STREAMFER_TRAIN_DIR/cache/geometry64.npz \\
+        --dump $STREAMFER_TRAIN_DIR/eval/MODEL.npz --out models/geometry_head.json
 
-Trained on the same training faces as the CNN (``training.sources``: FER+ and FER2013, KDEF's
+Trained on the same training faces as the CNN (``training.steps.sources``: FER+ and FER2013, KDEF's
 50 training people at every angle, SFEW's and the contempt faces' training parts), each
 source given a share of the sample weight and classes balanced within it, like
-``training.mix``. A face the landmarker could not read is left out. The features are the 52
+``training.lib.mix``. A face the landmarker could not read is left out. The features are the 52
 blendshape scores (``--pose`` adds |yaw|, pitch and roll in radians), standardised; the
 model is a multinomial logistic regression or, with ``--hidden N``, a one-hidden-layer MLP
 (scikit-learn; only its weights are shipped, ``streamfer.vision.geometry_head`` runs them
-with numpy). It is scored on the held-back photos of a ``training.dump`` file made with
+with numpy). It is scored on the held-back photos of a ``training.steps.dump`` file made with
 ``--geometry`` (KDEF dev people, SFEW dev, the contempt fifth, London), alone and fused with
 that dump's CNN: ``log p = (1 - w) log p_cnn + w log p_geometry``, for w in 0 .. 1, so the
 fusion weight is chosen on people neither model trained on.

@@ -1,8 +1,8 @@
 """Every opinion of every choosing photo, under small shifts too, for Recognition III's choices.
 
-    .venv/bin/python -m training.opinions --out /work/train/eval/opinions.npz [--part 0/2]
-    .venv/bin/python -m training.opinions --merge /work/train/eval/opinions-*.npz \
-        --out /work/train/eval/opinions.npz
+    .venv/bin/python -m training.steps.opinions --out $STREAMFER_TRAIN_DIR/eval/opinions.npz [--part 0/2]
+    .venv/bin/python -m training.steps.opinions --merge $STREAMFER_TRAIN_DIR/eval/opinions-*.npz \
+        --out $STREAMFER_TRAIN_DIR/eval/opinions.npz
 
 For each photo of the choosing sets (KDEF's dev people, frontal and half-turned; the Taiwanese
 and BU-3DFE studios, every person, their dev people marked; London; SFEW's and the contempt
@@ -16,7 +16,7 @@ neutral photos for references) and for each of five versions of the photo (as it
 - the second expression model's probabilities with the face aligned by the landmarks' points
   and by BlazeFace's points.
 
-``training.choose`` reads the file to choose fusion weights, temperatures and the alignment
+``training.steps.choose`` reads the file to choose fusion weights, temperatures and the alignment
 by the worst set, and to measure stability; nothing here is chosen.
 """
 

@@ -1,6 +1,6 @@
 """Emotion models through streamfer's whole pipeline, as the live monitor runs them.
 
-    .venv/bin/python -m training.pipeline_eval MODEL [MODEL ...] [--data ../shared/data] \\
+    .venv/bin/python -m training.steps.pipeline_eval MODEL [MODEL ...] [--data ../shared/data] \\
         [--scenes 1000] [--json OUT.json]
 
 MODEL is a name in ``models/`` or a path to a ``.tflite`` with its sidecar. Each photo is one
@@ -54,7 +54,7 @@ def read_all(pipeline: FramePipeline, images: list[npt.NDArray[np.uint8]]) -> li
 
 
 def score(truth: list[str], labels: list[str | None], classes: tuple[str, ...]) -> dict[str, Any]:
-    """``training.metrics.scores``, with photos where no face was found counted wrong."""
+    """``training.lib.metrics.scores``, with photos where no face was found counted wrong."""
     result = scores(truth, [label or "no face" for label in labels], classes)
     result["no_face"] = sum(
         label is None for t, label in zip(truth, labels, strict=True) if t in classes

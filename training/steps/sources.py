@@ -1,6 +1,6 @@
 """Every training and choosing source, cut by streamfer's own detector and crop code.
 
-    .venv/bin/python -m training.sources --out /work/train/cache/faces64.npz
+    .venv/bin/python -m training.steps.sources --out $STREAMFER_TRAIN_DIR/cache/faces64.npz
 
 The live pipeline never sees a pre-cropped thumbnail: it sees a frame, BlazeFace finds the
 face, and ``vision.align.face_crop`` squares it, levels the eyes and scales it to the model's
@@ -213,7 +213,7 @@ def collect(data: Path, size: int, limit: int = 0) -> Collected:
 
 
 def _ferplus_kept(path: Path) -> npt.NDArray[np.bool_]:
-    """Which FER+ rows ``training.data.ferplus`` keeps (the same test, to name them)."""
+    """Which FER+ rows ``training.lib.data.ferplus`` keeps (the same test, to name them)."""
     data = np.load(path)
     columns = [str(c) for c in data["columns"]]
     votes = data["votes"].astype(np.float64)

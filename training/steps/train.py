@@ -1,12 +1,12 @@
 """Train an emotion model from ../shared/data; one checkpoint per epoch; --resume goes on.
 
-    TF_ENABLE_ONEDNN_OPTS=0 python -m training.train --out /work/train/runs/mx48 \\
+    TF_ENABLE_ONEDNN_OPTS=0 python -m training.steps.train --out $STREAMFER_TRAIN_DIR/runs/mx48 \\
         --arch mini_xception --size 48 --sources ferplus,fer2013 --epochs 24
 
 A run's settings are written to ``OUT/run.json``; ``--resume`` reads them back and continues
 from the newest checkpoint in ``OUT/checkpoints``. Each epoch appends one JSON line to
 ``OUT/log.jsonl`` (and prints one line). When the last epoch is done the model is exported
-(``training.export``): ``OUT/export/*.tflite`` with sidecar and metrics JSON.
+(``training.steps.export``): ``OUT/export/*.tflite`` with sidecar and metrics JSON.
 
 The loss is cross-entropy against the target distribution on logit-adjusted logits,
 ``logits + tau * log(prior)`` (Menon et al. 2021, "Long-tail learning via logit adjustment",
@@ -71,7 +71,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--faces",
         type=Path,
-        help="the pipeline-cut cache of training.sources; --mix then names its sources",
+        help="the pipeline-cut cache of training.steps.sources; --mix then names its sources",
     )
     p.add_argument(
         "--mix",
