@@ -30,7 +30,7 @@ def evaluate(
 ) -> dict[str, Any]:
     classes = tuple(str(c) for c in d["classes"])
     sessions: dict[tuple[str, str], dict[str, dict[str, int]]] = {}
-    for i in np.flatnonzero(d["set"] == set_name):
+    for i in np.flatnonzero(d["set"] == set_name).tolist():
         stem = Path(str(d["path"][i])).stem  # AF01NES, BM04SAHL
         angle = stem[-2:] if set_name == "kdef_dev_half" else "S"
         by_session = sessions.setdefault((stem[1:4], angle), {})

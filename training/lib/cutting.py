@@ -42,13 +42,17 @@ def framed(
     """The photo with a replicated border (``pad_share`` of its larger side) scaled so its
     smaller side is at least ``min_side``; also the scale and the border, to map back."""
     if image.ndim == 2:
-        image = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
+        image = np.asarray(cv2.cvtColor(image, cv2.COLOR_GRAY2BGR), np.uint8)
     pad = int(round(max(image.shape[:2]) * pad_share))
     if pad:
-        image = cv2.copyMakeBorder(image, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
+        image = np.asarray(
+            cv2.copyMakeBorder(image, pad, pad, pad, pad, cv2.BORDER_REPLICATE), np.uint8
+        )
     scale = max(1.0, min_side / min(image.shape[:2]))
     if scale > 1.0:
-        image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
+        image = np.asarray(
+            cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC), np.uint8
+        )
     return np.ascontiguousarray(image), scale, pad
 
 

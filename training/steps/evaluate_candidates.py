@@ -35,18 +35,13 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from streamfer.core import Box, Detection
+from streamfer.vision.align import face_crop
+from streamfer.vision.detect import MediaPipeFaceDetector
 from training.lib.data import CLASSES, validation_sets
 from training.lib.metrics import Candidate, scores
 from training.lib.paths import DATA, MODELS
-from training.lib.photos import photo_sets
-
-try:  # the sub-package layout (issue 9) or the flat one
-    from streamfer.vision.align import face_crop
-    from streamfer.vision.detect import MediaPipeFaceDetector
-except ImportError:  # pragma: no cover - old layout
-    from streamfer.align import face_crop  # type: ignore[no-redef]
-    from streamfer.detect import MediaPipeFaceDetector  # type: ignore[no-redef]
-from streamfer.core import Box, Detection
+from training.lib.photos import photo_sets, read_photo
 
 DETECTOR = MODELS / "blazeface_short_range.tflite"
 
@@ -77,7 +72,7 @@ def detections(photos: list[tuple[Path, str]], cache: Path) -> dict[str, dict[st
     if todo:
         with MediaPipeFaceDetector(DETECTOR, 0.5) as detector:
             for i, path in enumerate(todo):
-                image = cv2.imread(str(path))
+                image = read_photo(str(path))
                 faces = detector.detect(image, float(i))
                 if not faces:
                     found[str(path)] = None
@@ -140,7 +135,7 @@ def evaluate_model(
     }
     for set_name, photos in photo_sets(data).items():
         dets = detections(photos, cache_dir / f"detections_{set_name}.json")
-        images = {str(p): cv2.imread(str(p)) for p, _ in photos}
+        images = {str(p): read_photo(str(p)) for p, _ in photos}
         truth = [label for _, label in photos]
         found = sum(dets[str(p)] is not None for p, _ in photos)
         per_variant: dict[str, Any] = {}

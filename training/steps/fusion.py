@@ -43,7 +43,7 @@ def evaluate(d: dict[str, np.ndarray], z: np.ndarray, classes: tuple[str, ...]) 
         got[name] = r["accuracy"] if name != "contempt_dev" else r["recall"].get("contempt", 0.0)
         if name == "kdef_dev":
             got["kdef_dev_min"] = r["min_recall"]
-            got["kdef_dev_recall"] = r["recall"]  # type: ignore[assignment]
+            got["kdef_dev_recall"] = r["recall"]
     got["score"] = float(np.mean([got[s] for s in SETS]))
     return got
 

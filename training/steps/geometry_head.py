@@ -37,9 +37,9 @@ CHOOSING = ("kdef_dev", "kdef_dev_half", "sfew_dev", "contempt_dev", "london", "
 
 def features(blend: np.ndarray, pose: np.ndarray | None) -> np.ndarray:
     if pose is None:
-        return blend.astype(np.float64)
+        return np.asarray(blend, np.float64)
     rad = np.deg2rad(pose.astype(np.float64))
-    return np.c_[blend, np.abs(rad[:, :1]), rad[:, 1:]]
+    return np.asarray(np.c_[blend, np.abs(rad[:, :1]), rad[:, 1:]])
 
 
 def sample_weights(source: np.ndarray, labels: np.ndarray, mix: str, balance: float) -> np.ndarray:
@@ -53,7 +53,7 @@ def sample_weights(source: np.ndarray, labels: np.ndarray, mix: str, balance: fl
         per_class = np.where(counts > 0, counts ** (1.0 - balance), 0.0)
         per_class /= per_class.sum()
         w[mine] = share * per_class[labels[mine]] / counts[labels[mine]]
-    return w / w.mean()
+    return np.asarray(w / w.mean())
 
 
 def forward(head: dict[str, Any], x: np.ndarray) -> np.ndarray:
@@ -154,7 +154,10 @@ def main(argv: list[str] | None = None) -> int:
     for name in CHOOSING:
         m = (d["set"] == name) & has
         truth = [str(t) for t in d["label"][m]]
-        row = {"n": int(m.sum()), "no_geometry": int(((d["set"] == name) & ~has).sum())}
+        row: dict[str, Any] = {
+            "n": int(m.sum()),
+            "no_geometry": int(((d["set"] == name) & ~has).sum()),
+        }
         for wname, wv in [("cnn", 0.0), ("geometry", 1.0)] + [
             (f"w{w:g}", w) for w in (0.1, 0.2, 0.3, 0.4, 0.5, 0.6)
         ]:

@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -40,7 +41,13 @@ from streamfer.vision.expression import (
 )
 from streamfer.vision.geometry import GeometryEstimator
 from training.lib.paths import DATA, SPLITS
-from training.lib.photos import ferplus_scenes, held_back_photos, kdef_train_neutral, photo_sets
+from training.lib.photos import (
+    ferplus_scenes,
+    held_back_photos,
+    kdef_train_neutral,
+    photo_sets,
+    read_photo,
+)
 
 #: (dx, dy, scale) of each version; the first is the photo as it is.
 VARIANTS = ((0, 0, 1.0), (2, 0, 1.0), (0, 2, 1.0), (-2, -2, 1.0), (0, 0, 0.97))
@@ -130,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     estimator = GeometryEstimator.default()
     second = AlignedExpressionModel(config.resolve_model(EXPRESSION_MODEL))
     v, k8, k7 = len(VARIANTS), len(pipeline.emotions), len(second.classes)
-    out = {
+    out: dict[str, Any] = {
         "index": np.array(mine),
         "found": np.zeros((len(mine), v), bool),
         "cnn": np.full((len(mine), v, k8), np.nan, np.float32),
@@ -146,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for j, i in enumerate(mine):
             name, path, _ = rows[i]
-            original = scene_images[i] if i in scene_images else cv2.imread(path)
+            original = scene_images[i] if i in scene_images else read_photo(path)
             for vi, (dx, dy, scale) in enumerate(VARIANTS):
                 image = moved(original, dx, dy, scale)
                 frame = Frame(i, float(i), image, 0.0)
@@ -205,15 +212,17 @@ def cnn_only(source: Path, model: str, data: Path, scenes: int, out: Path) -> in
         for i, (_, path, _) in enumerate(rows):
             if not d["found"][i].any():
                 continue
-            original = scene_images[i] if i in scene_images else cv2.imread(path)
+            original = scene_images[i] if i in scene_images else read_photo(path)
             for vi, (dx, dy, scale) in enumerate(VARIANTS):
                 if not d["found"][i, vi]:
                     continue
                 x, y, w, h = (float(v) for v in d["box"][i, vi])
                 eyes = d["points_det"][i, vi]
-                detection = Detection(
-                    Box(x, y, w, h), 1.0, tuple(map(float, eyes[0])), tuple(map(float, eyes[1]))
+                right, left = (
+                    (float(eyes[0][0]), float(eyes[0][1])),
+                    (float(eyes[1][0]), float(eyes[1][1])),
                 )
+                detection = Detection(Box(x, y, w, h), 1.0, right, left)
                 frame = Frame(i, float(i), moved(original, dx, dy, scale), 0.0)
                 cnn[i, vi] = pipeline._classify(frame, detection)
     finally:
@@ -235,7 +244,7 @@ def second_only(source: Path, data: Path, scenes: int, out: Path) -> int:
     for i, (_, path, _) in enumerate(rows):
         if not d["found"][i].any():
             continue
-        original = scene_images[i] if i in scene_images else cv2.imread(path)
+        original = scene_images[i] if i in scene_images else read_photo(path)
         for vi, (dx, dy, scale) in enumerate(VARIANTS):
             image = None
             for key, points in (("second_lm", "points_lm"), ("second_det", "points_det")):

@@ -32,7 +32,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 import numpy.typing as npt
 
@@ -41,7 +40,7 @@ from streamfer.core import Frame
 from streamfer.pipeline import FramePipeline
 from training.lib.metrics import scores
 from training.lib.paths import DATA
-from training.lib.photos import ferplus_scenes, held_back_photos, photo_sets
+from training.lib.photos import ferplus_scenes, held_back_photos, photo_sets, read_photo
 
 
 def read_all(pipeline: FramePipeline, images: list[npt.NDArray[np.uint8]]) -> list[str | None]:
@@ -70,7 +69,7 @@ def evaluate(model: str, data: Path, scenes: int) -> dict[str, Any]:
     try:
         sets = {**photo_sets(data), **held_back_photos(data)}
         for name, photos in sets.items():
-            images = [cv2.imread(str(p)) for p, _ in photos]
+            images = [read_photo(str(p)) for p, _ in photos]
             labels = read_all(pipeline, images)
             result[name] = score([t for _, t in photos], labels, classes)
         if scenes:

@@ -30,6 +30,7 @@ import argparse
 import json
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,7 +41,7 @@ import numpy.typing as npt
 from training.lib.cutting import Cutter, detection_row, framed
 from training.lib.data import CLASSES, FERPLUS_COLUMN_TO_CLASS, fer2013, ferplus
 from training.lib.paths import DATA, SPLITS
-from training.lib.photos import KDEF_FOLDER_TO_CLASS, held_back, kdef_person
+from training.lib.photos import KDEF_FOLDER_TO_CLASS, held_back, kdef_person, read_photo
 
 
 @dataclass
@@ -107,7 +108,9 @@ def add_thumbnails(
 ) -> None:
     """FER-style 48x48 thumbnails: framed 3x, detected and cut; else the thumbnail itself."""
     for image, target, name in zip(images, targets, names, strict=True):
-        view, scale, pad = framed(cv2.resize(image, (144, 144), cv2.INTER_CUBIC), 1 / 3, 0)
+        view, scale, pad = framed(
+            cv2.resize(image, (144, 144), interpolation=cv2.INTER_LINEAR), 1 / 3, 0
+        )
         d = cutter.find(view)
         if d is not None:
             crop, box, found = cutter.cut(view, d), detection_row(d), True
@@ -141,7 +144,7 @@ def collect(data: Path, size: int, limit: int = 0) -> Collected:
         for path in sorted((data / folder).glob("*/*.jpg"))[: limit or None]:
             person = kdef_person(path.stem)
             split = "kdef_dev" if person in dev_people else "train"
-            image = cv2.imread(str(path))
+            image = read_photo(str(path))
             label = KDEF_FOLDER_TO_CLASS[path.parent.name]
             add_photo(
                 out,
@@ -156,17 +159,18 @@ def collect(data: Path, size: int, limit: int = 0) -> Collected:
     print(f"kdef done {time.perf_counter() - t0:.0f} s", flush=True)
 
     # the Taiwanese and BU-3DFE studios: their dev people only for choosing
-    for source, folder, person_of in (
+    studios: tuple[tuple[str, str, Callable[[str], str]], ...] = (
         ("taiwanese", "taiwanese_dev", lambda stem: stem[:2]),
         ("bu3dfe", "bu3dfe_dev", lambda stem: stem.split("_")[0]),
-    ):
+    )
+    for source, folder, person_of in studios:
         studio_dev = set(splits[source]["dev_people"])
         for path in sorted((data / folder).glob("*/*.jpg"))[: limit or None]:
             person = person_of(path.stem)
             add_photo(
                 out,
                 cutter,
-                cv2.imread(str(path)),
+                read_photo(str(path)),
                 path.parent.name,
                 source=source,
                 split=f"{source}_dev" if person in studio_dev else "train",
@@ -183,7 +187,7 @@ def collect(data: Path, size: int, limit: int = 0) -> Collected:
         keys = [f"{p.parent.name}/{p.name}" for p in paths]
         dev = held_back(keys, [p.parent.name for p in paths], share, seed)
         for path, key in zip(paths, keys, strict=True):
-            image = cv2.imread(str(path))
+            image = read_photo(str(path))
             add_photo(
                 out,
                 cutter,

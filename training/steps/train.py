@@ -222,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
             x = tf.image.resize(x, [size, size])
         return x * 2.0 - 1.0
 
-    @tf.function(reduce_retracing=True)
+    @tf.function(reduce_retracing=True)  # type: ignore[untyped-decorator]
     def train_step(idx: tf.Tensor, seed: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         x = tf.cast(tf.gather(images, idx), tf.float32)[..., None] / 255.0
         x = prepare(augment(x, seed, aug))
@@ -238,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
         hit = tf.cast(tf.equal(tf.argmax(logits + tau * log_prior, 1), tf.argmax(y, 1)), tf.float32)
         return ce, tf.reduce_mean(hit)
 
-    @tf.function(reduce_retracing=True)
+    @tf.function(reduce_retracing=True)  # type: ignore[untyped-decorator]
     def predict(x: tf.Tensor) -> tf.Tensor:
         return model(prepare(tf.cast(x, tf.float32)[..., None] / 255.0), training=False)
 
@@ -250,9 +250,9 @@ def main(argv: list[str] | None = None) -> int:
 
     def lr_at(step: int) -> float:
         if step < warmup:
-            return args.lr * (0.1 + 0.9 * step / warmup)
+            return float(args.lr * (0.1 + 0.9 * step / warmup))
         t = (step - warmup) / max(1, total_steps - warmup)
-        return args.lr * (0.02 + 0.98 * 0.5 * (1.0 + math.cos(math.pi * min(t, 1.0))))
+        return float(args.lr * (0.02 + 0.98 * 0.5 * (1.0 + math.cos(math.pi * min(t, 1.0)))))
 
     start = int(epoch_var.numpy())
     for epoch in range(start, args.epochs):
