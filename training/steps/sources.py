@@ -108,6 +108,7 @@ def add_thumbnails(
 ) -> None:
     """FER-style 48x48 thumbnails: framed 3x, detected and cut; else the thumbnail itself."""
     for image, target, name in zip(images, targets, names, strict=True):
+        # bilinear 3x, as every cache so far was made (geometry_features frames them the same)
         view, scale, pad = framed(
             cv2.resize(image, (144, 144), interpolation=cv2.INTER_LINEAR), 1 / 3, 0
         )
