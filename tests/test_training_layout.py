@@ -14,6 +14,7 @@ import importlib
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -142,7 +143,17 @@ def test_every_step_is_a_command_and_the_library_has_none() -> None:
         assert not ({"main"} & functions or uses_argparse or runs_main), f"{name} is a command"
 
 
+@pytest.fixture
+def environment_kept() -> Iterator[None]:
+    """The environment as it was: importing the export library sets TensorFlow's variables."""
+    before = dict(os.environ)
+    yield
+    os.environ.clear()
+    os.environ.update(before)
+
+
 @pytest.mark.parametrize("name", _steps())
+@pytest.mark.usefixtures("environment_kept")
 def test_each_steps_help_runs(name: str, capsys: pytest.CaptureFixture[str]) -> None:
     try:
         module = importlib.import_module(name)
