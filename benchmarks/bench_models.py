@@ -3,7 +3,7 @@
     python benchmarks/bench_models.py [MODEL.tflite ...] [--faces 2000] [--repeats 5]
 
 Without MODEL files it times every ``models/emotion_*.tflite``; a candidate with its sidecar
-(``training.export`` writes both) can be named instead.
+(``training.steps.export`` writes both) can be named instead.
 
 Each model classifies ``--faces`` crops of its own input size (real face pixels: the demo
 portrait's face, shifted a pixel per crop so no two runs see the same input) through

@@ -1,7 +1,7 @@
 """The second expression model (MobileFaceNet): alignment and its parity with the source file.
 
 ``models/expression_mobilefacenet.tflite`` was rebuilt in float32 from OpenCV Zoo's int8 ONNX
-file (``training/convert_mobilefacenet.py``). The parity check runs both on the same aligned
+file (``training/steps/convert_mobilefacenet.py``). The parity check runs both on the same aligned
 faces of the London set and KDEF's frontal photos: the ONNX file on onnxruntime (a test
 dependency only; streamfer never runs it) and the shipped file on LiteRT. Figures measured on
 2026-12-06 are in docs/accuracy.md ("The second model").

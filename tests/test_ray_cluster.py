@@ -73,7 +73,9 @@ class Cluster:
                 continue
             try:
                 stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-                cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+                cmdline = (
+                    (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+                )
             except OSError:
                 continue
             table[int(entry.name)] = (int(stat[1]), int(stat[2]), cmdline.strip())

@@ -230,7 +230,7 @@ class FaceReader:
             geometry_seconds = time.perf_counter() - t0
             if state.rejected:
                 return None
-        scores = self._classify(frame.image, detection)
+        scores = self.classify(frame.image, detection)
         if self.geometry is not None:
             t0 = time.perf_counter()
             scores = self.geometry.fuse(track, frame.t, frame.image, state, scores)
@@ -245,7 +245,7 @@ class FaceReader:
         if self.geometry is not None:
             self.geometry.end_frame(in_frame, live)
 
-    def _classify(self, image: Image, detection: Detection) -> npt.NDArray[np.float32]:
+    def classify(self, image: Image, detection: Detection) -> npt.NDArray[np.float32]:
         """The emotion model's scores for one face: its crop's, averaged over the model's
         further crops when its sidecar lists any (``CropSettings.also``)."""
         size = self.classifier.input_size

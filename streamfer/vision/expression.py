@@ -10,7 +10,7 @@ The five points come from what the pipeline already has (``points_from_landmarks
 geometry stage's 478 landmarks; ``points_from_detection``: BlazeFace's eyes, nose tip and mouth
 centre, the mouth corners placed beside the centre along the eye line). The model file and its
 sidecar (``models/expression_mobilefacenet.json``) say the input, the class order and the
-template; ``training/convert_mobilefacenet.py`` made the ``.tflite`` from OpenCV Zoo's int8
+template; ``training/steps/convert_mobilefacenet.py`` made the ``.tflite`` from OpenCV Zoo's int8
 ONNX file (models/README.md).
 """
 

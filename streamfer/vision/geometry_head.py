@@ -9,9 +9,9 @@ differently (docs/accuracy.md). An emotion model's sidecar may name a head train
     log p = (1 - w) * log p_cnn + w * log p_geometry      (renormalised)
 
 whenever the face has fresh geometry, and as the CNN alone otherwise. ``w`` was chosen on
-held-out people (``training/geometry_head.py``).
+held-out people (``training/steps/geometry_head.py``).
 
-The head file (``streamfer-geometry-head/1``, written by ``training/geometry_head.py``):
+The head file (``streamfer-geometry-head/1``, written by ``training/steps/geometry_head.py``):
 ``classes`` (the CNN's order), ``features`` (``blendshapes``, or ``blendshapes+pose``: |yaw|,
 pitch and roll in radians after them), the standardisation ``mean`` and ``scale``, and
 ``layers`` (each ``weights`` in x out, ``bias``; ReLU between layers, softmax at the end).

@@ -1,9 +1,9 @@
 """The geometry stage's view of every cached face: blendshapes, head pose, presence.
 
-    .venv/bin/python -m training.geometry_features /work/train/cache/faces64.npz \\
-        --out /work/train/cache/geometry64.npz
+    .venv/bin/python -m training.steps.geometry_features $STREAMFER_TRAIN_DIR/cache/faces64.npz \\
+        --out $STREAMFER_TRAIN_DIR/cache/geometry64.npz
 
-For each face of a ``training.sources`` cache, the photo is framed exactly as it was for
+For each face of a ``training.steps.sources`` cache, the photo is framed exactly as it was for
 detection (the same border and scale), and ``streamfer.vision.geometry.GeometryEstimator``
 runs on that detection: the same landmark and blendshape models, crop and pose solver as the
 live pipeline. Rows line up with the cache's; a face that gets no geometry (too small, cut
@@ -15,13 +15,16 @@ from __future__ import annotations
 import argparse
 import time
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
 
-from streamfer.core import Box, Detection
+from streamfer.core.frames import Box, Detection
 from streamfer.vision.geometry import GeometryEstimator
-from training.sources import DATA, framed
+from training.lib.cutting import framed
+from training.lib.paths import DATA
+from training.lib.photos import read_photo
 
 
 def detection_of(row: np.ndarray) -> Detection:
@@ -31,13 +34,13 @@ def detection_of(row: np.ndarray) -> Detection:
     return Detection(Box(x, y, w, h), 1.0, right, left)
 
 
-def thumbnail(data: Path, source: str, name: str, cache: dict[str, np.ndarray]) -> np.ndarray:
+def thumbnail(data: Path, source: str, name: str, cache: dict[str, Any]) -> np.ndarray:
     """The 48x48 face of a FER+ or FER2013 file name."""
     if source not in cache:
         npz = np.load(data / ("ferplus_train.npz" if source == "ferplus" else "fer2013_train.npz"))
         cache[source] = npz["images"]
-        cache[source + ":index"] = {str(f): i for i, f in enumerate(npz["files"])}  # type: ignore[assignment]
-    index = cache[source + ":index"][name]  # type: ignore[index]
+        cache[source + ":index"] = {str(f): i for i, f in enumerate(npz["files"])}
+    index = cache[source + ":index"][name]
     return np.asarray(cache[source][index])
 
 
@@ -55,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     pose = np.full((n, 3), np.nan, np.float32)
     presence = np.full(n, np.nan, np.float32)
     wanted = set(a.sources.split(","))
-    thumbs: dict[str, np.ndarray] = {}
+    thumbs: dict[str, Any] = {}
     t0 = time.perf_counter()
     with GeometryEstimator.default() as estimator:
         for i in range(n):
@@ -65,9 +68,15 @@ def main(argv: list[str] | None = None) -> int:
             name = str(faces["files"][i])
             if source in ("ferplus", "fer2013"):
                 face = thumbnail(a.data, source, name, thumbs)
-                view, _, _ = framed(cv2.resize(face, (144, 144), cv2.INTER_CUBIC), 1 / 3, 0)
+                view, _, _ = framed(
+                    np.asarray(
+                        cv2.resize(face, (144, 144), interpolation=cv2.INTER_LINEAR), np.uint8
+                    ),
+                    1 / 3,
+                    0,
+                )
             else:
-                image = cv2.imread(str(a.data / name))
+                image = read_photo(str(a.data / name))
                 view = image if faces["pad"][i] == 0 else framed(image, 0.3, 256)[0]
             g = estimator.estimate(view, detection_of(faces["boxes"][i]))
             if g is not None:

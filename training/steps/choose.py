@@ -1,7 +1,7 @@
-"""Recognition III's choices, read off ``training.opinions``: alignment, fusion weights and the
+"""Recognition III's choices, read off ``training.steps.opinions``: alignment, fusion weights and the
 second model's temperature, chosen by the worst choosing set; stability under small shifts.
 
-    .venv/bin/python -m training.choose /work/train/eval/opinions.npz [--json OUT]
+    .venv/bin/python -m training.steps.choose $STREAMFER_TRAIN_DIR/eval/opinions.npz [--json OUT]
 
 Each photo's reading is ``softmax(sum_k w_k log p_k)`` over the CNN, the geometry head (where
 the face has geometry) and the second model (where it has five points; its probabilities
@@ -24,11 +24,11 @@ import numpy as np
 
 from streamfer.vision.fusion import tempered
 from streamfer.vision.geometry_head import GeometryHead
+from training.lib.fusion import fuse, head_probs, to_cnn_order
+from training.lib.paths import HEAD
 
-FLOOR = 1e-4
 STUDIOS = ("kdef_dev", "kdef_dev_half", "taiwanese_dev", "bu3dfe_dev", "london")
 WILD = ("sfew_dev", "ferplus_scenes")
-HEAD = Path(__file__).resolve().parents[1] / "models" / "geometry_head_emotion_mini_mix.json"
 
 
 def set_masks(d: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -44,39 +44,10 @@ def set_masks(d: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     return masks
 
 
-def head_probs(d: dict[str, np.ndarray], head: GeometryHead) -> np.ndarray:
-    """The geometry head's reading of every photo and version (NaN without geometry)."""
-    bs, pose = d["blendshapes"], d["pose"]
-    out = np.full((*bs.shape[:2], len(head.classes)), np.nan)
-    for i, v in zip(*np.nonzero(~np.isnan(bs[:, :, 0])), strict=True):
-        out[i, v] = head.predict(bs[i, v], tuple(float(x) for x in pose[i, v]))
-    return out
-
-
-def to_cnn_order(second: np.ndarray, second_classes: list[str], classes: list[str]) -> np.ndarray:
-    """The second model's probabilities in the CNN's class order; NaN for classes it lacks."""
-    out = np.full((*second.shape[:-1], len(classes)), np.nan)
-    for j, c in enumerate(classes):
-        if c in second_classes:
-            out[..., j] = second[..., second_classes.index(c)]
-    return out
-
-
-def fuse(parts: list[tuple[np.ndarray, float]]) -> np.ndarray:
-    """Weighted mean of log-probabilities, per class over the parts that read it."""
-    z = np.zeros(parts[0][0].shape)
-    total = np.zeros(parts[0][0].shape)
-    for p, w in parts:
-        ok = ~np.isnan(p)
-        z += np.where(ok, w * np.log(np.maximum(np.nan_to_num(p, nan=1.0), FLOOR)), 0.0)
-        total += np.where(ok, w, 0.0)
-    return np.where(total > 0, z / np.maximum(total, 1e-9), np.log(FLOOR) - 1.0)
-
-
 def labels_of(z: np.ndarray, found: np.ndarray, classes: list[str]) -> np.ndarray:
     pred = np.array(classes, dtype=object)[np.nan_to_num(z, nan=-1e9).argmax(axis=-1)]
     pred[~found] = "no face"
-    return pred
+    return np.asarray(pred)
 
 
 def accuracy(pred: np.ndarray, truth: np.ndarray) -> float:

@@ -1,14 +1,14 @@
 """Compose a shipped emotion model: a CNN, its geometry head and the second model, with the
 fusion weights, the second model's temperature and the baseline rule chosen by
-``training.choose``, the neutral reference measured on London's neutral photos.
+``training.steps.choose``, the neutral reference measured on London's neutral photos.
 
-    .venv/bin/python -m training.ship --cnn models/emotion_mini_mix.tflite --name NAME \
-        --opinions /work/train/eval/opinions.npz --head-weight 0.2 --second-weight 0.3 \
+    .venv/bin/python -m training.steps.ship --cnn models/emotion_mini_mix.tflite --name NAME \
+        --opinions $STREAMFER_TRAIN_DIR/eval/opinions.npz --head-weight 0.2 --second-weight 0.3 \
         --temperature 2 --rule every_class --gain 1.0 [--head HEAD.json] [--out models]
 
 Writes ``OUT/NAME.tflite`` (the CNN, copied), ``OUT/NAME.json`` (its sidecar with ``name``,
 ``geometry``, ``second`` and ``baseline`` set) and ``OUT/geometry_head_NAME.json``. The
-opinions file must have been made with this CNN (``training.opinions --model``), so the
+opinions file must have been made with this CNN (``training.steps.opinions --model``), so the
 reference is the shipped fusion's own reading of neutral faces.
 """
 
@@ -23,7 +23,8 @@ import numpy as np
 
 from streamfer.vision.fusion import tempered
 from streamfer.vision.geometry_head import GeometryHead
-from training.choose import HEAD, fuse, head_probs, to_cnn_order
+from training.lib.fusion import fuse, head_probs, to_cnn_order
+from training.lib.paths import HEAD
 
 SECOND_MODEL = "expression_mobilefacenet.tflite"
 
@@ -74,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
         "weight": a.head_weight,
         "note": "a part of the three-way fusion (streamfer/vision/fusion.py) where the face has "
         "geometry; weights chosen on held-back people of four studios by the worst of them "
-        "(training/choose.py)",
+        "(training/steps/choose.py)",
     }
     card["second"] = {
         "model": SECOND_MODEL,
@@ -92,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
         "gain": a.gain,
         "note": "reference: mean fused log-probabilities over the London set's neutral photos; "
         "rule and gain chosen on KDEF's two sessions and the Taiwanese and BU-3DFE neutral "
-        "photos (training/choose.py --baseline)",
+        "photos (training/steps/choose.py --baseline)",
     }
     (a.out / f"{a.name}.json").write_text(json.dumps(card, indent=1) + "\n")
     print(f"wrote {a.name}.tflite, {a.name}.json and {head_name} in {a.out}")

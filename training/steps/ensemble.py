@@ -1,13 +1,13 @@
 """Export an ensemble of trained runs as one float32 ``.tflite``: the members' scores averaged.
 
-    TF_ENABLE_ONEDNN_OPTS=0 python -m training.ensemble RUN[:EPOCH] RUN[:EPOCH] ... \\
+    TF_ENABLE_ONEDNN_OPTS=0 python -m training.steps.ensemble RUN[:EPOCH] RUN[:EPOCH] ... \\
         --name NAME --out DIR [--alpha 0.5] [--crop '{"margin": 0.0, "flip_average": true}']
 
 Every member must take the same input size and give the same classes. Each member's logits
 get ``alpha * log(prior)`` (its own run's class prior) before its softmax, as ``export`` does
 for one run; the graph then averages the members' probabilities. Writes ``NAME.tflite``, its
 sidecar ``NAME.json`` (the members listed under ``training.members``) and
-``NAME.metrics.json``, like ``training.export``; the TFLite file is checked against Keras.
+``NAME.metrics.json``, like ``training.steps.export``; the TFLite file is checked against Keras.
 """
 
 from __future__ import annotations
@@ -25,8 +25,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np
 
-from training.data import CLASSES
-from training.export import DEFAULT_CROP, check_against_keras, evaluate, sidecar
+from training.lib.data import CLASSES
+from training.lib.exporting import DEFAULT_CROP, check_against_keras, evaluate, sidecar
+from training.lib.paths import DATA
 
 
 def _member(spec: str) -> tuple[Path, int | None]:
@@ -40,7 +41,7 @@ def build(members: list[tuple[Path, int | None]], alpha: float) -> tuple[Any, li
     import tensorflow as tf
 
     tf.config.threading.set_intra_op_parallelism_threads(1)
-    from training.nets import ARCHS
+    from training.lib.nets import ARCHS
 
     runs: list[dict[str, Any]] = []
     outputs = []
@@ -100,15 +101,13 @@ def main(argv: list[str] | None = None) -> int:
         "parameters": int(full.count_params()),
     }
     (a.out / f"{a.name}.json").write_text(json.dumps(card, indent=1) + "\n")
-    from training.train import DEFAULT_DATA
-
     metrics = {
         "file": tflite.name,
         "sha256": hashlib.sha256(data).hexdigest(),
         "bytes": len(data),
         "parameters": int(full.count_params()),
         "measured": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        **evaluate(tflite, a.data or DEFAULT_DATA),
+        **evaluate(tflite, a.data or DATA),
     }
     (a.out / f"{a.name}.metrics.json").write_text(json.dumps(metrics, indent=1) + "\n")
     print(

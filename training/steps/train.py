@@ -1,12 +1,12 @@
 """Train an emotion model from ../shared/data; one checkpoint per epoch; --resume goes on.
 
-    TF_ENABLE_ONEDNN_OPTS=0 python -m training.train --out /work/train/runs/mx48 \\
+    TF_ENABLE_ONEDNN_OPTS=0 python -m training.steps.train --out $STREAMFER_TRAIN_DIR/runs/mx48 \\
         --arch mini_xception --size 48 --sources ferplus,fer2013 --epochs 24
 
 A run's settings are written to ``OUT/run.json``; ``--resume`` reads them back and continues
 from the newest checkpoint in ``OUT/checkpoints``. Each epoch appends one JSON line to
 ``OUT/log.jsonl`` (and prints one line). When the last epoch is done the model is exported
-(``training.export``): ``OUT/export/*.tflite`` with sidecar and metrics JSON.
+(``training.steps.export``): ``OUT/export/*.tflite`` with sidecar and metrics JSON.
 
 The loss is cross-entropy against the target distribution on logit-adjusted logits,
 ``logits + tau * log(prior)`` (Menon et al. 2021, "Long-tail learning via logit adjustment",
@@ -30,16 +30,15 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np
 
-from training.data import CLASSES, training_set, validation_sets
-
-DEFAULT_DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
+from training.lib.data import CLASSES, training_set, validation_sets
+from training.lib.paths import DATA
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--out", type=Path, required=True, help="run folder (outside the repo)")
     p.add_argument("--resume", action="store_true", help="go on from OUT's newest checkpoint")
-    p.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    p.add_argument("--data", type=Path, default=DATA)
     p.add_argument(
         "--arch",
         default="mini_xception",
@@ -72,7 +71,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--faces",
         type=Path,
-        help="the pipeline-cut cache of training.sources; --mix then names its sources",
+        help="the pipeline-cut cache of training.steps.sources; --mix then names its sources",
     )
     p.add_argument(
         "--mix",
@@ -146,13 +145,13 @@ def main(argv: list[str] | None = None) -> int:
     tf.config.threading.set_inter_op_parallelism_threads(1)
     import keras
 
-    from training.augment import AugmentSettings, augment
-    from training.nets import ARCHS
+    from training.lib.augment import AugmentSettings, augment
+    from training.lib.nets import ARCHS
 
     keras.utils.set_random_seed(args.seed)
     weights: np.ndarray | None = None
     if args.faces:
-        from training.mix import dev_sets, mixed_training_set
+        from training.lib.mix import dev_sets, mixed_training_set
 
         train, weights = mixed_training_set(args.faces, args.mix, args.class_balance)
     else:
@@ -223,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
             x = tf.image.resize(x, [size, size])
         return x * 2.0 - 1.0
 
-    @tf.function(reduce_retracing=True)
+    @tf.function(reduce_retracing=True)  # type: ignore[untyped-decorator]
     def train_step(idx: tf.Tensor, seed: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         x = tf.cast(tf.gather(images, idx), tf.float32)[..., None] / 255.0
         x = prepare(augment(x, seed, aug))
@@ -239,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
         hit = tf.cast(tf.equal(tf.argmax(logits + tau * log_prior, 1), tf.argmax(y, 1)), tf.float32)
         return ce, tf.reduce_mean(hit)
 
-    @tf.function(reduce_retracing=True)
+    @tf.function(reduce_retracing=True)  # type: ignore[untyped-decorator]
     def predict(x: tf.Tensor) -> tf.Tensor:
         return model(prepare(tf.cast(x, tf.float32)[..., None] / 255.0), training=False)
 
@@ -251,9 +250,9 @@ def main(argv: list[str] | None = None) -> int:
 
     def lr_at(step: int) -> float:
         if step < warmup:
-            return args.lr * (0.1 + 0.9 * step / warmup)
+            return float(args.lr * (0.1 + 0.9 * step / warmup))
         t = (step - warmup) / max(1, total_steps - warmup)
-        return args.lr * (0.02 + 0.98 * 0.5 * (1.0 + math.cos(math.pi * min(t, 1.0))))
+        return float(args.lr * (0.02 + 0.98 * 0.5 * (1.0 + math.cos(math.pi * min(t, 1.0)))))
 
     start = int(epoch_var.numpy())
     for epoch in range(start, args.epochs):
@@ -293,7 +292,7 @@ def main(argv: list[str] | None = None) -> int:
         print(" ".join(f"{k}={v}" for k, v in record.items()), flush=True)
 
     if not args.no_export:
-        from training.export import export_run
+        from training.lib.exporting import export_run
 
         export_run(out)
     return 0

@@ -1,17 +1,15 @@
-"""Export a run's checkpoint to a float32 ``.tflite`` with its sidecar and metrics JSON.
+"""A trained run's checkpoint as a float32 ``.tflite`` with its sidecar and metrics JSON.
 
-    TF_ENABLE_ONEDNN_OPTS=0 python -m training.export /work/train/runs/mx48 \\
-        [--epoch N] [--alpha 0.0] [--name NAME] [--out DIR] [--crop '{"margin": 0.2}']
-
-Writes ``DIR/NAME.tflite`` (input float32 [1, S, S, 1], output float32 [1, 8] softmax scores
-in the sidecar's class order), ``DIR/NAME.json`` (the sidecar streamfer reads) and
+``export_run`` is what ``training.steps.export`` runs and what ``training.steps.train`` runs
+after its last epoch; ``training.steps.ensemble`` shares the sidecar, the Keras check and the
+scores. Writes ``DIR/NAME.tflite`` (input float32 [1, S, S, 1], output float32 [1, 8] softmax
+scores in the sidecar's class order), ``DIR/NAME.json`` (the sidecar streamfer reads) and
 ``DIR/NAME.metrics.json`` (FER+ valid majority vote and FER2013 PublicTest, plain and with
-flip averaging, through the LiteRT interpreter).
+flip averaging, through the LiteRT interpreter). Needs TensorFlow (imported when used).
 """
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import hashlib
 import json
@@ -25,8 +23,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np
 
-from training.data import CLASSES, validation_sets
-from training.metrics import Candidate, scores
+from training.lib.data import CLASSES, validation_sets
+from training.lib.metrics import Candidate, scores
+from training.lib.paths import DATA
 
 DEFAULT_CROP = {
     "margin": 0.2,
@@ -76,7 +75,7 @@ def convert(
     # At the end of a training run the threads are already set, and TensorFlow refuses a change.
     with contextlib.suppress(RuntimeError):
         tf.config.threading.set_intra_op_parallelism_threads(1)
-    from training.nets import ARCHS
+    from training.lib.nets import ARCHS
 
     run = json.loads((run_dir / "run.json").read_text())
     s = run["settings"]
@@ -168,15 +167,13 @@ def export_run(
     if class_bias:
         card["class_bias"] = class_bias  # added to the logits after the prior, chosen on dev sets
     (out / f"{name}.json").write_text(json.dumps(card, indent=1) + "\n")
-    from training.train import DEFAULT_DATA
-
     metrics = {
         "file": tflite.name,
         "sha256": hashlib.sha256(data).hexdigest(),
         "bytes": len(data),
         "params_note": "see training log",
         "measured": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        **evaluate(tflite, data_dir or DEFAULT_DATA),
+        **evaluate(tflite, data_dir or DATA),
     }
     (out / f"{name}.metrics.json").write_text(json.dumps(metrics, indent=1) + "\n")
     print(
@@ -186,31 +183,3 @@ def export_run(
         flush=True,
     )
     return tflite
-
-
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("run", type=Path)
-    p.add_argument("--epoch", type=int)
-    p.add_argument(
-        "--alpha",
-        type=float,
-        default=0.0,
-        help="prior power baked in: 0 balanced (default), tau: training prior",
-    )
-    p.add_argument("--name")
-    p.add_argument("--out", type=Path)
-    p.add_argument("--crop", type=json.loads, help="recommended crop as JSON")
-    p.add_argument("--data", type=Path)
-    p.add_argument(
-        "--class-bias",
-        type=json.loads,
-        help='logit offsets by class, baked in after the prior, e.g. \'{"contempt": -2}\'',
-    )
-    a = p.parse_args(argv)
-    export_run(a.run, a.epoch, a.alpha, a.name, a.out, a.crop, a.data, a.class_bias)
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

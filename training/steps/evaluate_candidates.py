@@ -1,7 +1,7 @@
 """Candidate emotion models through streamfer's own detector and crop, on faces never trained on.
 
-    .venv/bin/python -m training.evaluate_candidates MODEL.tflite [MODEL2.tflite ...] \\
-        --out /work/train/eval [--alphas 0,0.5,1] [--variants all|default]
+    .venv/bin/python -m training.steps.evaluate_candidates MODEL.tflite [MODEL2.tflite ...] \\
+        --out $STREAMFER_TRAIN_DIR/eval [--alphas 0,0.5,1] [--variants all|default]
 
 Photo sets (each photo one frame through the real BlazeFace detector and the real
 ``face_crop``; the most confident face is classified; a photo without a face counts wrong):
@@ -35,21 +35,15 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from training.data import CLASSES, validation_sets
-from training.metrics import Candidate, scores
+from streamfer.core.frames import Box, Detection
+from streamfer.vision.align import face_crop
+from streamfer.vision.detect import MediaPipeFaceDetector
+from training.lib.data import CLASSES, validation_sets
+from training.lib.metrics import Candidate, scores
+from training.lib.paths import DATA, MODELS
+from training.lib.photos import photo_sets, read_photo
 
-try:  # the sub-package layout (issue 9) or the flat one
-    from streamfer.vision.align import face_crop
-    from streamfer.vision.detect import MediaPipeFaceDetector
-except ImportError:  # pragma: no cover - old layout
-    from streamfer.align import face_crop  # type: ignore[no-redef]
-    from streamfer.detect import MediaPipeFaceDetector  # type: ignore[no-redef]
-from streamfer.core import Box, Detection
-
-ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT / ".." / "shared" / "data"
-DETECTOR = ROOT / "models" / "blazeface_short_range.tflite"
-PYFEAT_CODES = {"su": "surprise", "hao": "happy", "anc": "angry", "di": "disgust"}
+DETECTOR = MODELS / "blazeface_short_range.tflite"
 
 
 @dataclass(frozen=True)
@@ -69,26 +63,6 @@ class CropVariant:
         )
 
 
-def photo_sets(data: Path) -> dict[str, list[tuple[Path, str]]]:
-    kdef = [
-        (p, d.name)
-        for d in sorted((data / "kdef_frontal").iterdir())
-        if d.is_dir()
-        for p in sorted(d.glob("*.jpg"))
-    ]
-    london = [
-        (p, {"neutral": "neutral", "smiling": "happy"}[d.name])
-        for d in sorted((data / "london_faces").iterdir())
-        if d.is_dir()
-        for p in sorted(d.glob("*.jpg"))
-    ]
-    pyfeat = [
-        (p, PYFEAT_CODES[p.stem.split("-")[2]])
-        for p in sorted((data / "pyfeat_media").glob("*-ph.jpg"))
-    ]
-    return {"kdef": kdef, "london": london, "pyfeat": pyfeat}
-
-
 def detections(photos: list[tuple[Path, str]], cache: Path) -> dict[str, dict[str, Any] | None]:
     """The most confident face of each photo (box and eyes), cached as JSON."""
     found: dict[str, dict[str, Any] | None] = (
@@ -98,7 +72,7 @@ def detections(photos: list[tuple[Path, str]], cache: Path) -> dict[str, dict[st
     if todo:
         with MediaPipeFaceDetector(DETECTOR, 0.5) as detector:
             for i, path in enumerate(todo):
-                image = cv2.imread(str(path))
+                image = read_photo(str(path))
                 faces = detector.detect(image, float(i))
                 if not faces:
                     found[str(path)] = None
@@ -161,7 +135,7 @@ def evaluate_model(
     }
     for set_name, photos in photo_sets(data).items():
         dets = detections(photos, cache_dir / f"detections_{set_name}.json")
-        images = {str(p): cv2.imread(str(p)) for p, _ in photos}
+        images = {str(p): read_photo(str(p)) for p, _ in photos}
         truth = [label for _, label in photos]
         found = sum(dets[str(p)] is not None for p, _ in photos)
         per_variant: dict[str, Any] = {}

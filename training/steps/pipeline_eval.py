@@ -1,6 +1,6 @@
 """Emotion models through streamfer's whole pipeline, as the live monitor runs them.
 
-    .venv/bin/python -m training.pipeline_eval MODEL [MODEL ...] [--data ../shared/data] \\
+    .venv/bin/python -m training.steps.pipeline_eval MODEL [MODEL ...] [--data ../shared/data] \\
         [--scenes 1000] [--json OUT.json]
 
 MODEL is a name in ``models/`` or a path to a ``.tflite`` with its sidecar. Each photo is one
@@ -32,41 +32,16 @@ import time
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 import numpy.typing as npt
 
-from streamfer.config import Config, with_overrides
-from streamfer.core import Frame
-from streamfer.pipeline import FramePipeline
-from training.data import CLASSES, ferplus
-from training.evaluate_candidates import DATA, photo_sets
-from training.metrics import scores
-from training.sources import held_back_photos
-
-
-def ferplus_scenes(
-    data: Path, classes: tuple[str, ...], count: int, seed: int = 0
-) -> list[tuple[npt.NDArray[np.uint8], str]]:
-    """FER+ valid faces (majority vote, as training.data reads it) on larger backgrounds;
-    deterministic for a seed. Faces of a class the model cannot output are skipped."""
-    faces = ferplus(data / "ferplus_valid.npz", "majority")
-    rng = np.random.default_rng(seed)
-    scenes: list[tuple[npt.NDArray[np.uint8], str]] = []
-    for face, target in zip(faces.images, faces.targets, strict=True):
-        label = CLASSES[int(np.argmax(target))]
-        if label not in classes:
-            continue
-        noise = rng.uniform(40, 215, (9, 12)).astype(np.float32)
-        background = cv2.resize(noise, (480, 360), interpolation=cv2.INTER_CUBIC)
-        canvas = np.clip(background, 0, 255).astype(np.uint8)
-        big = cv2.resize(face, (144, 144), interpolation=cv2.INTER_CUBIC)
-        x, y = int(rng.integers(0, 480 - 144)), int(rng.integers(0, 360 - 144))
-        canvas[y : y + 144, x : x + 144] = big
-        scenes.append((cv2.cvtColor(canvas, cv2.COLOR_GRAY2BGR), label))
-        if len(scenes) >= count:
-            break
-    return scenes
+from streamfer.config.load import with_overrides
+from streamfer.config.settings import Config
+from streamfer.core.frames import Frame
+from streamfer.pipeline.stages import FramePipeline
+from training.lib.metrics import scores
+from training.lib.paths import DATA
+from training.lib.photos import ferplus_scenes, held_back_photos, photo_sets, read_photo
 
 
 def read_all(pipeline: FramePipeline, images: list[npt.NDArray[np.uint8]]) -> list[str | None]:
@@ -74,12 +49,12 @@ def read_all(pipeline: FramePipeline, images: list[npt.NDArray[np.uint8]]) -> li
     for i, image in enumerate(images):
         faces = pipeline.process(Frame(i, float(i), image, 0.0)).frame.faces
         best = max(faces, key=lambda f: f.detection.score) if faces else None
-        labels.append(pipeline.emotions[best.emotion_index] if best else None)
+        labels.append(pipeline.classes[best.emotion_index] if best else None)
     return labels
 
 
 def score(truth: list[str], labels: list[str | None], classes: tuple[str, ...]) -> dict[str, Any]:
-    """``training.metrics.scores``, with photos where no face was found counted wrong."""
+    """``training.lib.metrics.scores``, with photos where no face was found counted wrong."""
     result = scores(truth, [label or "no face" for label in labels], classes)
     result["no_face"] = sum(
         label is None for t, label in zip(truth, labels, strict=True) if t in classes
@@ -90,12 +65,12 @@ def score(truth: list[str], labels: list[str | None], classes: tuple[str, ...]) 
 def evaluate(model: str, data: Path, scenes: int) -> dict[str, Any]:
     config = with_overrides(Config(), {"classifier.model": model})
     pipeline = FramePipeline(config)
-    classes = tuple(pipeline.emotions)
+    classes = tuple(pipeline.classes)
     result: dict[str, Any] = {"model": model, "classes": list(classes), "crop": str(pipeline.crop)}
     try:
         sets = {**photo_sets(data), **held_back_photos(data)}
         for name, photos in sets.items():
-            images = [cv2.imread(str(p)) for p, _ in photos]
+            images = [read_photo(str(p)) for p, _ in photos]
             labels = read_all(pipeline, images)
             result[name] = score([t for _, t in photos], labels, classes)
         if scenes:

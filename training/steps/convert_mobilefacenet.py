@@ -1,6 +1,6 @@
 """OpenCV Zoo's facial-expression MobileFaceNet (int8 ONNX) rebuilt as a float LiteRT model.
 
-    TF_ENABLE_ONEDNN_OPTS=0 /work/train/tfvenv/bin/python -m training.convert_mobilefacenet \
+    TF_ENABLE_ONEDNN_OPTS=0 $STREAMFER_TRAIN_DIR/tfvenv/bin/python -m training.steps.convert_mobilefacenet \
         --onnx ../shared/models/facial_expression_recognition_mobilefacenet_2022july_int8.onnx \
         --round-scores --float16 --out models/expression_mobilefacenet.tflite
 
@@ -61,7 +61,7 @@ def _dequant(q: np.ndarray, scale: np.ndarray, zero: np.ndarray) -> np.ndarray:
     if scale.ndim == 1 and q.ndim > 1:
         shape = (-1,) + (1,) * (q.ndim - 1)
         scale, zero = scale.reshape(shape), zero.reshape(shape)
-    return (q - zero) * scale
+    return np.asarray((q - zero) * scale)
 
 
 def build(onnx_path: Path, emulate_int8: bool = False, round_scores: bool = False) -> Any:
@@ -106,7 +106,9 @@ def build(onnx_path: Path, emulate_int8: bool = False, round_scores: bool = Fals
             raise ValueError(f"grouped convolution with group {group} is not handled")
         return y + bias.astype(np.float32)
 
-    @tf.function(input_signature=[tf.TensorSpec([1, SIZE, SIZE, 3], tf.float32, name="image")])
+    @tf.function(  # type: ignore[untyped-decorator]
+        input_signature=[tf.TensorSpec([1, SIZE, SIZE, 3], tf.float32, name="image")]
+    )
     def forward(image: Any) -> Any:
         env: dict[str, Any] = {in_name: image}
         for n in nodes:
