@@ -53,7 +53,6 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -130,15 +129,13 @@ def summary(samples_s: list[float]) -> dict[str, float]:
 # --- 1. per call, on faces ------------------------------------------------------------------
 
 
-@dataclass
 class Face:
-    """A frame and one of its faces, with the geometry the later stages need."""
+    """A frame and one of its faces, with the geometry and crop the later stages need."""
 
-    image: Any
-    detection: Any
-    source: str
-    geometry: Any = None
-    crop: Any = None
+    def __init__(self, image: Any, detection: Any, source: str) -> None:
+        self.image, self.detection, self.source = image, detection, source
+        self.geometry: Any = None
+        self.crop: Any = None
 
 
 def clip_frames(path: Path, every: int) -> list[Any]:
@@ -701,6 +698,19 @@ def markdown(data: dict[str, Any]) -> str:
 # --- main -------------------------------------------------------------------------------------
 
 
+def _measuring(argv: list[str]) -> list[str]:
+    """The arguments that change what is measured (not where it is written)."""
+    out, skip = [], False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg in ("--json", "--markdown"):
+            skip = True
+        elif not arg.startswith(("--json=", "--markdown=")):
+            out.append(arg)
+    return out
+
+
 @contextmanager
 def pinned(core: int | None) -> Iterator[None]:
     """The process (and threads it starts) on one CPU; all CPUs again afterwards."""
@@ -734,7 +744,7 @@ def collect(args: argparse.Namespace) -> dict[str, Any]:
         "date": f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC",
         "load": load,
         "python": platform.python_version(),
-        "command": " ".join(["python", "benchmarks/stage_costs.py", *sys.argv[1:]]),
+        "command": " ".join(["python", "benchmarks/stage_costs.py", *_measuring(sys.argv[1:])]),
         "model": config.classifier.model,
         "repeats": args.repeats,
     }
