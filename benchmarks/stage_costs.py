@@ -14,7 +14,8 @@ tracking with re-identification, smoothing, baselines, aggregation and the JSONL
    one OpenCV thread), each face stage on real faces: frames of ``bench_pipeline.py``'s
    640x480 one-face clip, the demo portrait and, when ``../shared/data`` is there, London-set
    photos; every stage run on every face ``--repeats`` times, each call timed alone: median
-   and 95th percentile. Each model's ``invoke`` alone is timed too (its share of the call).
+   and 95th percentile, in CPU time; the model's ``invoke`` is timed inside each call (its
+   share; the rest is cropping, conversions and Python).
 2. **Per frame, at the default rates**: the whole pipeline on the one-face clip (as
    ``streamfer run`` on a file as fast as possible: capture thread, detector one frame ahead,
    ``Recorder``), on one core, with every stage's function wrapped to count its calls and
@@ -193,17 +194,46 @@ def gather_faces(clip: Path, count: int, config: Any) -> list[Face]:
 CLOCK = time.thread_time
 
 
-def time_calls(run: Callable[[Face], object], faces: list[Face], repeats: int) -> list[float]:
-    """Each call's CPU seconds, every face ``repeats`` times (after one untimed pass)."""
+class TimedInterpreter:
+    """A LiteRT interpreter whose ``invoke`` adds its CPU seconds to ``seconds`` (so a call's
+    model share is measured inside the call itself); everything else passes through."""
+
+    seconds = 0.0  # shared by every instance: one call runs at most one model at a time
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+
+    def invoke(self) -> None:
+        start = CLOCK()
+        self._inner.invoke()
+        TimedInterpreter.seconds += CLOCK() - start
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+def timed_model(model: Any) -> Any:
+    """``model`` (a streamfer model object) with its interpreter's invokes timed."""
+    model._interpreter = TimedInterpreter(model._interpreter)
+    return model
+
+
+def time_calls(
+    run: Callable[[Face], object], faces: list[Face], repeats: int
+) -> tuple[list[float], list[float]]:
+    """Each call's CPU seconds, and the part of them in a model's invoke, every face
+    ``repeats`` times (after one untimed pass)."""
     for face in faces:
         run(face)
-    samples = []
+    samples, invoked = [], []
     for _ in range(repeats):
         for face in faces:
+            TimedInterpreter.seconds = 0.0
             start = CLOCK()
             run(face)
             samples.append(CLOCK() - start)
-    return samples
+            invoked.append(TimedInterpreter.seconds)
+    return samples, invoked
 
 
 def interpreter_for(path: Path, threads: int) -> Any:
@@ -250,18 +280,20 @@ def per_call(config: Any, faces: list[Face], repeats: int) -> dict[str, dict[str
     from streamfer.vision.head_pose import head_pose
     from streamfer.vision.landmarks import FaceRoi
 
-    short = BlazeFaceDetector(config.resolve_model(config.detector.model))
+    short = timed_model(BlazeFaceDetector(config.resolve_model(config.detector.model)))
     checks = config.full_range_check()
-    full = BlazeFaceDetector(checks["full_range"], config.detector.min_confidence)
+    full = timed_model(BlazeFaceDetector(checks["full_range"], config.detector.min_confidence))
     crop = config.crop()
     model = config.emotion_model_path()
-    one = TFLiteEmotionClassifier(model, 1, flip_average=False)
-    flipped = TFLiteEmotionClassifier(model, 1, flip_average=crop.flip_average)
+    one = timed_model(TFLiteEmotionClassifier(model, 1, flip_average=False))
+    flipped = timed_model(TFLiteEmotionClassifier(model, 1, flip_average=crop.flip_average))
     stage = GeometryStage.from_config(config)
     estimator = stage.estimator
     head, second = stage.head, stage.second
     assert head is not None and second is not None, "the default has a head and a second model"
-    describer = FaceDescriber(config.resolve_model(DESCRIBER_MODEL))
+    for part in (estimator.landmark_model, estimator.blendshape_model, second.model):
+        timed_model(part)
+    describer = timed_model(FaceDescriber(config.resolve_model(DESCRIBER_MODEL)))
     size = one.input_size
     for face in faces:
         face.geometry = estimator.estimate(face.image, face.detection)
@@ -312,16 +344,12 @@ def per_call(config: Any, faces: list[Face], repeats: int) -> dict[str, dict[str
     out: dict[str, dict[str, float]] = {}
     for key in FACE_STAGES:
         run, on = runs[key]
-        out[key] = summary(time_calls(run, on, repeats))
-    return out
-
-
-def model_invokes(config: Any, runs: int) -> dict[str, dict[str, float]]:
-    """Each model's ``invoke`` alone, one thread (ms: median, p95)."""
-    out = {}
-    for model in sorted({m for m in MODEL_OF.values() if m}):
-        path = config.resolve_model(f"models/{model}.tflite")
-        out[model] = summary(invoke_times(ready_interpreter(path, 1), runs))
+        total, invoked = time_calls(run, on, repeats)
+        out[key] = summary(total)
+        out[key]["model_median_ms"] = 1000.0 * statistics.median(invoked)
+        out[key]["rest_median_ms"] = 1000.0 * statistics.median(
+            t - i for t, i in zip(total, invoked, strict=True)
+        )
     return out
 
 
@@ -595,9 +623,9 @@ def model_macs(config: Any) -> dict[str, float]:
 
 def pi4_estimates(data: dict[str, Any]) -> dict[str, Any]:
     """Per stage, (low, high) ms a call and a frame on one Pi 4 core (module docstring)."""
-    macs, invokes, calls = data["macs"], data["invokes"], data["per_call"]
+    macs, calls = data["macs"], data["per_call"]
+    here = calls["describe"]["model_median_ms"]
     reference = "face_describer"
-    here = invokes[reference]["median_ms"]
     pi_ref = [macs[reference] / (rate * 1e6) for rate in reversed(PI4_GMACS)]  # ms, (lo, hi)
     ratio = (pi_ref[0] / here, pi_ref[1] / here)
     rows = {}
@@ -610,7 +638,7 @@ def pi4_estimates(data: dict[str, Any]) -> dict[str, Any]:
         if model is None:
             rest, lo_model, hi_model = stats["median_ms"], 0.0, 0.0
         else:
-            rest = max(0.0, stats["median_ms"] - runs * invokes[model]["median_ms"])
+            rest = stats["rest_median_ms"]
             lo_model = runs * macs[model] / (PI4_GMACS[1] * 1e6)
             hi_model = runs * macs[model] / (PI4_GMACS[0] * 1e6)
         call = (lo_model + rest * ratio[0], hi_model + rest * ratio[1])
@@ -692,8 +720,7 @@ def markdown(data: dict[str, Any]) -> str:
                 pi_total[i] += est["frame_ms"][i]
                 pi_models[i] += est["model_frame_ms"][i]
         where = "" if key in data["per_call"] else " (in the run)"
-        model = MODEL_OF[key]
-        invoke = _ms(RUNS.get(key, 1) * data["invokes"][model]["median_ms"]) if model else "-"
+        invoke = _ms(stats["model_median_ms"]) if MODEL_OF[key] else "-"
         lines.append(
             f"| {name} | {_ms(stats['median_ms'])} / {_ms(stats['p95_ms'])}{where} | {invoke} "
             f"| {calls} | {frame} | {share} | {pi_call} | {pi_frame} |"
@@ -731,7 +758,7 @@ def markdown(data: dict[str, Any]) -> str:
         f"{PI4_GMACS[0]}-{PI4_GMACS[1]} GMAC/s a core ({PI4_SOURCE}); the rest of a call "
         f"(crops, conversions, Python) at this machine's CPU time x {pi['ratio'][0]:.0f}-"
         f"{pi['ratio'][1]:.0f}, the ratio of the Pi estimate to this machine's "
-        f"{pi['reference_ms']:.2f} ms for the face describer's invoke (567.7 M MACs, the size "
+        f"{pi['reference_ms']:.2f} ms for the face describer's model (567.7 M MACs, the size "
         "of that MobileNet v1). That ratio is a wide SIMD unit's against NEON; Python and "
         "small OpenCV calls probably lose less on a Pi, so the rest is an upper estimate. "
         f"Per frame with one face: the models alone {_range(pi_models)} ms, with the rest so "
@@ -821,7 +848,6 @@ def collect(args: argparse.Namespace) -> dict[str, Any]:
             data["face_sources"] = ", ".join(f"{n} {s}" for s, n in sources.items())
             print(f"per call on {len(faces)} faces ({data['face_sources']})", file=sys.stderr)
             data["per_call"] = per_call(config, faces, args.repeats)
-            data["invokes"] = model_invokes(config, args.invokes)
             print("the probed pipeline", file=sys.stderr)
             data["run"] = pipeline_run(config, clip, folder)
             print("the whole, one core", file=sys.stderr)

@@ -83,6 +83,8 @@ def test_the_table_has_every_stage_and_the_whole(quick_run: tuple[dict[str, Any]
         assert f"| {name} |" in table
     for key in module.FACE_STAGES:
         assert data["per_call"][key]["n"] >= 1, key
+        if module.MODEL_OF[key]:  # the model's invoke was timed inside the call
+            assert data["per_call"][key]["model_median_ms"] > 0, key
     assert "the whole pipeline, one core" in table
     assert "decoding the clip" in table
     assert "Pi 4 (estimates, not measurements)" in table
@@ -95,18 +97,32 @@ def test_the_pi4_estimate_is_mac_count_over_rate_plus_the_rest_scaled() -> None:
     of the describer's Pi estimate to its time here; a stage without a model: the ratio."""
     module = stage_costs()
 
-    def stats(median: float) -> dict[str, float]:
-        return {"median_ms": median, "p95_ms": median, "mean_ms": median, "n": 10.0}
+    def stats(median: float, model: float = 0.0) -> dict[str, float]:
+        return {
+            "median_ms": median,
+            "p95_ms": median,
+            "mean_ms": median,
+            "n": 10.0,
+            "model_median_ms": model,
+            "rest_median_ms": median - model,
+        }
 
     macs = {m: 1e6 for m in {m for m in module.MODEL_OF.values() if m}}
     macs["face_describer"] = 567.7e6
-    invokes = {m: stats(1.0) for m in macs}
-    invokes["face_describer"] = stats(10.0)
     data = {
         "macs": macs,
-        "invokes": invokes,
-        "per_call": {"landmarks": stats(3.0), "crop": stats(0.1)},
-        "run": {"rows": {"landmarks": {"calls_per_frame": 0.5}, "crop": {"calls_per_frame": 1}}},
+        "per_call": {
+            "landmarks": stats(3.0, 1.0),
+            "crop": stats(0.1),
+            "describe": stats(11.0, 10.0),
+        },
+        "run": {
+            "rows": {
+                "landmarks": {"calls_per_frame": 0.5},
+                "crop": {"calls_per_frame": 1},
+                "describe": {"calls_per_frame": 0.0},
+            }
+        },
     }
     pi = module.pi4_estimates(data)
     slow, fast = 567.7 / 1.7, 567.7 / 1.9  # ms for the describer on a Pi 4 core
