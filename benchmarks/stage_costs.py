@@ -735,7 +735,8 @@ def markdown(data: dict[str, Any]) -> str:
         f"| decoding the clip (OpenCV, mp4v) | | | 1 | {_ms(decode_ms)} | | | |",
         f"| **the whole pipeline, one core** (`bench_pipeline.py`'s way) | | | | "
         f"**{_ms(pipe_ms)}** ({one['pipeline_fps']:.0f} fps) | | | |",
-        f"| the rest (threads, queues, frames, Python between stages) | | | | {_ms(rest)} | | | |",
+        f"| the rest (threads, queues, frames, Python between stages) | | | | {_ms(rest)}"
+        f"{' (within the noise: the runs are minutes apart)' if rest < 0 else ''} | | | |",
         "",
     ]
     top = sorted(run["rows"].items(), key=lambda kv: -kv[1]["ms_per_frame"])[:4]
@@ -766,6 +767,15 @@ def markdown(data: dict[str, Any]) -> str:
         f" to {_range([30 * v / 1000 for v in pi_total])} cores' worth of time (of the Pi's four), "
         "decoding apart.",
     ]
+    if data["load"] > (data["cores"] or 1):
+        lines += [
+            "",
+            f"**The machine was busy** (load average {data['load']:.1f} on {data['cores']} "
+            "cores, other people's work): the CPU times above hold up better than wall times, "
+            "but they still move by 10-20 % from run to run (caches and memory shared with "
+            "that work); the frame rates here and the threads table below (wall time) are "
+            "shares of a contended machine, not its speed.",
+        ]
     if data.get("threads"):
         counts = list(next(iter(data["threads"].values())))
         lines += [
