@@ -1,7 +1,7 @@
 """What each stage of the default pipeline costs, per face and per frame, on one core; with a
 Raspberry Pi 4 estimate. Prints a Markdown table; asserts nothing.
 
-    python benchmarks/stage_costs.py                         # the table (about 3 minutes)
+    python benchmarks/stage_costs.py                         # the table (4-8 minutes)
     python benchmarks/stage_costs.py --markdown out.md --json out.json
     python benchmarks/stage_costs.py --quick                 # a smoke run of a few seconds
 
@@ -68,7 +68,7 @@ PI4_SOURCE = (
     "MobileNet v1 75 ms, v2 44 ms with 4 threads), divided by 4 cores"
 )
 
-#: (key, the table's name for it, its model file or None, what counts it).
+#: (key, the table's name for the stage, its model file's name or None).
 STAGES: tuple[tuple[str, str, str | None], ...] = (
     (
         "detect_short",
