@@ -50,6 +50,7 @@ import platform
 import statistics
 import sys
 import tempfile
+import textwrap
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -772,7 +773,7 @@ def markdown(data: dict[str, Any]) -> str:
             "",
             f"**The machine was busy** (load average {data['load']:.1f} on {data['cores']} "
             "cores, other people's work): the CPU times above hold up better than wall times, "
-            "but they still move by 10-20 % from run to run (caches and memory shared with "
+            "but they still moved by up to a quarter between runs (caches and memory shared with "
             "that work); the frame rates here and the threads table below (wall time) are "
             "shares of a contended machine, not its speed.",
         ]
@@ -780,8 +781,8 @@ def markdown(data: dict[str, Any]) -> str:
         counts = list(next(iter(data["threads"].values())))
         lines += [
             "",
-            "Each model's invoke alone, ms (median), by LiteRT threads, all "
-            f"{data['cores']} cores free:",
+            "Each model's invoke alone, wall ms (median), by LiteRT threads, the process on all "
+            f"{data['cores']} cores:",
             "",
             "| model | MACs | " + " | ".join(f"{n} thread{'s' if n != '1' else ''}" for n in counts) + " |",
             "|---|---|" + "---|" * len(counts),
@@ -789,7 +790,9 @@ def markdown(data: dict[str, Any]) -> str:
         for model, by in data["threads"].items():
             cells = " | ".join(_ms(by[n]) for n in counts)
             lines.append(f"| `{model}` | {data['macs'][model] / 1e6:.1f} M | {cells} |")
-    return "\n".join(lines)
+    return "\n".join(
+        line if line.startswith("|") or not line else textwrap.fill(line, 95) for line in lines
+    )
 
 
 # --- main -------------------------------------------------------------------------------------
