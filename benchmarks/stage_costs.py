@@ -238,7 +238,7 @@ def time_calls(
 
 
 def interpreter_for(path: Path, threads: int) -> Any:
-    from streamfer.vision.landmarks import open_interpreter
+    from streamfer.vision.litert import open_interpreter
 
     return open_interpreter(path, "benchmark", threads)
 
@@ -272,7 +272,7 @@ def per_call(config: Any, faces: list[Face], repeats: int) -> dict[str, dict[str
     """Every face stage's calls, one thread each, on ``faces``."""
     import numpy as np
 
-    from streamfer.pipeline_geometry import GeometryStage
+    from streamfer.pipeline.reading import GeometryStage
     from streamfer.vision.align import face_crop
     from streamfer.vision.blazeface import BlazeFaceDetector
     from streamfer.vision.classify import TFLiteEmotionClassifier
@@ -459,11 +459,11 @@ ROW_PROBES = {
 
 def pipeline_run(config: Any, clip: Path, folder: Path) -> dict[str, Any]:
     """The pipeline on ``clip`` with every stage probed: calls and ms a frame per row."""
-    import streamfer.pipeline as pipeline_module
-    import streamfer.pipeline_geometry as geometry_module
+    import streamfer.pipeline.reading as reading_module
+    import streamfer.pipeline.stages as pipeline_module
     import streamfer.session.lifecycle as lifecycle
     import streamfer.vision.geometry as geometry
-    from streamfer.pipeline import FramePipeline
+    from streamfer.pipeline.stages import FramePipeline
     from streamfer.session.lifecycle import Recorder
     from streamfer.session.log import SessionLog
     from streamfer.sources.readers import open_recording
@@ -490,18 +490,18 @@ def pipeline_run(config: Any, clip: Path, folder: Path) -> dict[str, Any]:
     patches = [
         (detector.short, "detect", wrap("detect_short", detector.short.detect)),
         (detector.full, "detect", wrap("detect_full", detector.full.detect)),
-        (pipeline_module, "face_crop", wrap("crop", pipeline_module.face_crop)),
+        (reading_module, "face_crop", wrap("crop", reading_module.face_crop)),
         (pipeline.classifier, "classify", wrap("cnn", pipeline.classifier.classify)),
         (stage.estimator.landmark_model, "run", wrap("landmarks", stage.estimator.landmark_model.run)),
         (stage.estimator.blendshape_model, "run", wrap("blendshapes", stage.estimator.blendshape_model.run)),
         (geometry, "head_pose", wrap("head_pose", geometry.head_pose)),
         (stage.head, "predict", wrap("geometry_head", stage.head.predict)),
         (stage.second, "read", wrap("second", stage.second.read)),
-        (geometry_module, "fuse_parts", wrap("fusion", geometry_module.fuse_parts)),
+        (reading_module, "fuse_parts", wrap("fusion", reading_module.fuse_parts)),
         (pipeline.tracker, "update", wrap("tracking", pipeline.tracker.update)),
         (pipeline.people, "update", wrap("people", pipeline.people.update)),
         (pipeline.describer, "describe", wrap("describe", pipeline.describer.describe)),
-        (pipeline, "_smoothed", wrap("smoothing", pipeline._smoothed)),
+        (pipeline.reader, "_smoothed", wrap("smoothing", pipeline.reader._smoothed)),
         (pipeline.baselines, "read", wrap("baselines", pipeline.baselines.read)),
         (pipeline_module, "valence_arousal", wrap("valence", pipeline_module.valence_arousal)),
         (pipeline_module, "WindowAggregator", ProbedAggregator),
@@ -567,7 +567,7 @@ def pipeline_whole(config: Any, clip: Path, folder: Path) -> dict[str, float]:
     the JSONL log): frames a second, and CPU ms a frame (the process's, every thread)."""
     from bench_pipeline import TimedLog
 
-    from streamfer.pipeline import FramePipeline
+    from streamfer.pipeline.stages import FramePipeline
     from streamfer.session.lifecycle import Recorder
     from streamfer.session.log import SessionLog
     from streamfer.sources.readers import open_recording
@@ -830,7 +830,7 @@ def collect(args: argparse.Namespace) -> dict[str, Any]:
     from bench_pipeline import make_clip
     from machine import cpu_name
 
-    from streamfer.config import Config
+    from streamfer.config.settings import Config
 
     cv2.setNumThreads(1)
     config = Config()
