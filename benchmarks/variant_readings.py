@@ -4,7 +4,7 @@
         [--blendshapes F] [--second F] [--no-flip] [--every N] [--data ../shared/data]
     python benchmarks/variant_readings.py OPINIONS.npz --dump-calibration OUT.npz
 
-OPINIONS: ``training.opinions``'s file for the default (Recognition III's; it gives the
+OPINIONS: ``training.steps.opinions``'s file for the default (Recognition III's; it gives the
 photo list, each photo's detected box and BlazeFace points and which sets choose). Every
 choosing photo (as it is, not the moved copies) is read twice through streamfer's own parts,
 from the same detection: once with the shipped models, once with the named variants in their
@@ -15,7 +15,7 @@ place (``--no-flip``: the emotion CNN without its mirror-image average). Printed
   second model, the blendshapes' mean and largest absolute difference, faces whose geometry
   was refused by one and not the other;
 - the fused reading of the default (CNN 0.6, head 0.2, second 0.2 at temperature 4, as in
-  the sidecar; ``training.choose``'s fusion) on each choosing set, shipped and variant, and
+  the sidecar; ``training.lib.fusion``) on each choosing set, shipped and variant, and
   the change in points.
 
 ``--dump-calibration OUT``: the real inputs of each model (the CNN's crops, the landmark
@@ -39,15 +39,17 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from streamfer.config import Config, with_overrides  # noqa: E402
-from streamfer.core import Box, Detection, Frame  # noqa: E402
-from streamfer.pipeline import FramePipeline  # noqa: E402
+from streamfer.config.load import with_overrides  # noqa: E402
+from streamfer.config.settings import Config  # noqa: E402
+from streamfer.core.frames import Box, Detection, Frame  # noqa: E402
+from streamfer.pipeline.stages import FramePipeline  # noqa: E402
 from streamfer.vision.expression import AlignedExpressionModel, points_from_landmarks  # noqa: E402
 from streamfer.vision.fusion import tempered  # noqa: E402
 from streamfer.vision.geometry import GeometryEstimator  # noqa: E402
 from streamfer.vision.geometry_head import GeometryHead  # noqa: E402
-from training.choose import fuse, set_masks, to_cnn_order  # noqa: E402
-from training.choose import report as set_report  # noqa: E402
+from training.lib.fusion import fuse, to_cnn_order  # noqa: E402
+from training.steps.choose import report as set_report  # noqa: E402
+from training.steps.choose import set_masks  # noqa: E402
 
 MODELS = ROOT / "models"
 DEFAULT = "emotion_mix3"
@@ -129,7 +131,7 @@ class Parts:
 
     def read(self, i: int, image: np.ndarray, detection: Detection) -> dict[str, Any]:
         frame = Frame(i, float(i), image, 0.0)
-        out: dict[str, Any] = {"cnn": self.pipeline._classify(frame, detection)}
+        out: dict[str, Any] = {"cnn": self.pipeline.reader.classify(frame.image, detection)}
         g = self.geometry.estimate(image, detection)
         if g is not None:
             out["blendshapes"] = g.blendshapes
@@ -195,7 +197,7 @@ def agreement(a: np.ndarray, b: np.ndarray) -> tuple[float, float, int]:
 
 def dump_calibration(data: Path, out: Path, limit: int) -> int:
     """The four models' real inputs on KDEF's training people's frontal photos."""
-    from training.sources import SPLITS
+    from training.lib.paths import SPLITS
 
     dev = set(json.loads(SPLITS.read_text())["kdef"]["dev_people"])
     photos = [p for p in sorted((data / "kdef_frontal").glob("*/*.jpg")) if p.stem[1:4] not in dev]
@@ -223,7 +225,7 @@ def dump_calibration(data: Path, out: Path, limit: int) -> int:
     for i, path in enumerate(photos):
         image = cv2.imread(str(path))
         frame = Frame(i, float(i), image, 0.0)
-        faces = parts.pipeline.detect(frame)
+        faces = parts.pipeline.detect(frame).faces
         if faces:
             parts.read(i, image, max(faces, key=lambda f: f.score))
     parts.close()
@@ -255,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
         return dump_calibration(a.data, a.dump_calibration, a.calibration_photos)
     if a.opinions is None:
         p.error("OPINIONS is needed")
-    from training.opinions import all_photos
+    from training.steps.opinions import all_photos
 
     d = dict(np.load(a.opinions))
     masks = set_masks(d)
