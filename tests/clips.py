@@ -1,4 +1,5 @@
-"""Test helpers: the CLI in a subprocess, and clips built from a real face.
+"""Test helpers: the CLI in a subprocess, its logs read back, clips built from a real face,
+and the repository's scripts (``benchmarks/``) loaded as modules.
 
 The frames come from ``streamfer.sources.demo.demo_frame`` (Grace Hopper's public-domain
 portrait, shipped in ``streamfer/assets``) at chosen moments of the demo's timeline: 0-5 s one
@@ -8,6 +9,8 @@ face, 7-13 s two faces, 16-18 s no face.
 from __future__ import annotations
 
 import csv
+import importlib.util
+import json
 import os
 import signal
 import subprocess
@@ -15,12 +18,16 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 import cv2
 
 from streamfer.sources import demo
 
 ROOT = Path(__file__).resolve().parent.parent
+#: ../shared beside the checkout: data sets (``shared_data`` in conftest.py) and models
+SHARED = ROOT.parent / "shared"
 ONE_FACE = 0.0
 TWO_FACES = 8.0
 NO_FACE = 16.2
@@ -38,11 +45,41 @@ def cli_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "streamfer", *args]
 
 
-def streamfer(*args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def streamfer(
+    *args: str | Path, cwd: Path, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
     """Run ``python -m streamfer ARGS`` to the end and return its output."""
     return subprocess.run(
-        cli_command(*args), cwd=cwd, env=cli_env(), capture_output=True, text=True, timeout=timeout
+        cli_command(*map(str, args)),
+        cwd=cwd,
+        env=cli_env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
+
+
+def only_log(folder: Path) -> Path:
+    """The one session log in ``folder`` (fails the test if there are none or several)."""
+    logs = list(folder.glob("*.jsonl"))
+    assert len(logs) == 1, logs
+    return logs[0]
+
+
+def json_lines(path: Path) -> list[dict[str, Any]]:
+    """Every line of a JSONL log as parsed JSON (a cut or garbled line fails the test)."""
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def load_benchmark(name: str) -> ModuleType:
+    """``benchmarks/NAME.py`` loaded as the module ``NAME`` (registered in ``sys.modules``,
+    where dataclasses look their module up)."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
 
 
 def catches(pid: int, sig: signal.Signals) -> bool:

@@ -8,13 +8,12 @@ better, eye keypoints within 2 % of the box width. Figures: docs/detector.md.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
+from clips import load_benchmark
 
 from streamfer.config.settings import Config
 from streamfer.core.errors import ModelError
@@ -30,7 +29,6 @@ from streamfer.vision.anchors import (
 )
 from streamfer.vision.blazeface import BlazeFaceDetector, letterbox
 
-ROOT = Path(__file__).resolve().parent.parent
 CONFIG = Config()
 SHORT = "models/blazeface_short_range.tflite"
 FULL = "models/blazeface_full_range_sparse.tflite"
@@ -170,13 +168,7 @@ def test_parity_with_mediapipe_tasks(shared_data: Callable[..., Path]) -> None:
     pytest.importorskip("mediapipe", reason="needs the mediapipe extra")
     data = shared_data("london_faces").parent
     shared_data("pyfeat_media")
-    spec = importlib.util.spec_from_file_location(
-        "detector_parity", ROOT / "benchmarks" / "detector_parity.py"
-    )
-    assert spec is not None and spec.loader is not None
-    parity = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = parity  # dataclasses look their module up there
-    spec.loader.exec_module(parity)
+    parity = load_benchmark("detector_parity")
     figures = parity.run(data)
     for name, row in figures.items():
         assert row["mediapipe_faces"] > 0, name

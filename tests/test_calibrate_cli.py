@@ -7,53 +7,32 @@ each of 6 people a "happy" clip (neutral, with a short run of the smiling photo)
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import os
 import shutil
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
+from clips import ROOT, SHARED, load_benchmark
+from clips import streamfer as run_cli
 
 from streamfer.config import load as config_module
 
-ROOT = Path(__file__).resolve().parent.parent
 IDS = ["001", "002", "004", "005", "006", "007"]
 FRAMES = 24
 BURST = (4, 8)  # frames of smile in a happy clip: a sixth to a third of it
 
 
-def clip_builder() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "make_london_clips", ROOT / "benchmarks" / "make_london_clips.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def streamfer(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run(
-        [sys.executable, "-m", "streamfer", *map(str, args)],
-        check=False,
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    """The CLI with the time a calibration of the London clips may take."""
+    return run_cli(*args, cwd=cwd, timeout=300)
 
 
 @pytest.fixture(scope="module")
 def london(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = ROOT.parent / "shared" / "data" / "london_faces"
+    path = SHARED / "data" / "london_faces"
     if not path.exists():
         pytest.skip(f"needs ../shared/data ({path} is absent on this machine)")
     return path
@@ -72,7 +51,9 @@ def layouts(london: Path, workdir: Path) -> Callable[[str], Path]:
     def build(layout: str) -> Path:
         if layout not in made:
             out = workdir / layout
-            clip_builder().make_clips(london, out, layout, IDS, FRAMES, BURST, seed=4)
+            load_benchmark("make_london_clips").make_clips(
+                london, out, layout, IDS, FRAMES, BURST, seed=4
+            )
             made[layout] = out / "manifest.csv" if layout == "manifest" else out
         return made[layout]
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from clips import ROOT
 
 from streamfer.config import load as config_module
 from streamfer.config.write import set_values, write_aggregator
@@ -15,8 +16,6 @@ from streamfer.core.errors import ConfigError, DataError
 from streamfer.evaluation.datasets import load_dataset
 from streamfer.evaluation.predictions import PredictionCache, predict_clips
 from streamfer.sources.demo import grace_hopper
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 class Counting:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from clips import NO_FACE, ONE_FACE, TWO_FACES, serve_stream, streamfer, write_clip
+from clips import NO_FACE, ONE_FACE, ROOT, TWO_FACES, only_log, serve_stream, streamfer, write_clip
 from clips import cli_env as _env
 
 from streamfer.config.settings import Config
@@ -21,14 +21,6 @@ from streamfer.session.events import Emotion, SourceLost
 from streamfer.session.log import read_log
 from streamfer.session.start_end import EndReason, SessionEnd, SessionStart
 from streamfer.vision.models import sha256_of
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def only_log(folder: Path) -> Path:
-    logs = list(folder.glob("*.jsonl"))
-    assert len(logs) == 1, logs
-    return logs[0]
 
 
 def run_clip(

@@ -3,11 +3,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from clips import ROOT
 
 from streamfer.config import load as cfg
 from streamfer.core.errors import ConfigError
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_shipped_config_matches_the_defaults() -> None:

@@ -15,6 +15,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from clips import ROOT
 
 from streamfer.config.settings import Config
 from streamfer.core.frames import Box, Detection
@@ -28,7 +29,6 @@ from streamfer.vision.expression import (
 )
 from streamfer.vision.geometry import GeometryEstimator
 
-ROOT = Path(__file__).resolve().parent.parent
 ONNX = (
     ROOT.parent
     / "shared"

@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 import pytest
+from clips import ROOT
 
 from streamfer.core.errors import ModelError
 from streamfer.core.frames import Box, Detection, Image
@@ -31,7 +32,6 @@ from streamfer.vision.geometry import (
 )
 from streamfer.vision.head_pose import head_pose, load_canonical_face
 
-ROOT = Path(__file__).resolve().parent.parent
 MODELS = ROOT / "models"
 
 

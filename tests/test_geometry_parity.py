@@ -7,15 +7,13 @@ the whole sets' figures are in docs/geometry.md. Needs the mediapipe extra (``.c
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from clips import SHARED, load_benchmark
 
-ROOT = Path(__file__).resolve().parent.parent
-TASK = ROOT.parent / "shared" / "models" / "face_landmarker.task"
+TASK = SHARED / "models" / "face_landmarker.task"
 
 
 @pytest.mark.needs_shared_data
@@ -28,13 +26,7 @@ def test_landmarks_blendshapes_and_pose_agree_with_mediapipe_tasks(
     shared_data("kdef_frontal")
     if not TASK.is_file():
         pytest.skip(f"needs {TASK}")
-    spec = importlib.util.spec_from_file_location(
-        "geometry_parity", ROOT / "benchmarks" / "geometry_parity.py"
-    )
-    assert spec is not None and spec.loader is not None
-    parity = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = parity
-    spec.loader.exec_module(parity)
+    parity = load_benchmark("geometry_parity")
     figures = parity.parity(data, TASK, every=10)
     for name in ("london", "kdef_frontal"):
         row = figures[name]

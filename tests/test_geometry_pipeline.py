@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 import pytest
+from clips import ROOT
 
 from streamfer.batch.manifest import settings_hash
 from streamfer.config.load import with_overrides
@@ -32,7 +33,6 @@ from streamfer.vision.blendshapes import BLENDSHAPE_NAMES
 from streamfer.vision.geometry_head import GeometryHead, fuse
 from streamfer.vision.modelcard import read_card
 
-ROOT = Path(__file__).resolve().parent.parent
 MODELS = ROOT / "models"
 
 

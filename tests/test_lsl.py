@@ -14,18 +14,16 @@ import json
 import math
 import os
 import secrets
-import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 import pytest
-from clips import ROOT, cli_command, cli_env
+from clips import ROOT, cli_command, cli_env, json_lines
 
 from streamfer.api.results import HeadPose, face_of
 from streamfer.config.load import with_overrides
@@ -50,24 +48,6 @@ KnownPeers = {{127.0.0.1}}
 [log]
 level = -2
 """
-
-
-@pytest.fixture(scope="module")
-def network_namespace() -> Iterator[list[str]]:
-    """A private network namespace whose only interface is loopback; yields the command prefix."""
-    ip = shutil.which("ip")
-    if not hasattr(os, "geteuid") or os.geteuid() != 0 or ip is None:
-        pytest.skip("needs root and iproute2's ip: LSL runs in a private network namespace")
-    name = f"streamfer-lsl-{secrets.token_hex(4)}"
-    made = subprocess.run([ip, "netns", "add", name], capture_output=True, text=True)
-    if made.returncode != 0:
-        pytest.skip(f"ip netns is not permitted here: {made.stderr.strip()}")
-    try:
-        inside = [ip, "netns", "exec", name]
-        subprocess.run([*inside, ip, "link", "set", "lo", "up"], check=True)
-        yield inside
-    finally:
-        subprocess.run([ip, "netns", "delete", name], check=False)
 
 
 @pytest.fixture(scope="module")
@@ -103,7 +83,7 @@ def session(
     received = json.loads((work / "received.json").read_text())
     assert received["returncode"] == 0, received["stderr"]
     (log,) = (work / "logs").glob("*.jsonl")
-    records = [json.loads(line) for line in log.read_text().splitlines()]
+    records = json_lines(log)
     records[0]["log_name"] = log.stem  # the session's name in its streams' names
     return received, records
 
@@ -341,7 +321,7 @@ def test_lsl_output_on_a_fake_pylsl(tmp_path: Path) -> None:
     assert summary.end.frames_processed == 600
     # person 2 left at 14 s, person 1 at 16 s: both remembered, their streams kept open
     assert {1, 2} in seen and seen[-1] == {1, 2}
-    records = [json.loads(line) for line in (tmp_path / "session-x.jsonl").read_text().splitlines()]
+    records = json_lines(tmp_path / "session-x.jsonl")
     opened = [r for r in records if r["type"] == "lsl_stream"]
     assert [r["track"] for r in opened] == [None, 1, 2]  # no new stream for her return
     back = [r for r in records if r["type"] == "person_back"]

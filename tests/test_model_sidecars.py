@@ -9,7 +9,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from clips import streamfer
+from clips import ROOT, streamfer
 
 from streamfer.config import load as cfg
 from streamfer.core.choices import LabelSet
@@ -30,7 +30,6 @@ from streamfer.method.calibration import ClipTable, evaluate_fixed
 from streamfer.vision.classify import TFLiteEmotionClassifier
 from streamfer.vision.modelcard import ModelCard, read_card
 
-ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = sorted((ROOT / "models").glob("emotion_*.json"))
 
 

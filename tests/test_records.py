@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from clips import ROOT
 
 from streamfer.core.choices import LabelSet, Method
 from streamfer.session.events import (
@@ -24,8 +25,6 @@ from streamfer.session.events import (
 from streamfer.session.log import SessionLog, last_record, read_log
 from streamfer.session.records import Record, is_complete, record_from_json
 from streamfer.session.start_end import SCHEMA_VERSION, EndReason, SessionEnd, SessionStart
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def end(reason: EndReason, detail: str = "") -> SessionEnd:

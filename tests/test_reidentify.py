@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import io
-import json
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -13,6 +12,7 @@ from typing import Any
 import cv2
 import numpy as np
 import pytest
+from clips import ROOT, json_lines
 from rich.console import Console
 
 from streamfer.assets import DEMO_PORTRAIT
@@ -26,8 +26,6 @@ from streamfer.ui.keyboard import KeyReader
 from streamfer.ui.live_view import LiveView
 from streamfer.vision.describe import DESCRIBER_MODEL, FaceDescriber, eye_crop
 from streamfer.vision.reidentify import People
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def unit(*values: float) -> np.ndarray:
@@ -111,7 +109,7 @@ def test_the_describer_gives_unit_descriptions_that_match_the_same_face() -> Non
     pipeline = FramePipeline(with_overrides(config, {"geometry.enabled": False}))
     try:
         a, b = portrait_frames()
-        da, db = (pipeline.detect(Frame(0, 0.0, f, 0.0))[0] for f in (a, b))
+        da, db = (pipeline.detect(Frame(0, 0.0, f, 0.0)).faces[0] for f in (a, b))
         crop = eye_crop(a, da, describer.input_size)
         assert crop is not None and crop.shape == (224, 224, 3)
         va, vb = describer.describe(a, da), describer.describe(b, db)
@@ -192,7 +190,7 @@ def test_a_returning_person_keeps_their_baseline_and_a_log_says_she_returned(
         recorder.record(pipeline, [])
     finally:
         pipeline.close()
-    records = [json.loads(line) for line in (tmp_path / "s.jsonl").read_text().splitlines()]
+    records = json_lines(tmp_path / "s.jsonl")
     assert records[0]["schema"] == 7
     back = [r for r in records if r["type"] == "person_back"]
     assert [r["track"] for r in back] == [1] and back[0]["similarity"] >= 0.6

@@ -10,12 +10,11 @@ import time
 from pathlib import Path
 
 import pytest
-from clips import cli_command, cli_env, wait_until_main_runs
+from clips import ROOT, cli_command, cli_env, wait_until_main_runs
 
 from streamfer.cli import build_parser
 from streamfer.commands import COMMANDS
 
-ROOT = Path(__file__).resolve().parent.parent
 HEAVY = ("cv2", "numpy", "ai_edge_litert", "matplotlib", "mediapipe", "rich.console")
 
 

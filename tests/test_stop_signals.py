@@ -31,7 +31,7 @@ from pathlib import Path
 
 import cv2
 import pytest
-from clips import cli_command, cli_env, wait_until_main_runs
+from clips import cli_command, cli_env, json_lines, wait_until_main_runs
 
 from streamfer.sources import demo
 
@@ -130,7 +130,7 @@ def log_problems(folder: Path, reason: str) -> list[str]:
     ``reason``, and no reserve file may be left beside them."""
     found = []
     for log in sorted(folder.glob("*.jsonl")):
-        records = [json.loads(line) for line in log.read_text().splitlines()]
+        records = json_lines(log)
         last = records[-1] if records else {}
         if last.get("type") != "session_end" or last.get("reason") != reason:
             found.append(f"{log.name} ends with {json.dumps(last)[:120]}")
