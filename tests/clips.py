@@ -22,7 +22,9 @@ from types import ModuleType
 from typing import Any
 
 import cv2
+import numpy as np
 
+from streamfer.assets import DEMO_PORTRAIT
 from streamfer.sources import demo
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -164,3 +166,27 @@ def serve_stream(clip: Path, url: str) -> subprocess.Popen[bytes]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+
+
+def portrait_canvas(width: int, height: int, face_height: int, cx: int, cy: int) -> np.ndarray:
+    """Grace Hopper's portrait scaled to ``face_height`` pixels, centred at (cx, cy) on a grey
+    ``width`` x ``height`` frame."""
+    portrait = demo.grace_hopper()
+    scale = face_height / portrait.shape[0]
+    still = cv2.resize(portrait, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    canvas = np.full((height, width, 3), 90, np.uint8)
+    h, w = still.shape[:2]
+    canvas[cy - h // 2 : cy - h // 2 + h, cx - w // 2 : cx - w // 2 + w] = still
+    return canvas
+
+
+def portrait_frames() -> tuple[np.ndarray, np.ndarray]:
+    """The demo portrait at two places of a 640x480 frame."""
+    face = cv2.imread(str(DEMO_PORTRAIT))
+    face = cv2.resize(face, (200, 250))
+    frames = []
+    for x in (40, 400):
+        frame = np.full((480, 640, 3), 128, np.uint8)
+        frame[100:350, x : x + 200] = face
+        frames.append(frame)
+    return frames[0], frames[1]

@@ -3,7 +3,7 @@
 Helper functions that tests import by name live beside this file: ``clips`` (the CLI in a
 subprocess, its logs, clips built from a real face, benchmark scripts as modules),
 ``badmedia`` (awkward and broken media), ``hostile`` (bombs and odd names),
-``modelfiles`` (model files edited for a test) and ``lsl_receiver`` (an LSL recorder run as a
+``pipelines`` (the real pipeline on the demo's frames, model files edited for a test) and ``lsl_receiver`` (an LSL recorder run as a
 script). ``pythonpath = ["tests"]`` in pyproject.toml puts them on the import path for the test
 files in every sub-folder.
 """
@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 from clips import SHARED
 from hypothesis import settings
+from pipelines import model_with_head as _model_with_head
 
 SHARED_DATA = SHARED / "data"
 
@@ -61,3 +62,10 @@ def network_namespace() -> Iterator[list[str]]:
         yield inside
     finally:
         subprocess.run([ip, "netns", "delete", name], check=False)
+
+
+@pytest.fixture
+def model_with_head(tmp_path: Path) -> Path:
+    """The default emotion model, copied with a sidecar that names a geometry head
+    (``pipelines.model_with_head``)."""
+    return _model_with_head(tmp_path)

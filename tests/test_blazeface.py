@@ -13,12 +13,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from clips import load_benchmark
+from clips import load_benchmark, portrait_canvas
 
 from streamfer.config.settings import Config
 from streamfer.core.errors import ModelError
 from streamfer.core.frames import Box, Detection, Image
-from streamfer.sources.demo import grace_hopper
 from streamfer.vision.anchors import (
     FULL_RANGE,
     SHORT_RANGE,
@@ -37,19 +36,6 @@ FULL = "models/blazeface_full_range_sparse.tflite"
 @pytest.fixture(scope="module", params=[SHORT, FULL])
 def detector(request: pytest.FixtureRequest) -> BlazeFaceDetector:
     return BlazeFaceDetector(CONFIG.resolve_model(request.param))
-
-
-def _canvas(width: int, height: int, face_height: int, cx: int, cy: int) -> Image:
-    """Grace Hopper's portrait scaled to ``face_height`` pixels, centred at (cx, cy)."""
-    import cv2
-
-    portrait = grace_hopper()
-    scale = face_height / portrait.shape[0]
-    still = cv2.resize(portrait, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    canvas = np.full((height, width, 3), 90, np.uint8)
-    h, w = still.shape[:2]
-    canvas[cy - h // 2 : cy - h // 2 + h, cx - w // 2 : cx - w // 2 + w] = still
-    return canvas
 
 
 @pytest.mark.parametrize(
@@ -120,7 +106,7 @@ def test_letterbox_pads_with_black_and_does_not_stretch() -> None:
 
 
 def test_finds_one_face_with_eyes_in_order(detector: BlazeFaceDetector) -> None:
-    faces = detector.detect(_canvas(640, 480, 400, 320, 240), 0.0)
+    faces = detector.detect(portrait_canvas(640, 480, 400, 320, 240), 0.0)
     assert len(faces) == 1
     face = faces[0]
     assert face.score > 0.8
@@ -135,8 +121,8 @@ def test_finds_one_face_with_eyes_in_order(detector: BlazeFaceDetector) -> None:
 
 def test_boxes_follow_the_face_in_tall_and_wide_frames(detector: BlazeFaceDetector) -> None:
     """Letterboxing, not stretching: the same face gives the same box in any frame shape."""
-    wide = detector.detect(_canvas(800, 400, 300, 250, 200), 0.0)
-    tall = detector.detect(_canvas(400, 800, 300, 200, 450), 0.0)
+    wide = detector.detect(portrait_canvas(800, 400, 300, 250, 200), 0.0)
+    tall = detector.detect(portrait_canvas(400, 800, 300, 200, 450), 0.0)
     assert len(wide) == len(tall) == 1
     w, t = wide[0].box, tall[0].box
     assert w.w == pytest.approx(t.w, rel=0.05)
@@ -151,7 +137,7 @@ def test_nothing_in_an_empty_frame(detector: BlazeFaceDetector) -> None:
 def test_full_range_finds_a_small_distant_face() -> None:
     """A face about 100 pixels wide in a 1280x720 frame (8 % of its width): a person some
     3 m from a wide-angle camera. The short-range model misses it; the full-range one not."""
-    image = _canvas(1280, 720, 300, 900, 360)
+    image = portrait_canvas(1280, 720, 300, 900, 360)
     full = BlazeFaceDetector(CONFIG.resolve_model(FULL)).detect(image, 0.0)
     assert len(full) == 1 and abs(full[0].box.x + full[0].box.w / 2 - 900) < 30
     assert BlazeFaceDetector(CONFIG.resolve_model(SHORT)).detect(image, 0.0) == []
@@ -190,7 +176,7 @@ def test_the_default_detector_finds_the_distant_face_the_short_range_model_misse
     from streamfer.vision.backends import make_detector
     from streamfer.vision.range_check import FullRangeCheck
 
-    image = _canvas(1280, 720, 300, 900, 360)  # the face above: short range misses it
+    image = portrait_canvas(1280, 720, 300, 900, 360)  # the face above: short range misses it
     detector = make_detector(
         "litert", CONFIG.resolve_model(SHORT), 0.5, 1, **CONFIG.full_range_check()
     )

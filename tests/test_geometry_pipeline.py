@@ -5,8 +5,6 @@ small and cut faces kept without geometry, and what reaches the log."""
 from __future__ import annotations
 
 import dataclasses
-import json
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +12,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 import pytest
-from clips import ROOT
+from pipelines import MODELS, frames, geometry, run_steps, write_head
 
 from streamfer.batch.manifest import settings_hash
 from streamfer.config.load import with_overrides
@@ -29,61 +27,8 @@ from streamfer.session.events import GEOMETRY_FIELDS, Emotion, FrameRecord
 from streamfer.session.step_records import step_records
 from streamfer.sources import demo
 from streamfer.vision.blazeface import BlazeFaceDetector
-from streamfer.vision.blendshapes import BLENDSHAPE_NAMES
 from streamfer.vision.geometry_head import GeometryHead, fuse
 from streamfer.vision.modelcard import read_card
-
-MODELS = ROOT / "models"
-
-
-def frames(count: int, start: float = 0.0) -> list[Frame]:
-    """The demo's first seconds (one face) at 30 fps."""
-    return [
-        Frame(i, start + i / 30.0, demo.demo_frame(start + i / 30.0), 0.0) for i in range(count)
-    ]
-
-
-def geometry(config: Config, **values: Any) -> Config:
-    return dataclasses.replace(config, geometry=dataclasses.replace(config.geometry, **values))
-
-
-def run_steps(pipeline: FramePipeline, items: list[Frame]) -> list[StepResult]:
-    try:
-        return [pipeline.process(frame) for frame in items]
-    finally:
-        pipeline.close()
-
-
-def write_head(folder: Path, classes: tuple[str, ...]) -> Path:
-    """A hand-written head: smiling reads happy, lowered brows angry, the rest a little."""
-    weights = np.zeros((52, len(classes)))
-    weights[BLENDSHAPE_NAMES.index("mouthSmileLeft"), classes.index("happy")] = 8.0
-    weights[BLENDSHAPE_NAMES.index("browDownLeft"), classes.index("angry")] = 6.0
-    weights[BLENDSHAPE_NAMES.index("eyeBlinkLeft"), classes.index("sad")] = 3.0
-    head = {
-        "format": "streamfer-geometry-head/1",
-        "classes": list(classes),
-        "features": "blendshapes",
-        "mean": [0.0] * 52,
-        "scale": [1.0] * 52,
-        "layers": [{"weights": weights.tolist(), "bias": [0.0] * len(classes)}],
-    }
-    path = folder / "tiny_head.json"
-    path.write_text(json.dumps(head))
-    return path
-
-
-@pytest.fixture
-def model_with_head(tmp_path: Path) -> Path:
-    """The default emotion model, copied with a sidecar that names a geometry head."""
-    source = MODELS / "emotion_mini_ferplus2"
-    target = tmp_path / "with_head.tflite"
-    shutil.copy(source.with_suffix(".tflite"), target)
-    card = json.loads(source.with_suffix(".json").read_text())
-    card["geometry"] = {"head": "tiny_head.json", "weight": 0.4}
-    target.with_suffix(".json").write_text(json.dumps(card))
-    write_head(tmp_path, tuple(card["classes"]))
-    return target
 
 
 def test_the_sidecar_names_the_head_and_auto_follows_it(model_with_head: Path) -> None:

@@ -10,6 +10,7 @@ import cv2
 import numpy as np
 import pytest
 from clips import ROOT, streamfer
+from pipelines import model_with_further_crop
 
 from streamfer.config import load as cfg
 from streamfer.core.choices import LabelSet
@@ -117,19 +118,6 @@ def test_config_names_a_model_and_its_crop_comes_from_the_sidecar(tmp_path: Path
     )
     crop = cfg.load(path).crop()
     assert (crop.margin, crop.align_eyes, crop.flip_average) == (0.4, False, True)
-
-
-def model_with_further_crop(folder: Path) -> Path:
-    """A copy of the default model whose sidecar adds a second crop (margin 0.2, not levelled)."""
-    source = ROOT / "models" / "emotion_mini_ferplus"
-    target = folder / "two_crops.tflite"
-    shutil.copyfile(source.with_suffix(".tflite"), target)
-    card = json.loads(source.with_suffix(".json").read_text())
-    card["name"] = "two_crops"
-    card["crop"] = {"margin": 0.0, "align_eyes": True, "flip_average": True}
-    card["crop"]["also"] = [{"margin": 0.2, "align_eyes": False}]
-    target.with_suffix(".json").write_text(json.dumps(card))
-    return target
 
 
 def test_further_crops_come_from_the_sidecar_and_a_config_crop_replaces_them(

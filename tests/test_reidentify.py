@@ -12,10 +12,9 @@ from typing import Any
 import cv2
 import numpy as np
 import pytest
-from clips import ROOT, json_lines
+from clips import ROOT, json_lines, portrait_frames
 from rich.console import Console
 
-from streamfer.assets import DEMO_PORTRAIT
 from streamfer.config.load import load, with_overrides
 from streamfer.config.settings import Config
 from streamfer.core.frames import Frame
@@ -89,18 +88,6 @@ def test_descriptions_are_taken_a_few_times_per_track_not_every_frame() -> None:
 
 
 # --- the real model ---------------------------------------------------------------------------
-
-
-def portrait_frames() -> tuple[np.ndarray, np.ndarray]:
-    """The demo portrait at two places of a 640x480 frame."""
-    face = cv2.imread(str(DEMO_PORTRAIT))
-    face = cv2.resize(face, (200, 250))
-    frames = []
-    for x in (40, 400):
-        frame = np.full((480, 640, 3), 128, np.uint8)
-        frame[100:350, x : x + 200] = face
-        frames.append(frame)
-    return frames[0], frames[1]
 
 
 def test_the_describer_gives_unit_descriptions_that_match_the_same_face() -> None:
