@@ -16,7 +16,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -59,6 +59,55 @@ def streamfer(
         text=True,
         timeout=timeout,
     )
+
+
+def start(
+    command: list[str],
+    cwd: Path,
+    *,
+    env: dict[str, str] | None = None,
+    new_session: bool = False,
+    quiet: bool = False,
+) -> subprocess.Popen[str]:
+    """``command`` started in ``cwd`` with this checkout's environment (``cli_env``, or
+    ``env``), its output piped as text (``quiet``: thrown away); ``new_session``: in a session
+    and process group of its own, as a command started from a terminal has."""
+    output = subprocess.DEVNULL if quiet else subprocess.PIPE
+    return subprocess.Popen(
+        command,
+        cwd=cwd,
+        env=cli_env() if env is None else env,
+        stdout=output,
+        stderr=output,
+        text=True,
+        start_new_session=new_session,
+    )
+
+
+def wait_for(condition: Callable[[], bool], seconds: float = 60.0, what: str = "it") -> None:
+    """Poll ``condition`` until it holds; fail the test after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"waited {seconds:g} s for {what}"
+        time.sleep(0.02)
+
+
+def children_of(pid: int, cmdline_has: bytes | None = None) -> list[int]:
+    """The processes whose parent is ``pid`` (Linux /proc); with ``cmdline_has``, only those
+    whose command line holds it."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ")
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        if ppid == pid and (cmdline_has is None or cmdline_has in cmdline):
+            found.append(int(entry.name))
+    return found
 
 
 def only_log(folder: Path) -> Path:

@@ -62,26 +62,31 @@ def write_head(folder: Path, classes: tuple[str, ...]) -> Path:
     return path
 
 
+def copied_model(folder: Path, model: str, name: str, **card: object) -> Path:
+    """The shipped emotion model ``model`` copied into ``folder`` as ``name``.tflite, with its
+    sidecar's values replaced by ``card``'s."""
+    source = MODELS / model
+    target = folder / f"{name}.tflite"
+    shutil.copyfile(source.with_suffix(".tflite"), target)
+    sidecar = json.loads(source.with_suffix(".json").read_text()) | card
+    target.with_suffix(".json").write_text(json.dumps(sidecar))
+    return target
+
+
 def model_with_head(folder: Path) -> Path:
     """The default emotion model, copied with a sidecar that names a geometry head."""
-    source = MODELS / "emotion_mini_ferplus2"
-    target = folder / "with_head.tflite"
-    shutil.copy(source.with_suffix(".tflite"), target)
-    card = json.loads(source.with_suffix(".json").read_text())
-    card["geometry"] = {"head": "tiny_head.json", "weight": 0.4}
-    target.with_suffix(".json").write_text(json.dumps(card))
-    write_head(folder, tuple(card["classes"]))
+    target = copied_model(
+        folder,
+        "emotion_mini_ferplus2",
+        "with_head",
+        geometry={"head": "tiny_head.json", "weight": 0.4},
+    )
+    write_head(folder, tuple(json.loads(target.with_suffix(".json").read_text())["classes"]))
     return target
 
 
 def model_with_further_crop(folder: Path) -> Path:
     """A copy of the default model whose sidecar adds a second crop (margin 0.2, not levelled)."""
-    source = MODELS / "emotion_mini_ferplus"
-    target = folder / "two_crops.tflite"
-    shutil.copyfile(source.with_suffix(".tflite"), target)
-    card = json.loads(source.with_suffix(".json").read_text())
-    card["name"] = "two_crops"
-    card["crop"] = {"margin": 0.0, "align_eyes": True, "flip_average": True}
-    card["crop"]["also"] = [{"margin": 0.2, "align_eyes": False}]
-    target.with_suffix(".json").write_text(json.dumps(card))
-    return target
+    crop = {"margin": 0.0, "align_eyes": True, "flip_average": True}
+    crop["also"] = [{"margin": 0.2, "align_eyes": False}]
+    return copied_model(folder, "emotion_mini_ferplus", "two_crops", name="two_crops", crop=crop)

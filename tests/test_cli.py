@@ -7,14 +7,23 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from clips import NO_FACE, ONE_FACE, ROOT, TWO_FACES, only_log, serve_stream, streamfer, write_clip
-from clips import cli_env as _env
+from clips import (
+    NO_FACE,
+    ONE_FACE,
+    ROOT,
+    TWO_FACES,
+    cli_command,
+    only_log,
+    serve_stream,
+    start,
+    streamfer,
+    write_clip,
+)
 
 from streamfer.config.settings import Config
 from streamfer.session.events import Emotion, SourceLost
@@ -134,23 +143,9 @@ def test_flags_override_the_config(tmp_path: Path) -> None:
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_signal_ends_the_session_cleanly(tmp_path: Path, sig: signal.Signals) -> None:
     log_dir = tmp_path / "logs"
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamfer",
-            "run",
-            "--source",
-            "demo",
-            "--no-dashboard",
-            "--log-dir",
-            str(log_dir),
-        ],
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=_env(),
+    process = start(
+        cli_command("run", "--source", "demo", "--no-dashboard", "--log-dir", str(log_dir)),
+        tmp_path,
     )
     try:
         deadline = time.monotonic() + 60

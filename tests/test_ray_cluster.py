@@ -40,6 +40,7 @@ from clips import (
     cli_env,
     json_lines,
     row,
+    start,
     streamfer,
     summary,
     write_clip,
@@ -276,14 +277,11 @@ def test_a_worker_killed_mid_recording_is_retried_and_every_recording_comes_once
     cluster, recordings, local_out, tmp_path
 ):
     out = tmp_path / "out"
-    cli = subprocess.Popen(
+    cli = start(
         cluster.command(str(recordings / "clips"), "--out", str(out)),
-        cwd=tmp_path,
+        tmp_path,
         env=cluster.env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
+        new_session=True,
     )
     killed: list[int] = []
     try:
@@ -355,13 +353,12 @@ def _finished(manifest: Path) -> set[str]:
 def test_a_killed_driver_resumes_without_redoing_finished_recordings(cluster, recordings, tmp_path):
     out = tmp_path / "out"
     clips = str(recordings / "clips")
-    cli = subprocess.Popen(
+    cli = start(
         cluster.command(clips, "--out", str(out), "--workers", "1"),
-        cwd=tmp_path,
+        tmp_path,
         env=cluster.env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
+        new_session=True,
+        quiet=True,
     )
     try:
         deadline = time.monotonic() + 120

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import cv2
 import pytest
-from clips import cli_command, cli_env, json_lines, wait_until_main_runs
+from clips import cli_command, json_lines, wait_until_main_runs
 
 from streamfer.sources import demo
 
@@ -96,15 +96,7 @@ def launch(command: list[str], cwd: Path, start: str) -> subprocess.Popen[str]:
     job it starts with ``&``, then execs it (so its pid is streamfer's)."""
     if start == "script":
         command = ["sh", "-c", 'trap "" INT; exec "$@"', "sh", *command]
-    return subprocess.Popen(
-        command,
-        cwd=cwd,
-        env=cli_env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
+    return start(command, cwd, new_session=True)
 
 
 def signal_at(process: subprocess.Popen[str], case: Case) -> str:

@@ -1,6 +1,7 @@
-"""The geometry stage in the pipeline: sampling and max age, fusion with a geometry head
-(before each person's baseline), false faces dropped by the landmark model's presence score,
-small and cut faces kept without geometry, and what reaches the log."""
+"""Reading config files and flags (``streamfer.config.load``): the shipped file holds the
+defaults; a bad key, value or file is one ConfigError that names it (also, by property, for
+any bytes and any value); numbers read naturally; overrides name their flag; relative paths
+are taken from the config's folder."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
-"""The geometry stage in the pipeline: sampling and max age, fusion with a geometry head
-(before each person's baseline), false faces dropped by the landmark model's presence score,
-small and cut faces kept without geometry, and what reaches the log."""
+"""What a Config takes from the emotion model it names (``streamfer.config.settings``): the crop
+(from the model's sidecar, or the config's own in its place) and the geometry stage's "auto",
+which follows a sidecar that names a geometry head."""
 
 from __future__ import annotations
 

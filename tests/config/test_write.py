@@ -1,4 +1,6 @@
-"""calibrate --write-config's edits: comments and TOML forms kept, invalid results refused."""
+"""Writing config files (``streamfer.config.write``; ``calibrate --write-config``): values set,
+comments and TOML forms kept, the file's mode kept, results that would break the config
+refused."""
 
 from __future__ import annotations
 

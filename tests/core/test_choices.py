@@ -1,4 +1,4 @@
-"""Models describe themselves: sidecars, label sets that follow the model, evaluate --faces."""
+"""The words a user may give for a label set (``streamfer.core.choices.LabelSet``)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Whole-file writes, private files and the append-only line file, on real (and full) disks."""
+"""Whole-file writes, private files and folders, and content hashes (``streamfer.core.durable``),
+on real (and full) disks."""
 
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""Unit tests of the stages that need no model: crops, tracking, capture, log, dashboard."""
+"""Emotion labels (``streamfer.core.labels``): data sets' words normalised, valence and arousal
+as the weighted mean of the circumplex points, label sets that follow a model's classes, and
+contempt's point derived from word ratings as docs/method.md says."""
 
 from __future__ import annotations
 

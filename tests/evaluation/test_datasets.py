@@ -1,4 +1,6 @@
-"""Data sets, the prediction cache and config writing, without the shared data."""
+"""Calibration data sets on disk (``streamfer.evaluation.datasets``), without the shared data:
+folder layouts and manifests, labels normalised and those left out counted, unusable data one
+clear error."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Models describe themselves: sidecars, label sets that follow the model, evaluate --faces."""
+"""Face-photo sets for ``evaluate --faces`` (``streamfer.evaluation.faces``): folders with
+label synonyms, .npz files with votes, and the scores."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
-"""The geometry stage in the pipeline: sampling and max age, fusion with a geometry head
-(before each person's baseline), false faces dropped by the landmark model's presence score,
-small and cut faces kept without geometry, and what reaches the log."""
+"""The per-frame prediction cache of calibrate's part A (``streamfer.evaluation.predictions``):
+kept by content and settings, unreadable clips skipped, a corrupt entry a miss; the geometry
+settings change its key and the analysis hash."""
 
 from __future__ import annotations
 

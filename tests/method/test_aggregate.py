@@ -1,4 +1,6 @@
-"""Models describe themselves: sidecars, label sets that follow the model, evaluate --faces."""
+"""The sliding window of each person (``streamfer.method.aggregate``): the paper's case,
+sliding and emitting at an interval, a verdict held back until enough frames, broad labels,
+eight classes, settings checked."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Reading a person against their own neutral: the maths of ``streamfer.method.baseline``."""
+"""Reading a person against their own neutral: the maths of ``streamfer.method.baseline``, and
+baselines kept for the people remembered."""
 
 from __future__ import annotations
 

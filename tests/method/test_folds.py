@@ -1,4 +1,4 @@
-"""Scoring the rules (calibration maths) on generated per-frame tables whose right answers are known."""
+"""Cross-validation folds (``streamfer.method.folds``): stratified, grouped by subject, seeded."""
 
 from __future__ import annotations
 

@@ -1,6 +1,5 @@
-"""The geometry stage in the pipeline: sampling and max age, fusion with a geometry head
-(before each person's baseline), false faces dropped by the landmark model's presence score,
-small and cut faces kept without geometry, and what reaches the log."""
+"""Each person's geometry window (``streamfer.method.geometry_window``): the blendshapes that
+moved against the person's own median, and the mean head pose."""
 
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""Scoring the rules (calibration maths) on generated per-frame tables whose right answers are known."""
+"""The representative-emotion rule (``streamfer.method.rule``): the threshold rule by example,
+its vectorised form against the one-window form, ties and the floating-point edge, and (by
+property) the streaming window's verdict equal to the sweep, threshold 1 equal to Top-1."""
 
 from __future__ import annotations
 
@@ -56,9 +58,6 @@ def test_broad_labels() -> None:
     # counts in BROAD order: negative, positive, neutral
     assert representative_index([3, 0, 12], 0.2) == 0
     assert representative_index([2, 2, 12], 0.1) == 0  # tie: negative comes first
-
-
-A, D, F, H, S, U, N = range(7)
 
 
 @pytest.mark.parametrize("k", [7, 3])

@@ -1,4 +1,5 @@
-"""Scoring the rules (calibration maths) on generated per-frame tables whose right answers are known."""
+"""Calibration scores (``streamfer.method.scores``) worked by hand: F1 per class, macro F1,
+positive/negative accuracy, the confusion matrix."""
 
 from __future__ import annotations
 

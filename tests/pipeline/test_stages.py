@@ -1,7 +1,8 @@
-"""The group label follows the same tie rule as a person's window (label order, neutral last).
-
-The pipeline runs with a scripted detector (two faces, always in the same places) and a
-scripted classifier (a fixed emotion per face, told apart by the crop's brightness)."""
+"""The frame pipeline (``streamfer.pipeline.stages.FramePipeline``): one real face found and
+read; the group label's tie rule (label order, neutral last), with a scripted detector (two
+faces, always in the same places) and a scripted classifier (a fixed emotion per face, told
+apart by the crop's brightness); a returning person given their number back; a baseline asked
+for with nobody in view."""
 
 from __future__ import annotations
 
@@ -22,6 +23,8 @@ from streamfer.pipeline.stages import FramePipeline
 from streamfer.sources.demo import grace_hopper
 
 LEFT, RIGHT = Box(10, 10, 60, 60), Box(120, 10, 60, 60)
+#: The FER2013 Mini-Xception, whatever the default model is (its figures: tests/test_accuracy.py)
+CONFIG = with_overrides(Config(), {"classifier.model": "emotion_mini_xception_f32"})
 
 
 class TwoFaces:
@@ -134,10 +137,6 @@ def test_pressing_b_with_nobody_in_view_is_said() -> None:
     finally:
         pipeline.close()
     assert [(m.track, m.reason) for m in step.baselines_missed] == [(None, "no face in view")]
-
-
-#: The FER2013 Mini-Xception, whatever the default model is: its recorded figures below.
-CONFIG = with_overrides(Config(), {"classifier.model": "emotion_mini_xception_f32"})
 
 
 def test_grace_hopper_one_face_level_eyes_neutral() -> None:

@@ -1,4 +1,5 @@
-"""People keep their number (re-identification), the plain dashboard view, baseline feedback."""
+"""A recorded session on the demo (``streamfer.session.lifecycle.Recorder``): a returning person
+keeps her baseline, and the log says she returned."""
 
 from __future__ import annotations
 

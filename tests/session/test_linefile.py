@@ -1,4 +1,5 @@
-"""Whole-file writes, private files and the append-only line file, on real (and full) disks."""
+"""The append-only line file (``streamfer.session.linefile``) on a real full disk: cut back to
+the last whole line with room for one more, and no file left when full from the start."""
 
 from __future__ import annotations
 

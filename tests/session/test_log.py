@@ -1,4 +1,6 @@
-"""Unit tests of the stages that need no model: crops, tracking, capture, log, dashboard."""
+"""The session log (``streamfer.session.log``): JSON lines, a cut last line reported, an
+existing file never overwritten; and (by property) a log cut anywhere or damaged is read
+without an exception, every line accounted for."""
 
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""Sources named on the command line, signals, and live sources that drop and come back."""
+"""Stop signals (``streamfer.session.signals``): a session stops and names the signal, the exit
+codes, interrupts outside a session, swallowed by a library or raised in a finaliser, and the
+relay that keeps a signal for the session the log will hold."""
 
 from __future__ import annotations
 

@@ -1,6 +1,5 @@
-"""The geometry stage in the pipeline: sampling and max age, fusion with a geometry head
-(before each person's baseline), false faces dropped by the landmark model's presence score,
-small and cut faces kept without geometry, and what reaches the log."""
+"""What a pipeline step writes to the log (``streamfer.session.step_records``): fresh geometry
+on the frames it was measured on, window summaries on the verdicts."""
 
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""Unit tests of the stages that need no model: crops, tracking, capture, log, dashboard."""
+"""The capture thread (``streamfer.sources.capture``) on a scripted reader: a live source keeps
+the newest frame and counts drops, a file loses nothing, time stamps come from the position,
+a reader's failure and a stop reach the consumer."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""``streamfer analyze`` for real: CLI subprocesses over clips made from real face stills."""
+"""Finding ``analyze``'s inputs (``streamfer.sources.inputs``): in folders and globs, each with a
+unique and stable name."""
 
 from __future__ import annotations
 

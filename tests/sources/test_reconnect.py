@@ -1,4 +1,5 @@
-"""Sources named on the command line, signals, and live sources that drop and come back."""
+"""Live sources that drop and come back (``streamfer.sources.reconnect``), on a scripted
+stream and a clock of the test's."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Sources named on the command line, signals, and live sources that drop and come back."""
+"""Sources named on the command line (``streamfer.sources.spec``): classified, or refused by
+name."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Unit tests of the stages that need no model: crops, tracking, capture, log, dashboard."""
+"""The dashboard (``streamfer.ui.dashboard``) rendered as text: the details view and the plain
+view fit 80x24 with one or many people and speak plainly; the one-line status."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""People keep their number (re-identification), the plain dashboard view, baseline feedback."""
+"""Keys (``streamfer.ui.keyboard``): marker notes keep any Unicode typed, d switches the view."""
 
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""People keep their number (re-identification), the plain dashboard view, baseline feedback."""
+"""The live view (``streamfer.ui.live_view``): the baseline banner ends when the record is
+written or says why not, the trend is one cell a second, the status lines of a session
+without a dashboard are not printed twice."""
 
 from __future__ import annotations
 

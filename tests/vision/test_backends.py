@@ -15,8 +15,6 @@ from streamfer.vision import backends
 from streamfer.vision.blazeface import BlazeFaceDetector
 
 CONFIG = Config()
-
-
 MODEL = CONFIG.resolve_model("models/blazeface_short_range.tflite")
 
 

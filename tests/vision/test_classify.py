@@ -1,4 +1,5 @@
-"""Models describe themselves: sidecars, label sets that follow the model, evaluate --faces."""
+"""The emotion classifier (``streamfer.vision.classify``): every shipped model runs as its
+sidecar says; a model without a sidecar, or not a TFLite file, is a clear error."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""People keep their number (re-identification), the plain dashboard view, baseline feedback."""
+"""The face describer of re-identification (``streamfer.vision.describe``) with its real model:
+unit-length descriptions that match the same face elsewhere in the frame."""
 
 from __future__ import annotations
 

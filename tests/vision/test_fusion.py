@@ -1,7 +1,5 @@
-"""Each person's reading is the mean of their last ``[classifier] smooth_seconds`` of frames.
-
-A scripted detector (one face, always in the same place) and a scripted classifier (a reading
-chosen per frame by the frame's brightness) drive the real pipeline."""
+"""Fusing readings (``streamfer.vision.fusion``): abstaining per class, and a temperature
+above one that softens."""
 
 from __future__ import annotations
 

@@ -2,7 +2,11 @@
 
 The demo portrait (Grace Hopper, public domain, shipped) for the default install; the KDEF
 angle photos for the yaw sign (``needs_shared_data``); parity with MediaPipe Tasks'
-FaceLandmarker in ``test_geometry_parity.py`` (``mediapipe``)."""
+FaceLandmarker on every 10th London and KDEF frontal photo (21 + 98) through
+``benchmarks/geometry_parity.py`` (issue 17's bounds; the whole sets' figures are in
+docs/geometry.md), which needs the mediapipe extra (``.ci/run`` runs ``-m mediapipe`` in a
+second venv), ``../shared/data`` and ``../shared/models``.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ import cv2
 import numpy as np
 import pytest
 from clips import ROOT, SHARED, load_benchmark
+from pipelines import MODELS
 
 from streamfer.core.errors import ModelError
 from streamfer.core.frames import Box, Detection, Image
@@ -28,8 +33,6 @@ from streamfer.vision.geometry import (
     GeometryEstimator,
     GeometrySampler,
 )
-
-MODELS = ROOT / "models"
 
 
 @pytest.fixture(scope="module")

@@ -1,8 +1,6 @@
-"""The geometry stage (streamfer.vision.geometry) with the real models on real faces.
-
-The demo portrait (Grace Hopper, public domain, shipped) for the default install; the KDEF
-angle photos for the yaw sign (``needs_shared_data``); parity with MediaPipe Tasks'
-FaceLandmarker in ``test_geometry_parity.py`` (``mediapipe``)."""
+"""Head pose (``streamfer.vision.head_pose``) from the landmarks of the canonical face
+photographed at known angles: the pose given back, and the angles' signs as docs/geometry.md
+says."""
 
 from __future__ import annotations
 
@@ -11,11 +9,9 @@ import math
 import numpy as np
 import numpy.typing as npt
 import pytest
-from clips import ROOT
+from pipelines import MODELS
 
 from streamfer.vision.head_pose import head_pose, load_canonical_face
-
-MODELS = ROOT / "models"
 
 
 def _rotation(yaw: float, pitch: float, roll: float) -> npt.NDArray[np.float64]:

@@ -1,4 +1,5 @@
-"""Models describe themselves: sidecars, label sets that follow the model, evaluate --faces."""
+"""Model sidecars (``streamfer.vision.modelcard``): values read, not assumed; bad sidecars, and
+a sidecar that disagrees with its model, refused."""
 
 from __future__ import annotations
 

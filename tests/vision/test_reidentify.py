@@ -1,4 +1,6 @@
-"""People keep their number (re-identification), the plain dashboard view, baseline feedback."""
+"""Re-identification's mapping (``streamfer.vision.reidentify.People``), with descriptions
+given: a person who returns within the memory gets their number back, a stranger and a
+forgotten person new ones; descriptions taken a few times per track."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Unit tests of the stages that need no model: crops, tracking, capture, log, dashboard."""
+"""The IoU tracker (``streamfer.vision.track``): ids kept across gaps, never one id twice in a
+frame."""
 
 from __future__ import annotations
 
