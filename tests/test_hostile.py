@@ -559,38 +559,3 @@ def test_a_dead_worker_says_what_to_try() -> None:
     assert "out-of-memory killer" in death(-signal.SIGKILL)
     assert "crash in native code" in death(-signal.SIGSEGV)
     assert "streamfer run --source FILE" in death(255)
-
-
-def test_printable_escapes_what_a_terminal_would_obey() -> None:
-    from streamfer.core.safetext import printable
-
-    assert printable("a\x1b[2Jb\nc\u202ed\udcff") == "a\\x1b[2Jb\\nc\\u202ed\\xff"
-    assert printable("é 日本 😢") == "é 日本 😢"
-    assert printable("x" * 10, limit=4) == "xxxx… (6 more characters)"
-
-
-@pytest.mark.parametrize(
-    ("suffix", "params"),
-    [
-        (".png", []),
-        (".jpg", []),
-        (".jpg", [1, 95, 2, 1]),  # IMWRITE_JPEG_QUALITY 95, IMWRITE_JPEG_PROGRESSIVE 1
-        (".bmp", []),
-        (".webp", [64, 80]),  # IMWRITE_WEBP_QUALITY 80: lossy (VP8)
-        (".webp", [64, 101]),  # above 100: lossless (VP8L)
-        (".tiff", []),
-        (".gif", []),
-    ],
-)
-def test_image_sizes_are_read_from_headers(suffix: str, params: list[int], tmp_path: Path) -> None:
-    import cv2
-    import numpy as np
-
-    from streamfer.sources.media import image_size
-
-    image = np.random.default_rng(0).integers(0, 255, (23, 37, 3), dtype=np.uint8)
-    ok, data = cv2.imencode(suffix, image, params)
-    assert ok
-    path = tmp_path / f"image{suffix}"
-    path.write_bytes(data.tobytes())
-    assert image_size(path) == (37, 23)
