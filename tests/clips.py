@@ -61,7 +61,7 @@ def streamfer(
     )
 
 
-def start(
+def popen(
     command: list[str],
     cwd: Path,
     *,

@@ -62,11 +62,11 @@ def write_head(folder: Path, classes: tuple[str, ...]) -> Path:
     return path
 
 
-def copied_model(folder: Path, model: str, name: str, **card: object) -> Path:
-    """The shipped emotion model ``model`` copied into ``folder`` as ``name``.tflite, with its
+def copied_model(folder: Path, model: str, stem: str, /, **card: object) -> Path:
+    """The shipped emotion model ``model`` copied into ``folder`` as ``stem``.tflite, with its
     sidecar's values replaced by ``card``'s."""
     source = MODELS / model
-    target = folder / f"{name}.tflite"
+    target = folder / f"{stem}.tflite"
     shutil.copyfile(source.with_suffix(".tflite"), target)
     sidecar = json.loads(source.with_suffix(".json").read_text()) | card
     target.with_suffix(".json").write_text(json.dumps(sidecar))

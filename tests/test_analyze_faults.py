@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from clips import children_of, cli_command, row, start, streamfer, summary, wait_for
+from clips import children_of, cli_command, popen, row, streamfer, summary, wait_for
 
 from streamfer.session.log import read_log
 from streamfer.session.start_end import EndReason, SessionEnd
@@ -28,7 +28,7 @@ def _analyze_while_a_is_halfway(tmp_path: Path, seconds: dict[str, float]) -> su
     clips.mkdir()
     for name, length in seconds.items():
         write_demo_clip(str(clips / f"{name}.mp4"), length)
-    cli = start(
+    cli = popen(
         cli_command("analyze", "clips", "--out", "out", "--workers", "1"),
         tmp_path,
         new_session=True,

@@ -19,8 +19,8 @@ from clips import (
     TWO_FACES,
     cli_command,
     only_log,
+    popen,
     serve_stream,
-    start,
     streamfer,
     write_clip,
 )
@@ -143,7 +143,7 @@ def test_flags_override_the_config(tmp_path: Path) -> None:
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_signal_ends_the_session_cleanly(tmp_path: Path, sig: signal.Signals) -> None:
     log_dir = tmp_path / "logs"
-    process = start(
+    process = popen(
         cli_command("run", "--source", "demo", "--no-dashboard", "--log-dir", str(log_dir)),
         tmp_path,
     )

@@ -18,7 +18,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from clips import cli_command, cli_env, row, start, streamfer, summary, wait_for, write_clip
+from clips import cli_command, cli_env, popen, row, streamfer, summary, wait_for, write_clip
 from hostile import BAD_BYTES, jpeg_with_size, png_bomb
 
 MIB = 1024 * 1024
@@ -235,7 +235,7 @@ def long_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def start_analyze(folder: Path, out: Path, *more: str) -> subprocess.Popen[str]:
     """``analyze`` on one worker, returned once it holds ``out``."""
-    process = start(
+    process = popen(
         cli_command("analyze", str(folder), "--out", str(out), "--workers", "1", *more), out.parent
     )
     wait_for(

@@ -39,8 +39,8 @@ from clips import (
     cli_command,
     cli_env,
     json_lines,
+    popen,
     row,
-    start,
     streamfer,
     summary,
     write_clip,
@@ -277,7 +277,7 @@ def test_a_worker_killed_mid_recording_is_retried_and_every_recording_comes_once
     cluster, recordings, local_out, tmp_path
 ):
     out = tmp_path / "out"
-    cli = start(
+    cli = popen(
         cluster.command(str(recordings / "clips"), "--out", str(out)),
         tmp_path,
         env=cluster.env,
@@ -353,7 +353,7 @@ def _finished(manifest: Path) -> set[str]:
 def test_a_killed_driver_resumes_without_redoing_finished_recordings(cluster, recordings, tmp_path):
     out = tmp_path / "out"
     clips = str(recordings / "clips")
-    cli = start(
+    cli = popen(
         cluster.command(clips, "--out", str(out), "--workers", "1"),
         tmp_path,
         env=cluster.env,

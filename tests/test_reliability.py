@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from badmedia import BASE_FRAMES, fill, make_case, small_disk, vfr_times
-from clips import cli_command, cli_env, json_lines, only_log, serve_stream, start, streamfer
+from clips import cli_command, cli_env, json_lines, only_log, popen, serve_stream, streamfer
 
 DEADLINE_SECONDS = 90
 
@@ -207,7 +207,7 @@ def start_run(tmp_path: Path, sigint_ignored: bool = False) -> subprocess.Popen[
     command = cli_command("run", "--source", "demo", "--no-dashboard", "--log-dir", "logs")
     if sigint_ignored:
         command = ["sh", "-c", 'trap "" INT; exec "$@"', "sh", *command]
-    return start(command, tmp_path)
+    return popen(command, tmp_path)
 
 
 def wait_for_verdicts(log_dir: Path, process: subprocess.Popen[str]) -> None:
@@ -281,7 +281,7 @@ def test_a_stream_that_drops_and_comes_back_is_followed_in_the_same_log(
     url = f"tcp://127.0.0.1:{port}"
     servers = [serve_stream(clip, url)]
     wait_until_listening(port)
-    run = start(
+    run = popen(
         [
             *cli_command("run", "--source", url, "--no-dashboard", "--log-dir", "logs"),
             "--stream-timeout",

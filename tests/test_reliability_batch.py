@@ -16,8 +16,8 @@ from clips import (
     TWO_FACES,
     children_of,
     cli_command,
+    popen,
     row,
-    start,
     streamfer,
     summary,
     wait_for,
@@ -93,7 +93,7 @@ def test_kill_9_loses_nothing_finished_and_leaves_no_worker(tmp_path: Path) -> N
     clips.mkdir()
     for i in range(6):
         write_clip(clips / f"c{i}.mp4", [(0.0, 45)])
-    cli = start(
+    cli = popen(
         cli_command("analyze", "clips", "--out", "out", "--workers", "1"),
         tmp_path,
         new_session=True,

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from clips import ROOT, cli_command, cli_env, start, wait_until_main_runs
+from clips import ROOT, cli_command, cli_env, popen, wait_until_main_runs
 
 from streamfer.cli import build_parser
 from streamfer.commands import COMMANDS
@@ -47,7 +47,7 @@ def test_the_light_command_list_matches_the_commands() -> None:
 def test_ctrl_c_during_start_up_ends_quietly(tmp_path: Path, delay: float) -> None:
     """SIGINT while modules and models load, or early in the session: one line, no traceback,
     130, whatever SIGINT's disposition in this test runner's process (issue #20)."""
-    process = start(cli_command("run", "--source", "demo", "--no-dashboard"), tmp_path)
+    process = popen(cli_command("run", "--source", "demo", "--no-dashboard"), tmp_path)
     started = time.monotonic()
     try:
         wait_until_main_runs(process)  # how long the interpreter takes depends on the machine

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import cv2
 import pytest
-from clips import cli_command, json_lines, wait_until_main_runs
+from clips import cli_command, json_lines, popen, wait_until_main_runs
 
 from streamfer.sources import demo
 
@@ -96,7 +96,7 @@ def launch(command: list[str], cwd: Path, start: str) -> subprocess.Popen[str]:
     job it starts with ``&``, then execs it (so its pid is streamfer's)."""
     if start == "script":
         command = ["sh", "-c", 'trap "" INT; exec "$@"', "sh", *command]
-    return start(command, cwd, new_session=True)
+    return popen(command, cwd, new_session=True)
 
 
 def signal_at(process: subprocess.Popen[str], case: Case) -> str:
