@@ -47,6 +47,8 @@ from streamfer.vision.blazeface import BlazeFaceDetector
 from streamfer.vision.classify import TFLiteEmotionClassifier
 from streamfer.vision.geometry_head import GeometryHead, fuse
 
+HAPPY, SAD = EMOTIONS.index("happy"), EMOTIONS.index("sad")
+
 
 def test_a_head_for_other_classes_is_refused(model_with_head: Path) -> None:
     write_head(model_with_head.parent, ("angry", "disgust", "fear", "happy", "sad", "neutral"))
@@ -191,9 +193,6 @@ def test_small_and_cut_faces_are_kept_without_geometry(scene: tuple[Image, Detec
     assert [[f.geometry for f in s.frame.faces] for s in steps] == [[None], [None]]
     counts = pipeline.geometry_counts()
     assert counts is not None and counts["skipped"]["edge"] == 2, "a face still, not dropped"
-
-
-HAPPY, SAD = EMOTIONS.index("happy"), EMOTIONS.index("sad")
 
 
 class OneFace:
