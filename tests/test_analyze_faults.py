@@ -5,40 +5,14 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from clips import cli_command, cli_env, row, streamfer, summary
+from clips import children_of, cli_command, popen, row, streamfer, summary, wait_for
 
 from streamfer.session.log import read_log
 from streamfer.session.start_end import EndReason, SessionEnd
 from streamfer.sources.demo import write_demo_clip
-
-
-def _workers_of(pid: int) -> list[int]:
-    """Worker processes started by ``pid`` (not multiprocessing's resource tracker)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ")
-        except OSError:
-            continue
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        if ppid == pid and b"spawn_main" in cmdline:
-            found.append(int(entry.name))
-    return found
-
-
-def _wait_for(condition: Callable[[], bool], seconds: float = 60.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.02)
 
 
 def _lines(path: Path) -> int:
@@ -54,17 +28,13 @@ def _analyze_while_a_is_halfway(tmp_path: Path, seconds: dict[str, float]) -> su
     clips.mkdir()
     for name, length in seconds.items():
         write_demo_clip(str(clips / f"{name}.mp4"), length)
-    cli = subprocess.Popen(
+    cli = popen(
         cli_command("analyze", "clips", "--out", "out", "--workers", "1"),
-        cwd=tmp_path,
-        env=cli_env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
+        tmp_path,
+        new_session=True,
     )
     try:
-        _wait_for(lambda: _lines(tmp_path / "out" / "a.jsonl") > 20)  # mid-file
+        wait_for(lambda: _lines(tmp_path / "out" / "a.jsonl") > 20)  # mid-file
     except BaseException:
         cli.kill()
         raise
@@ -75,7 +45,7 @@ def _analyze_while_a_is_halfway(tmp_path: Path, seconds: dict[str, float]) -> su
 def test_a_killed_worker_fails_its_file_and_the_others_go_on(tmp_path):
     cli = _analyze_while_a_is_halfway(tmp_path, {"a": 8.0, "b": 2.0, "c": 2.0})
     try:
-        (worker,) = _workers_of(cli.pid)
+        (worker,) = children_of(cli.pid, b"spawn_main")
         os.kill(worker, signal.SIGKILL)
         stdout, stderr = cli.communicate(timeout=120)
     finally:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import json
 import subprocess
 import sys
 import threading
@@ -14,7 +13,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from clips import ONE_FACE, ROOT, write_clip
+from clips import ONE_FACE, ROOT, json_lines, write_clip
 from clips import streamfer as run_cli
 
 import streamfer
@@ -134,7 +133,7 @@ def test_the_log_has_the_records_run_writes(tmp_path: Path) -> None:
 
     def comparable(folder: Path) -> list[dict[str, object]]:
         (path,) = folder.glob("*.jsonl")
-        records = [json.loads(line) for line in path.read_text().splitlines()]
+        records = json_lines(path)
         for record in records:
             for key in ("ts", "source", "host", "config", *TIMINGS):
                 record.pop(key, None)

@@ -3,7 +3,6 @@ files and say what is wrong in one line (figures: docs/benchmarks.md, "Cheaper m
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import subprocess
 import sys
@@ -12,17 +11,11 @@ from types import ModuleType
 
 import numpy as np
 import pytest
-
-ROOT = Path(__file__).resolve().parent.parent
+from clips import ROOT, load_benchmark
 
 
 def _script(name: str) -> ModuleType:
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark(name)
 
 
 def test_the_table_has_a_row_for_each_model_and_a_time_for_each_setting(

@@ -2,58 +2,41 @@
 
 Clips are built in the test from the London face set (``../shared/data/london_faces``): for
 each of 6 people a "happy" clip (neutral, with a short run of the smiling photo) and a
-"neutral" clip (the neutral photo only, moving a little). Skipped where that set is absent.
-"""
+"neutral" clip (the neutral photo only, moving a little). Skipped where that set is absent."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import os
 import shutil
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
+import numpy as np
 import pytest
+from clips import ROOT, SHARED, load_benchmark
+from clips import streamfer as run_cli
 
 from streamfer.config import load as config_module
 
-ROOT = Path(__file__).resolve().parent.parent
 IDS = ["001", "002", "004", "005", "006", "007"]
+
+
 FRAMES = 24
+
+
 BURST = (4, 8)  # frames of smile in a happy clip: a sixth to a third of it
 
 
-def clip_builder() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "make_london_clips", ROOT / "benchmarks" / "make_london_clips.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def streamfer(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run(
-        [sys.executable, "-m", "streamfer", *map(str, args)],
-        check=False,
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    """The CLI with the time a calibration of the London clips may take."""
+    return run_cli(*args, cwd=cwd, timeout=300)
 
 
 @pytest.fixture(scope="module")
 def london(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = ROOT.parent / "shared" / "data" / "london_faces"
+    path = SHARED / "data" / "london_faces"
     if not path.exists():
         pytest.skip(f"needs ../shared/data ({path} is absent on this machine)")
     return path
@@ -72,7 +55,9 @@ def layouts(london: Path, workdir: Path) -> Callable[[str], Path]:
     def build(layout: str) -> Path:
         if layout not in made:
             out = workdir / layout
-            clip_builder().make_clips(london, out, layout, IDS, FRAMES, BURST, seed=4)
+            load_benchmark("make_london_clips").make_clips(
+                london, out, layout, IDS, FRAMES, BURST, seed=4
+            )
             made[layout] = out / "manifest.csv" if layout == "manifest" else out
         return made[layout]
 
@@ -276,3 +261,31 @@ def test_evaluate_with_each_clip_against_its_first_seconds(
         assert base[label_set]["n_clips"] == report[label_set]["n_clips"]
         assert 0.0 <= base[label_set]["threshold"]["accuracy"] <= 1.0
     assert "each clip read against its first 0.3 s" in " ".join(both.stdout.split())
+
+
+def test_evaluate_faces_command(tmp_path: Path) -> None:
+    data = tmp_path / "faces"
+    rows = np.zeros((6, 48, 48), np.uint8)
+    np.savez(
+        data.with_suffix(".npz"),
+        images=rows,
+        labels=np.array([0, 1, 2, 3, 4, 5]),
+        classes=np.array(["Anger", "disgusted", "afraid", "Happiness", "sadness", "contempt"]),
+    )
+    report = tmp_path / "out" / "faces.json"
+    result = streamfer(
+        "evaluate",
+        "--faces",
+        str(data.with_suffix(".npz")),
+        "--report-json",
+        str(report),
+        "--config",
+        str(ROOT / "config.toml"),
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    out = json.loads(report.read_text())
+    assert out["n"] == (5 if "contempt" not in out["classes"] else 6)
+    assert set(out) >= {"accuracy", "n", "model", "recall", "confusion", "left_out"}
+    assert report.with_suffix(".png").stat().st_size > 1000
+    assert "accuracy" in result.stdout

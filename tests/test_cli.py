@@ -7,28 +7,29 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from clips import NO_FACE, ONE_FACE, TWO_FACES, serve_stream, streamfer, write_clip
-from clips import cli_env as _env
+from clips import (
+    NO_FACE,
+    ONE_FACE,
+    ROOT,
+    TWO_FACES,
+    cli_command,
+    only_log,
+    popen,
+    serve_stream,
+    streamfer,
+    write_clip,
+)
 
 from streamfer.config.settings import Config
 from streamfer.session.events import Emotion, SourceLost
 from streamfer.session.log import read_log
 from streamfer.session.start_end import EndReason, SessionEnd, SessionStart
 from streamfer.vision.models import sha256_of
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def only_log(folder: Path) -> Path:
-    logs = list(folder.glob("*.jsonl"))
-    assert len(logs) == 1, logs
-    return logs[0]
 
 
 def run_clip(
@@ -142,23 +143,9 @@ def test_flags_override_the_config(tmp_path: Path) -> None:
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_signal_ends_the_session_cleanly(tmp_path: Path, sig: signal.Signals) -> None:
     log_dir = tmp_path / "logs"
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamfer",
-            "run",
-            "--source",
-            "demo",
-            "--no-dashboard",
-            "--log-dir",
-            str(log_dir),
-        ],
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=_env(),
+    process = popen(
+        cli_command("run", "--source", "demo", "--no-dashboard", "--log-dir", str(log_dir)),
+        tmp_path,
     )
     try:
         deadline = time.monotonic() + 60

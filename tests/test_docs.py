@@ -4,29 +4,15 @@ generator its blocks, and a rewrite changes only the block it names."""
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-from types import ModuleType
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def regenerate_docs() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "regenerate_docs", ROOT / "benchmarks" / "regenerate_docs.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from clips import ROOT, load_benchmark
 
 
 def test_every_generated_block_has_its_generator_and_the_other_way_round() -> None:
-    assert regenerate_docs().check() == []
+    assert load_benchmark("regenerate_docs").check() == []
 
 
 def test_a_rewrite_changes_only_the_block_it_names() -> None:
-    module = regenerate_docs()
+    module = load_benchmark("regenerate_docs")
     text = (
         "before\n<!-- generated: a -->\nold a\n<!-- end generated -->\nmiddle\n"
         "<!-- generated: b -->\nold b\n<!-- end generated -->\nafter\n"
@@ -38,7 +24,7 @@ def test_a_rewrite_changes_only_the_block_it_names() -> None:
 
 def test_the_tables_are_drawn_from_the_commands_output() -> None:
     """The detector table from a comparison's JSON, in the order and form the page shows."""
-    module = regenerate_docs()
+    module = load_benchmark("regenerate_docs")
     result = {
         "name": "group photos",
         "images": 2,

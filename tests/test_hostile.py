@@ -15,12 +15,10 @@ import signal
 import subprocess
 import sys
 import threading
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from clips import cli_command, cli_env, row, streamfer, summary, write_clip
+from clips import cli_command, cli_env, popen, row, streamfer, summary, wait_for, write_clip
 from hostile import BAD_BYTES, jpeg_with_size, png_bomb
 
 MIB = 1024 * 1024
@@ -220,13 +218,6 @@ def test_the_default_limit_is_the_config_default() -> None:
 # --- 3. one analyze per --out ---------------------------------------------------------------
 
 
-def wait_for(condition: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + DEADLINE_SECONDS
-    while not condition():
-        assert time.monotonic() < deadline, f"waited {DEADLINE_SECONDS:g} s for {what}"
-        time.sleep(0.05)
-
-
 def lock_holder(out: Path) -> str:
     try:
         return (out / ".streamfer-analyze.lock").read_text()
@@ -243,10 +234,14 @@ def long_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def start_analyze(folder: Path, out: Path, *more: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        cli_command("analyze", str(folder), "--out", str(out), "--workers", "1", *more),
-        cwd=out.parent, env=cli_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+    """``analyze`` on one worker, returned once it holds ``out``."""
+    process = popen(
+        cli_command("analyze", str(folder), "--out", str(out), "--workers", "1", *more), out.parent
+    )
+    wait_for(
+        lambda: lock_holder(out).startswith("pid "), DEADLINE_SECONDS, "the first run to hold it"
+    )
+    return process
 
 
 def test_a_second_analyze_on_the_same_out_says_who_holds_it(
@@ -254,7 +249,6 @@ def test_a_second_analyze_on_the_same_out_says_who_holds_it(
 ) -> None:
     out = tmp_path / "out"
     first = start_analyze(long_clip, out)
-    wait_for(lambda: lock_holder(out).startswith("pid "), "the first run to hold the folder")
     second = streamfer("analyze", str(long_clip), "--out", str(out), cwd=tmp_path)
     line = one_error_line(second.stderr)
     assert second.returncode == 5
@@ -266,7 +260,6 @@ def test_a_second_analyze_on_the_same_out_says_who_holds_it(
     assert len({r["input"] for r in rows}) == 2
     # --wait: the second starts when the first ends, and finds both done
     first = start_analyze(long_clip, out, "--force")
-    wait_for(lambda: lock_holder(out).startswith("pid "), "the first run to hold the folder")
     waited = streamfer("analyze", str(long_clip), "--out", str(out), "--wait", cwd=tmp_path)
     first.communicate(timeout=DEADLINE_SECONDS)
     assert first.returncode == 0
@@ -278,7 +271,6 @@ def test_a_second_analyze_on_the_same_out_says_who_holds_it(
 def test_a_killed_analyze_leaves_no_stale_lock(long_clip: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     first = start_analyze(long_clip, out)
-    wait_for(lambda: lock_holder(out).startswith("pid "), "the first run to hold the folder")
     first.send_signal(signal.SIGKILL)
     first.communicate(timeout=DEADLINE_SECONDS)
     again = streamfer("analyze", str(long_clip), "--out", str(out), cwd=tmp_path)
@@ -567,38 +559,3 @@ def test_a_dead_worker_says_what_to_try() -> None:
     assert "out-of-memory killer" in death(-signal.SIGKILL)
     assert "crash in native code" in death(-signal.SIGSEGV)
     assert "streamfer run --source FILE" in death(255)
-
-
-def test_printable_escapes_what_a_terminal_would_obey() -> None:
-    from streamfer.core.safetext import printable
-
-    assert printable("a\x1b[2Jb\nc\u202ed\udcff") == "a\\x1b[2Jb\\nc\\u202ed\\xff"
-    assert printable("é 日本 😢") == "é 日本 😢"
-    assert printable("x" * 10, limit=4) == "xxxx… (6 more characters)"
-
-
-@pytest.mark.parametrize(
-    ("suffix", "params"),
-    [
-        (".png", []),
-        (".jpg", []),
-        (".jpg", [1, 95, 2, 1]),  # IMWRITE_JPEG_QUALITY 95, IMWRITE_JPEG_PROGRESSIVE 1
-        (".bmp", []),
-        (".webp", [64, 80]),  # IMWRITE_WEBP_QUALITY 80: lossy (VP8)
-        (".webp", [64, 101]),  # above 100: lossless (VP8L)
-        (".tiff", []),
-        (".gif", []),
-    ],
-)
-def test_image_sizes_are_read_from_headers(suffix: str, params: list[int], tmp_path: Path) -> None:
-    import cv2
-    import numpy as np
-
-    from streamfer.sources.media import image_size
-
-    image = np.random.default_rng(0).integers(0, 255, (23, 37, 3), dtype=np.uint8)
-    ok, data = cv2.imencode(suffix, image, params)
-    assert ok
-    path = tmp_path / f"image{suffix}"
-    path.write_bytes(data.tobytes())
-    assert image_size(path) == (37, 23)

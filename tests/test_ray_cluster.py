@@ -33,7 +33,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from clips import ONE_FACE, TWO_FACES, cli_command, cli_env, row, streamfer, summary, write_clip
+from clips import (
+    ONE_FACE,
+    TWO_FACES,
+    cli_command,
+    cli_env,
+    json_lines,
+    popen,
+    row,
+    streamfer,
+    summary,
+    write_clip,
+)
 
 ray = pytest.importorskip("ray", reason="needs Ray: pip install -e '.[ray]'")
 
@@ -158,22 +169,6 @@ def _kill_group(group: int) -> None:
 
 
 @pytest.fixture(scope="module")
-def network_namespace() -> Iterator[list[str]]:
-    """A private network namespace whose only interface is loopback; yields the command prefix."""
-    ip = shutil.which("ip")
-    if not hasattr(os, "geteuid") or os.geteuid() != 0 or ip is None:
-        pytest.skip("needs root and iproute2's ip: the cluster runs in a private network namespace")
-    name = f"streamfer-ray-{secrets.token_hex(4)}"
-    subprocess.run([ip, "netns", "add", name], check=True)
-    try:
-        inside = [ip, "netns", "exec", name]
-        subprocess.run([*inside, ip, "link", "set", "lo", "up"], check=True)
-        yield inside
-    finally:
-        subprocess.run([ip, "netns", "delete", name], check=False)
-
-
-@pytest.fixture(scope="module")
 def cluster(network_namespace: list[str]) -> Iterator[Cluster]:
     if not Path("/proc").is_dir() or not shutil.which("ray", path=str(Path(sys.executable).parent)):
         pytest.skip("needs Linux and the ray command beside this Python")
@@ -234,15 +229,10 @@ def local_out(recordings: Path) -> Path:
     return recordings / "local-out"
 
 
-def _records(path: Path) -> list[dict[str, Any]]:
-    """A log's lines as JSON objects (every line must be one)."""
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
-
-
 def _comparable(path: Path) -> list[dict[str, Any]]:
     """A log's records without what differs between runs: wall clock, host, timings."""
     records = []
-    for record in _records(path):
+    for record in json_lines(path):
         record = {k: v for k, v in record.items() if k != "ts"}
         if record["type"] == "session_start":
             record.pop("host")
@@ -289,14 +279,11 @@ def test_a_worker_killed_mid_recording_is_retried_and_every_recording_comes_once
     cluster, recordings, local_out, tmp_path
 ):
     out = tmp_path / "out"
-    cli = subprocess.Popen(
+    cli = popen(
         cluster.command(str(recordings / "clips"), "--out", str(out)),
-        cwd=tmp_path,
+        tmp_path,
         env=cluster.env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
+        new_session=True,
     )
     killed: list[int] = []
     try:
@@ -320,7 +307,7 @@ def test_a_worker_killed_mid_recording_is_retried_and_every_recording_comes_once
     ]  # fmt: skip
     for i in range(4):
         assert row(rows, f"s{i}.mp4")["status"] == "ok"
-        log = _records(out / f"s{i}.jsonl")
+        log = json_lines(out / f"s{i}.jsonl")
         types = [r["type"] for r in log]
         assert types.count("session_start") == 1 and types.count("session_end") == 1
         assert log[-1]["reason"] == "end_of_source"
@@ -368,13 +355,12 @@ def _finished(manifest: Path) -> set[str]:
 def test_a_killed_driver_resumes_without_redoing_finished_recordings(cluster, recordings, tmp_path):
     out = tmp_path / "out"
     clips = str(recordings / "clips")
-    cli = subprocess.Popen(
+    cli = popen(
         cluster.command(clips, "--out", str(out), "--workers", "1"),
-        cwd=tmp_path,
+        tmp_path,
         env=cluster.env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
+        new_session=True,
+        quiet=True,
     )
     try:
         deadline = time.monotonic() + 120

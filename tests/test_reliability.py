@@ -6,32 +6,19 @@ The logs are read back as plain JSON lines (what a user's pandas sees), not thro
 
 from __future__ import annotations
 
-import json
 import signal
 import socket
 import stat
 import subprocess
 import time
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 import pytest
 from badmedia import BASE_FRAMES, fill, make_case, small_disk, vfr_times
-from clips import cli_command, cli_env, serve_stream, streamfer
+from clips import cli_command, cli_env, json_lines, only_log, popen, serve_stream, streamfer
 
 DEADLINE_SECONDS = 90
-
-
-def lines(path: Path) -> list[dict[str, Any]]:
-    """Every line of a JSONL log as parsed JSON (a cut or garbled line fails the test)."""
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
-
-
-def only_log(folder: Path) -> Path:
-    logs = list(folder.glob("*.jsonl"))
-    assert len(logs) == 1, logs
-    return logs[0]
 
 
 def error_line(result: subprocess.CompletedProcess[str]) -> str:
@@ -60,7 +47,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_other_containers_are_read_whole(tmp_path: Path, corpus: Path, name: str) -> None:
     result = run(tmp_path, str(make_case(name, corpus).path))
     assert result.returncode == 0, result.stderr
-    end = lines(only_log(tmp_path / "logs"))[-1]
+    end = json_lines(only_log(tmp_path / "logs"))[-1]
     assert end["type"] == "session_end" and end["reason"] == "end_of_source"
     assert end["frames_read"] == end["frames_processed"] == BASE_FRAMES
 
@@ -71,7 +58,7 @@ def test_a_truncated_file_fails_by_name_and_the_log_says_so(tmp_path: Path, corp
     assert result.returncode == 3
     line = error_line(result)
     assert f"of the {BASE_FRAMES} frames its container promises" in line and "log:" in line
-    end = lines(only_log(tmp_path / "logs"))[-1]
+    end = json_lines(only_log(tmp_path / "logs"))[-1]
     assert end["type"] == "session_end" and end["reason"].startswith("source_incomplete")
     assert end["frames_expected"] == BASE_FRAMES and end["frames_read"] < BASE_FRAMES
 
@@ -80,7 +67,7 @@ def test_a_truncated_file_fails_by_name_and_the_log_says_so(tmp_path: Path, corp
 def test_a_still_image_is_one_frame(tmp_path: Path, corpus: Path, name: str) -> None:
     result = run(tmp_path, str(make_case(name, corpus).path))
     assert result.returncode == 0, result.stderr
-    end = lines(only_log(tmp_path / "logs"))[-1]
+    end = json_lines(only_log(tmp_path / "logs"))[-1]
     assert end["frames_processed"] == 1 and end["reason"] == "end_of_source"
 
 
@@ -92,7 +79,7 @@ def test_frames_carry_the_containers_time_stamps(
     assert result.returncode == 0, result.stderr
     slow_warning = "warning: at 0.5 fps a 3 s window holds at most 2 frames"
     assert (slow_warning in result.stderr) == (name == "slow")  # the rule, stated
-    records = lines(only_log(tmp_path / "logs"))
+    records = json_lines(only_log(tmp_path / "logs"))
     assert records[0]["source_fps"] == (0.5 if name == "slow" else pytest.approx(11.739, 0.01))
     frames = {r["frame"]: r["t"] for r in records if r["type"] == "frame"}
     assert frames, "no faces found"
@@ -197,7 +184,7 @@ def test_a_disk_that_fills_up_ends_the_log_with_a_whole_session_end(
         line = error_line(result)
         log = only_log(disk / "logs")
         assert str(log) in line and "ended early" in line
-        records = lines(log)  # every line whole
+        records = json_lines(log)  # every line whole
         assert records[0]["type"] == "session_start" and records[-1]["type"] == "session_end"
         assert records[-1]["reason"].startswith("disk_full")
         assert len(pd.read_json(log, lines=True)) == len(records)
@@ -220,14 +207,7 @@ def start_run(tmp_path: Path, sigint_ignored: bool = False) -> subprocess.Popen[
     command = cli_command("run", "--source", "demo", "--no-dashboard", "--log-dir", "logs")
     if sigint_ignored:
         command = ["sh", "-c", 'trap "" INT; exec "$@"', "sh", *command]
-    return subprocess.Popen(
-        command,
-        cwd=tmp_path,
-        env=cli_env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    return popen(command, tmp_path)
 
 
 def wait_for_verdicts(log_dir: Path, process: subprocess.Popen[str]) -> None:
@@ -271,7 +251,7 @@ def test_a_signal_mid_session_ends_the_log_and_exits_128_plus_n(
         process.kill()
     assert process.returncode == code, err
     assert f"ended by {sig.name}" in err
-    end = lines(only_log(tmp_path / "logs"))[-1]
+    end = json_lines(only_log(tmp_path / "logs"))[-1]
     assert end["type"] == "session_end" and end["reason"] == sig.name
 
 
@@ -301,7 +281,7 @@ def test_a_stream_that_drops_and_comes_back_is_followed_in_the_same_log(
     url = f"tcp://127.0.0.1:{port}"
     servers = [serve_stream(clip, url)]
     wait_until_listening(port)
-    run = subprocess.Popen(
+    run = popen(
         [
             *cli_command("run", "--source", url, "--no-dashboard", "--log-dir", "logs"),
             "--stream-timeout",
@@ -309,11 +289,7 @@ def test_a_stream_that_drops_and_comes_back_is_followed_in_the_same_log(
             "--reconnect",
             "6",
         ],
-        cwd=tmp_path,
-        env=cli_env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+        tmp_path,
     )
     try:
         deadline = time.monotonic() + DEADLINE_SECONDS
@@ -331,7 +307,7 @@ def test_a_stream_that_drops_and_comes_back_is_followed_in_the_same_log(
             server.wait()
     assert run.returncode == 3, err
     assert "did not come back within 6 s" in err
-    records = lines(only_log(tmp_path / "logs"))
+    records = json_lines(only_log(tmp_path / "logs"))
     kinds = [r["type"] for r in records if r["type"] in ("source_lost", "source_back")]
     assert kinds == ["source_lost", "source_back", "source_lost"]
     _, back, lost_again = (r for r in records if r["type"] in ("source_lost", "source_back"))

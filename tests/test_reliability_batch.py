@@ -8,13 +8,21 @@ import os
 import shutil
 import signal
 import subprocess
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from badmedia import BASE_FRAMES, make_case
-from clips import TWO_FACES, cli_command, cli_env, row, streamfer, summary, write_clip
+from clips import (
+    TWO_FACES,
+    children_of,
+    cli_command,
+    popen,
+    row,
+    streamfer,
+    summary,
+    wait_for,
+    write_clip,
+)
 
 DEADLINE_SECONDS = 120
 
@@ -35,13 +43,6 @@ def corpus_run(
     still = make_case("still", made).path
     result = streamfer("analyze", "media", str(still), "--out", "out", "--workers", "64", cwd=base)
     return base, result
-
-
-def wait_for(condition: Callable[[], bool], seconds: float = DEADLINE_SECONDS) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
 
 
 def test_every_input_is_in_the_summary_with_what_happened(corpus_run) -> None:  # type: ignore[no-untyped-def]
@@ -86,35 +87,22 @@ def complete_logs(out: Path) -> set[str]:
     return done
 
 
-def children_of(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                found.append(int(entry.name))
-    return found
-
-
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="finds the workers through /proc (Linux)")
 def test_kill_9_loses_nothing_finished_and_leaves_no_worker(tmp_path: Path) -> None:
     clips = tmp_path / "clips"
     clips.mkdir()
     for i in range(6):
         write_clip(clips / f"c{i}.mp4", [(0.0, 45)])
-    cli = subprocess.Popen(
+    cli = popen(
         cli_command("analyze", "clips", "--out", "out", "--workers", "1"),
-        cwd=tmp_path,
-        env=cli_env(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
+        tmp_path,
+        new_session=True,
+        quiet=True,
     )
     try:
-        wait_for(lambda: len(recorded(tmp_path / "out")) >= 2)  # two files done, per the parent
+        wait_for(
+            lambda: len(recorded(tmp_path / "out")) >= 2, DEADLINE_SECONDS
+        )  # two files done, per the parent
         workers = children_of(cli.pid)
         os.kill(cli.pid, signal.SIGKILL)
         cli.wait(timeout=DEADLINE_SECONDS)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from clips import cli_command, cli_env, streamfer
+from clips import cli_command, cli_env, json_lines, streamfer
 
 from streamfer.session.events import Emotion, Marker
 from streamfer.session.log import read_log
@@ -171,7 +171,7 @@ def test_report_refuses_a_file_that_is_not_a_streamfer_log(tmp_path: Path, kind:
 
 
 def _rewritten(source: Path, target: Path, change: Callable[[list[dict[str, Any]]], None]) -> Path:
-    records = [json.loads(line) for line in source.read_text(encoding="utf-8").splitlines()]
+    records = json_lines(source)
     change(records)
     target.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
     return target

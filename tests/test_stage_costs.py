@@ -4,27 +4,18 @@ its stated method. No figure is asserted: only what was counted and how the tabl
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
-
-ROOT = Path(__file__).resolve().parent.parent
+from clips import ROOT, load_benchmark
 
 
 def stage_costs() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "stage_costs", ROOT / "benchmarks" / "stage_costs.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("stage_costs")
 
 
 @pytest.fixture(scope="module")

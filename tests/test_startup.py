@@ -10,12 +10,11 @@ import time
 from pathlib import Path
 
 import pytest
-from clips import cli_command, cli_env, wait_until_main_runs
+from clips import ROOT, cli_command, cli_env, popen, wait_until_main_runs
 
 from streamfer.cli import build_parser
 from streamfer.commands import COMMANDS
 
-ROOT = Path(__file__).resolve().parent.parent
 HEAVY = ("cv2", "numpy", "ai_edge_litert", "matplotlib", "mediapipe", "rich.console")
 
 
@@ -48,14 +47,7 @@ def test_the_light_command_list_matches_the_commands() -> None:
 def test_ctrl_c_during_start_up_ends_quietly(tmp_path: Path, delay: float) -> None:
     """SIGINT while modules and models load, or early in the session: one line, no traceback,
     130, whatever SIGINT's disposition in this test runner's process (issue #20)."""
-    process = subprocess.Popen(
-        cli_command("run", "--source", "demo", "--no-dashboard"),
-        cwd=tmp_path,
-        env=cli_env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    process = popen(cli_command("run", "--source", "demo", "--no-dashboard"), tmp_path)
     started = time.monotonic()
     try:
         wait_until_main_runs(process)  # how long the interpreter takes depends on the machine

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import cv2
 import pytest
-from clips import cli_command, cli_env, wait_until_main_runs
+from clips import cli_command, json_lines, popen, wait_until_main_runs
 
 from streamfer.sources import demo
 
@@ -96,15 +96,7 @@ def launch(command: list[str], cwd: Path, start: str) -> subprocess.Popen[str]:
     job it starts with ``&``, then execs it (so its pid is streamfer's)."""
     if start == "script":
         command = ["sh", "-c", 'trap "" INT; exec "$@"', "sh", *command]
-    return subprocess.Popen(
-        command,
-        cwd=cwd,
-        env=cli_env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
+    return popen(command, cwd, new_session=True)
 
 
 def signal_at(process: subprocess.Popen[str], case: Case) -> str:
@@ -130,7 +122,7 @@ def log_problems(folder: Path, reason: str) -> list[str]:
     ``reason``, and no reserve file may be left beside them."""
     found = []
     for log in sorted(folder.glob("*.jsonl")):
-        records = [json.loads(line) for line in log.read_text().splitlines()]
+        records = json_lines(log)
         last = records[-1] if records else {}
         if last.get("type") != "session_end" or last.get("reason") != reason:
             found.append(f"{log.name} ends with {json.dumps(last)[:120]}")

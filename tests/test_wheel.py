@@ -9,7 +9,6 @@ cache; deselect with ``-m "not packaging"``.
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -17,8 +16,7 @@ import venv
 from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parent.parent
+from clips import ROOT, json_lines
 
 pytestmark = pytest.mark.packaging
 
@@ -137,7 +135,7 @@ def test_demo_runs_from_an_empty_folder(
     )
     logs = list((empty / "logs").glob("*.jsonl"))
     assert len(logs) == 1, f"expected one log under {empty / 'logs'}: {list(empty.rglob('*'))}"
-    records = [json.loads(line) for line in logs[0].read_text().splitlines()]
+    records = json_lines(logs[0])
     kinds = [r["type"] for r in records]
     assert kinds[0] == "session_start" and kinds[-1] == "session_end"
     assert "emotion" in kinds
@@ -155,7 +153,7 @@ def test_demo_runs_with_geometry_from_an_empty_folder(
     command += ["--log-frames", "--no-dashboard", "--no-realtime", "--max-frames", "60"]
     _run(command, cwd=empty, env=env, timeout=120)
     (log,) = (empty / "logs").glob("*.jsonl")
-    records = [json.loads(line) for line in log.read_text().splitlines()]
+    records = json_lines(log)
     assert records[0]["models"]["geometry"]["landmarks"]["shipped"] is True
     faces = [f for r in records if r["type"] == "frame" for f in r["faces"]]
     measured = [f for f in faces if "head_pose" in f]

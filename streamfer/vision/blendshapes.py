@@ -9,7 +9,7 @@ image pixels (``IMAGE_SIZE``: x times the image's width, y times its height, so 
 pixel coordinates ``FaceLandmarkModel`` gives), and reads the model's first output as 52
 scores in ``kBlendshapeNames`` order, untouched (``top_k: 0``, no threshold). Nothing else is
 done to the points: the model itself centres and scales them, so a face's scores do not
-depend on where it is in the frame or how large (``tests/test_geometry.py`` checks that).
+depend on where it is in the frame or how large (``tests/vision/test_geometry.py`` checks that).
 
 Names follow Apple ARKit's blendshapes; "Left" and "Right" are the person's own sides (the
 person's left eye blinking is ``eyeBlinkLeft``). ``_neutral`` is a catch-all MediaPipe says to

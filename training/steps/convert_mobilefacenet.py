@@ -24,7 +24,7 @@ this script walks its graph node by node and rebuilds it in TensorFlow:
 The result is converted with ``tf.lite.TFLiteConverter`` (``--float16``: weights stored as
 float16, as shipped; else float32) and
 checked against the TensorFlow function on random inputs. The parity with onnxruntime on real
-faces is ``training/parity_mobilefacenet.py`` and ``tests/test_expression_model.py``.
+faces is ``training/parity_mobilefacenet.py`` and ``tests/vision/test_expression.py``.
 """
 
 from __future__ import annotations
