@@ -11,7 +11,7 @@ import numpy.typing as npt
 
 from streamfer.config.settings import Config
 from streamfer.core.errors import ConfigError
-from streamfer.core.frames import Frame
+from streamfer.core.frames import Detection, Frame
 from streamfer.core.labels import label_names, valence_arousal
 from streamfer.method.aggregate import RepresentativeEmotion, WindowAggregator
 from streamfer.method.baseline import Baseline, BaselineMissed, Baselines
@@ -30,9 +30,10 @@ from streamfer.vision.blendshapes import BLENDSHAPE_NAMES
 from streamfer.vision.classify import EmotionClassifierBackend, TFLiteEmotionClassifier
 from streamfer.vision.describe import DESCRIBER_MODEL, FaceDescriber
 from streamfer.vision.detect import FaceDetectorBackend
+from streamfer.vision.expression import points_from_landmarks
 from streamfer.vision.modelcard import CropSettings
 from streamfer.vision.reidentify import People, Return
-from streamfer.vision.track import IouTracker
+from streamfer.vision.track import DetectionSchedule, IouTracker, moved_to
 
 __all__ = ["FramePipeline"]
 
@@ -95,6 +96,15 @@ class FramePipeline:
         self.reader = FaceReader(
             self.classifier, self.crop, self.geometry, config.classifier.smooth_seconds
         )
+        # Detecting less often (``[detector] detect_every_frames``): the schedule belongs to
+        # the detection stage's thread; what the readings say of followed faces (moved,
+        # gone) to the calling thread, which then follows its own copy of the faces until
+        # the next detection, and detects a frame itself when a face is gone.
+        self.schedule = DetectionSchedule(config.detector.detect_every_frames)
+        self._following: tuple[Detection, ...] | None = None
+        self._redetect = False
+        self._redetector: Any = None
+        self.redetections = 0  # frames the calling thread detected (a followed face gone)
 
     def _baselines(self, real_classifier: bool) -> Baselines:
         """Each person's own neutral (``[aggregator] baseline_seconds``, the ``b`` key)."""
@@ -135,24 +145,29 @@ class FramePipeline:
     def detect(self, frame: Frame) -> Detected:
         """The faces in a frame large enough to read (the detection stage alone; ``DetectAhead``
         runs it on its own thread)."""
+        held = self.schedule.held(frame.t)
+        if held is not None:
+            return Detected(frame, held, 0.0, followed=True)
         t0 = time.perf_counter()
-        smallest = self.config.detector.min_face_pixels
-        faces = tuple(
-            d
-            for d in self.detector.detect(frame.image, frame.t)
-            if min(d.box.w, d.box.h) >= smallest
-        )
+        faces = self._large_enough(self.detector.detect(frame.image, frame.t))
+        self.schedule.detection(faces)
         return Detected(frame, faces, time.perf_counter() - t0)
+
+    def _large_enough(self, faces: list[Detection]) -> tuple[Detection, ...]:
+        smallest = self.config.detector.min_face_pixels
+        return tuple(d for d in faces if min(d.box.w, d.box.h) >= smallest)
 
     def step(self, detected: Detected) -> StepResult:
         """Every stage after detection: track, read each face, aggregate.
 
         Frames must come in order, each with its own ``detect(frame)`` result.
         """
+        detected = self._follow(detected)
         tracked = self.track(detected)
         t0 = time.perf_counter()
         missed = self._baseline_request(tracked.ids)
         faces, baselines, geometry_seconds = self.read(detected, tracked)
+        self._check_followed(detected, tracked)
         t1 = time.perf_counter()
         verdicts, group, lost = self.aggregate(detected.frame, faces, tracked)
         t2 = time.perf_counter()
@@ -178,6 +193,65 @@ class FramePipeline:
             tracked.remembered,
             missed + lost,
         )
+
+    def _follow(self, detected: Detected) -> Detected:
+        """A followed frame's faces as the readings left them: moved where the landmark model
+        last saw them, or detected afresh (on this thread) when one was gone."""
+        if not detected.followed:
+            self._following, self._redetect = None, False
+            return detected
+        frame = detected.frame
+        if self._redetect:
+            self._redetect = False
+            t0 = time.perf_counter()
+            faces = self._large_enough(self._redetection_detector().detect(frame.image, frame.t))
+            self.redetections += 1
+            self._following = faces
+            return Detected(frame, faces, time.perf_counter() - t0, followed=True)
+        if self._following is not None:
+            return Detected(frame, self._following, 0.0, followed=True)
+        return detected
+
+    def _redetection_detector(self) -> Any:
+        """The detector for the frames the calling thread detects itself: the configured
+        model alone (no full-range check), its own instance (the detection stage's belongs to
+        its thread and sees the frames in order)."""
+        if self._redetector is None:
+            d = self.config.detector
+            self._redetector = make_detector(
+                d.backend, self.config.resolve_model(d.model), d.min_confidence, d.num_threads
+            )
+        return self._redetector
+
+    def _check_followed(self, detected: Detected, tracked: Tracked) -> None:
+        """With detection every few frames, what this frame's landmarks say of the faces
+        followed to the next one: a face the landmark model no longer sees (presence under
+        ``[geometry] min_presence``) makes the next followed frame detected; one whose eyes
+        moved more than ``[detector] follow_max_shift`` of its box's width (or whose eye
+        distance changed by that share) is followed in its new place (``moved_to``)."""
+        if self.schedule.every <= 1 or self.geometry is None:
+            return
+        sampler, t = self.geometry.sampler, detected.frame.t
+        min_presence = self.geometry.estimator.min_presence
+        faces = list(detected.faces)
+        changed = False
+        for i, (track, detection) in enumerate(zip(tracked.ids, detected.faces, strict=True)):
+            attempt = sampler.last.get(track)
+            if attempt is None or attempt.t != t:
+                continue
+            if attempt.presence is not None and attempt.presence < min_presence:
+                self._redetect = True
+                continue
+            if attempt.geometry is None:
+                continue
+            points = points_from_landmarks(attempt.geometry.landmarks)
+            right = (float(points[0, 0]), float(points[0, 1]))
+            left = (float(points[1, 0]), float(points[1, 1]))
+            moved = moved_to(detection, right, left, self.config.detector.follow_max_shift)
+            if moved is not None:
+                faces[i], changed = moved, True
+        if changed:
+            self._following = tuple(faces)
 
     def track(self, detected: Detected) -> Tracked:
         """Each face's track id; with re-identification, a returning person's old number."""
@@ -300,6 +374,8 @@ class FramePipeline:
 
     def close(self) -> None:
         self.detector.close()
+        if self._redetector is not None:
+            self._redetector.close()
         if self.geometry is not None:
             self.geometry.estimator.close()
 

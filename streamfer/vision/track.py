@@ -68,3 +68,100 @@ class IouTracker:
     @property
     def live_ids(self) -> list[int]:
         return [t.id for t in self._tracks]
+
+
+class DetectionSchedule:
+    """Which frames the detector looks at (``[detector] detect_every_frames``).
+
+    With ``every`` N above 1, a frame after one whose detection found a face is not shown to
+    the detector: its faces are the last detection's, followed (``held``), until N frames have
+    passed since that detection; then the detector runs again. A detection that finds nobody
+    is followed by a detection on the very next frame, so a face that arrives in an empty view
+    is found on its first frame, and one that joins others within N frames. ``every`` 1
+    detects every frame (``held`` always None). An input starts again (a new file) when a
+    frame's time is not after the last one's: the next frame is detected.
+
+    Used on one thread (the detector's), frames in order, so what is detected depends only
+    on the frames.
+    """
+
+    def __init__(self, every: int = 1) -> None:
+        if every < 1:
+            raise ValueError(f"every must be 1 or more frames, got {every}")
+        self.every = every
+        self.detected = 0  # frames shown to the detector
+        self.followed = 0  # frames whose faces were the last detection's
+        self._held: tuple[Detection, ...] = ()
+        self._since = 0
+        self._last_t: float | None = None
+
+    def held(self, t: float) -> tuple[Detection, ...] | None:
+        """The faces to follow on the frame at ``t``, or None when the detector must run
+        (then ``detection`` with its faces)."""
+        restart = self._last_t is not None and t <= self._last_t
+        self._last_t = t
+        if self.every <= 1 or restart or not self._held or self._since >= self.every:
+            return None
+        self._since += 1
+        self.followed += 1
+        return self._held
+
+    def detection(self, faces: tuple[Detection, ...]) -> None:
+        """What the detector found on the frame ``held`` said to detect."""
+        self._held = faces
+        self._since = 1
+        self.detected += 1
+
+
+def eye_midpoint(detection: Detection) -> tuple[float, float] | None:
+    """The point between a detection's eyes (None when it has none)."""
+    if detection.right_eye is None or detection.left_eye is None:
+        return None
+    (x0, y0), (x1, y1) = detection.right_eye, detection.left_eye
+    return (x0 + x1) / 2.0, (y0 + y1) / 2.0
+
+
+def moved_to(
+    detection: Detection,
+    right_eye: tuple[float, float],
+    left_eye: tuple[float, float],
+    max_shift: float,
+) -> Detection | None:
+    """``detection`` moved and scaled so that its eyes lie where the landmark model saw them
+    (``right_eye``, ``left_eye``), when they lie more than ``max_shift`` of the box's width
+    from its own; None when they do not (or the detection has no eyes, or the landmarks'
+    eyes coincide). The box keeps the detector's shape and convention, only its place and
+    size follow the face: it stays the box the emotion model's crop was chosen for."""
+    own = eye_midpoint(detection)
+    if own is None or detection.right_eye is None or detection.left_eye is None:
+        return None
+    mx, my = (right_eye[0] + left_eye[0]) / 2.0, (right_eye[1] + left_eye[1]) / 2.0
+    shift = ((mx - own[0]) ** 2 + (my - own[1]) ** 2) ** 0.5
+    before = _distance(detection.right_eye, detection.left_eye)
+    after = _distance(right_eye, left_eye)
+    if before <= 0 or after <= 0:
+        return None
+    scale = after / before
+    if shift <= max_shift * detection.box.w and abs(scale - 1.0) <= max_shift:
+        return None
+
+    def move(point: tuple[float, float] | None) -> tuple[float, float] | None:
+        if point is None:
+            return None
+        return (mx + (point[0] - own[0]) * scale, my + (point[1] - own[1]) * scale)
+
+    box = detection.box
+    corner = move((box.x, box.y))
+    assert corner is not None
+    return Detection(
+        Box(corner[0], corner[1], box.w * scale, box.h * scale),
+        detection.score,
+        move(detection.right_eye),
+        move(detection.left_eye),
+        move(detection.nose),
+        move(detection.mouth),
+    )
+
+
+def _distance(a: tuple[float, float], b: tuple[float, float]) -> float:
+    return float(((a[0] - b[0]) ** 2 + (a[1] - b[1]) ** 2) ** 0.5)
