@@ -45,6 +45,7 @@ import numpy.typing as npt
 from streamfer.config.settings import Config
 from streamfer.core.errors import ModelError
 from streamfer.core.frames import Detection, Frame, Image
+from streamfer.pipeline.results import Detected, Tracked
 from streamfer.vision.align import face_crop
 from streamfer.vision.classify import EmotionClassifierBackend
 from streamfer.vision.expression import AlignedExpressionModel, points_from_landmarks
@@ -173,17 +174,17 @@ class GeometryStage:
             return FaceState(attempt.geometry, fresh=attempt.t == t)
         return FaceState()
 
-    def fuse(
-        self, track: int, t: float, image: Image, state: FaceState, probs: npt.NDArray[np.float32]
-    ) -> npt.NDArray[np.float32]:
-        """The CNN's ``probs`` fused with the head's reading of the face's geometry and the
-        second model's reading of the face aligned by it (the CNN's alone when the face has no
-        geometry, or the stage has neither). Both readings are made once per geometry sample
-        and kept with it."""
+    def parts(
+        self, track: int, t: float, image: Image, state: FaceState
+    ) -> tuple[tuple[npt.NDArray[np.float64], float], ...]:
+        """What joins the CNN's probabilities in the fusion (``Measure.fused``): the head's
+        reading of the face's geometry and the second model's reading of the face aligned by
+        it, each with its weight; none when the face has no geometry, or the stage has
+        neither. Both readings are made once per geometry sample and kept with it."""
         g = state.geometry
         if g is None or (self.head is None and self.second is None):
-            return probs
-        parts: list[tuple[npt.NDArray[np.floating], float]] = []
+            return ()
+        parts: list[tuple[npt.NDArray[np.float64], float]] = []
         if self.head is not None:
             if state.fresh or track not in self._head_probs:
                 pose = (g.yaw, g.pitch, g.roll)
@@ -193,8 +194,7 @@ class GeometryStage:
             if state.fresh or track not in self._second_probs:
                 self._second_probs[track] = (t, self.second.read(image, g))
             parts.append((self._second_probs[track][1], self.second.weight))
-        cnn_weight = 1.0 - sum(w for _, w in parts)
-        return fuse_parts([(probs, cnn_weight), *parts])
+        return tuple(parts)
 
     def end_frame(self, in_frame: set[int], live: set[int]) -> None:
         """Forget the samples of tracks not in this frame, and the readings of tracks the
@@ -215,6 +215,24 @@ class GeometryStage:
 
 
 @dataclass(frozen=True)
+class Measure:
+    """What the geometry stage gives one face on one frame, before the emotion CNN: its
+    state, the readings fused with the CNN's (``GeometryStage.parts``) and the seconds it
+    took (measuring, the head and the second model)."""
+
+    state: FaceState = FaceState()
+    parts: tuple[tuple[npt.NDArray[np.float64], float], ...] = ()
+    seconds: float = 0.0
+
+    def fused(self, probs: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+        """The CNN's ``probs`` fused with the parts (the CNN's alone when there are none)."""
+        if not self.parts:
+            return probs
+        cnn_weight = 1.0 - sum(w for _, w in self.parts)
+        return fuse_parts([(probs, cnn_weight), *self.parts])
+
+
+@dataclass(frozen=True)
 class Reading:
     """One face's reading on one frame: probabilities in the emotion model's class order
     (fused and smoothed), its geometry (``FaceState``) and the seconds the geometry stage took
@@ -226,9 +244,25 @@ class Reading:
     geometry_seconds: float
 
 
+@dataclass(frozen=True)
+class Measured:
+    """A frame after ``FramePipeline.prepare``: its faces (detected or followed), their
+    track ids, each face's ``Measure`` (in ``detected.faces`` order) and the seconds the
+    measures took."""
+
+    detected: Detected
+    tracked: Tracked
+    measures: tuple[Measure, ...]
+    seconds: float
+
+
 class FaceReader:
     """Everything that reads one face: crops, the emotion CNN, the geometry stage (None: off)
-    and the per-person smoothing."""
+    and the per-person smoothing.
+
+    Two halves, each with its own state, so that they may run on two threads (frames in
+    order on each): ``measure`` (the geometry stage) and ``read`` (the CNN, the fusion, the
+    smoothing); ``read`` without a measure does both."""
 
     def __init__(
         self,
@@ -244,30 +278,41 @@ class FaceReader:
         self._crops = crop.all()
         self._recent: dict[int, deque[tuple[float, npt.NDArray[np.float64]]]] = {}
 
-    def read(self, track: int, frame: Frame, detection: Detection) -> Reading | None:
-        """The face's reading, or None when the landmark model says it is no face (only with
-        ``[geometry] drop_false_faces``)."""
-        state, geometry_seconds = FaceState(), 0.0
-        if self.geometry is not None:
-            t0 = time.perf_counter()
-            state = self.geometry.measure(frame.image, frame.t, track, detection)
-            geometry_seconds = time.perf_counter() - t0
-            if state.rejected:
-                return None
-        scores = self._classify(frame.image, detection)
-        if self.geometry is not None:
-            t0 = time.perf_counter()
-            scores = self.geometry.fuse(track, frame.t, frame.image, state, scores)
-            geometry_seconds += time.perf_counter() - t0
-        scores = self._smoothed(track, frame.t, scores)
-        return Reading(scores, state.geometry, state.fresh, geometry_seconds)
+    def measure(self, track: int, frame: Frame, detection: Detection) -> Measure:
+        """The geometry stage's part of one face's reading (nothing when it is off)."""
+        if self.geometry is None:
+            return Measure()
+        t0 = time.perf_counter()
+        state = self.geometry.measure(frame.image, frame.t, track, detection)
+        if state.rejected:
+            return Measure(state, (), time.perf_counter() - t0)
+        parts = self.geometry.parts(track, frame.t, frame.image, state)
+        return Measure(state, parts, time.perf_counter() - t0)
 
-    def end_frame(self, in_frame: set[int], live: set[int]) -> None:
-        """After a frame's faces: forget what belongs to tracks no longer followed."""
-        for track in [t for t in self._recent if t not in live]:
-            del self._recent[track]
+    def read(
+        self, track: int, frame: Frame, detection: Detection, measure: Measure | None = None
+    ) -> Reading | None:
+        """The face's reading, or None when the landmark model says it is no face (only with
+        ``[geometry] drop_false_faces``). ``measure``: this face's ``measure`` on this frame,
+        taken here when not given."""
+        if measure is None:
+            measure = self.measure(track, frame, detection)
+        state = measure.state
+        if state.rejected:
+            return None
+        scores = measure.fused(self._classify(frame.image, detection))
+        scores = self._smoothed(track, frame.t, scores)
+        return Reading(scores, state.geometry, state.fresh, measure.seconds)
+
+    def end_measures(self, in_frame: set[int], live: set[int]) -> None:
+        """After a frame's measures: the geometry stage forgets the tracks no longer there."""
         if self.geometry is not None:
             self.geometry.end_frame(in_frame, live)
+
+    def end_frame(self, live: set[int]) -> None:
+        """After a frame's readings: forget the smoothing of tracks no longer followed."""
+        for track in [t for t in self._recent if t not in live]:
+            del self._recent[track]
 
     def _classify(self, image: Image, detection: Detection) -> npt.NDArray[np.float32]:
         """The emotion model's scores for one face: its crop's, averaged over the model's

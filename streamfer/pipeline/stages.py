@@ -11,12 +11,12 @@ import numpy.typing as npt
 
 from streamfer.config.settings import Config
 from streamfer.core.errors import ConfigError
-from streamfer.core.frames import Detection, Frame
+from streamfer.core.frames import Frame
 from streamfer.core.labels import label_names, valence_arousal
 from streamfer.method.aggregate import RepresentativeEmotion, WindowAggregator
 from streamfer.method.baseline import Baseline, BaselineMissed, Baselines
 from streamfer.method.rule import first_most_frequent
-from streamfer.pipeline.reading import FaceReader, GeometryStage
+from streamfer.pipeline.reading import FaceReader, GeometryStage, Measured
 from streamfer.pipeline.results import (
     Detected,
     FaceResult,
@@ -96,15 +96,8 @@ class FramePipeline:
         self.reader = FaceReader(
             self.classifier, self.crop, self.geometry, config.classifier.smooth_seconds
         )
-        # Detecting less often (``[detector] detect_every_frames``): the schedule belongs to
-        # the detection stage's thread; what the readings say of followed faces (moved,
-        # gone) to the calling thread, which then follows its own copy of the faces until
-        # the next detection, and detects a frame itself when a face is gone.
+        # Detecting less often (``[detector] detect_every_frames``): belongs to ``prepare``.
         self.schedule = DetectionSchedule(config.detector.detect_every_frames)
-        self._following: tuple[Detection, ...] | None = None
-        self._redetect = False
-        self._redetector: Any = None
-        self.redetections = 0  # frames the calling thread detected (a followed face gone)
 
     def _baselines(self, real_classifier: bool) -> Baselines:
         """Each person's own neutral (``[aggregator] baseline_seconds``, the ``b`` key)."""
@@ -140,34 +133,50 @@ class FramePipeline:
 
     def process(self, frame: Frame) -> StepResult:
         """Run every stage on one frame."""
-        return self.step(self.detect(frame))
+        return self.step(self.prepare(frame))
+
+    def prepare(self, frame: Frame) -> Measured:
+        """The stages before the emotion CNN: detection (or the faces followed,
+        ``[detector] detect_every_frames``), tracking and the geometry stage's measures.
+        ``DetectAhead`` runs them on their own thread, frames in order; their state (the
+        detector's, the tracker's, the geometry sampler's) belongs to that thread."""
+        detected = self.detect(frame)
+        tracked = self.track(detected)
+        t0 = time.perf_counter()
+        measures = tuple(
+            self.reader.measure(track, frame, detection)
+            for track, detection in zip(tracked.ids, detected.faces, strict=True)
+        )
+        self.reader.end_measures(set(tracked.ids), set(tracked.live))
+        self._check_followed(detected, tracked)
+        return Measured(detected, tracked, measures, time.perf_counter() - t0)
 
     def detect(self, frame: Frame) -> Detected:
-        """The faces in a frame large enough to read (the detection stage alone; ``DetectAhead``
-        runs it on its own thread)."""
+        """The faces in a frame large enough to read (the detection stage alone): the
+        detector's, or on a frame it does not look at the faces followed."""
         held = self.schedule.held(frame.t)
         if held is not None:
             return Detected(frame, held, 0.0, followed=True)
         t0 = time.perf_counter()
-        faces = self._large_enough(self.detector.detect(frame.image, frame.t))
+        smallest = self.config.detector.min_face_pixels
+        faces = tuple(
+            d
+            for d in self.detector.detect(frame.image, frame.t)
+            if min(d.box.w, d.box.h) >= smallest
+        )
         self.schedule.detection(faces)
         return Detected(frame, faces, time.perf_counter() - t0)
 
-    def _large_enough(self, faces: list[Detection]) -> tuple[Detection, ...]:
-        smallest = self.config.detector.min_face_pixels
-        return tuple(d for d in faces if min(d.box.w, d.box.h) >= smallest)
+    def step(self, measured: Measured) -> StepResult:
+        """Every stage after ``prepare``: read each face (the CNN, fusion, smoothing),
+        aggregate.
 
-    def step(self, detected: Detected) -> StepResult:
-        """Every stage after detection: track, read each face, aggregate.
-
-        Frames must come in order, each with its own ``detect(frame)`` result.
+        Frames must come in order, each with its own ``prepare(frame)`` result.
         """
-        detected = self._follow(detected)
-        tracked = self.track(detected)
+        detected, tracked = measured.detected, measured.tracked
         t0 = time.perf_counter()
         missed = self._baseline_request(tracked.ids)
-        faces, baselines, geometry_seconds = self.read(detected, tracked)
-        self._check_followed(detected, tracked)
+        faces, baselines, geometry_seconds = self.read(measured)
         t1 = time.perf_counter()
         verdicts, group, lost = self.aggregate(detected.frame, faces, tracked)
         t2 = time.perf_counter()
@@ -179,7 +188,7 @@ class FramePipeline:
             faces=tuple(faces),
             detect_seconds=detected.seconds,
             track_seconds=tracked.seconds,
-            read_seconds=t1 - t0,
+            read_seconds=t1 - t0 + measured.seconds,
             geometry_seconds=geometry_seconds,
             aggregate_seconds=t2 - t1,
         )
@@ -194,41 +203,12 @@ class FramePipeline:
             missed + lost,
         )
 
-    def _follow(self, detected: Detected) -> Detected:
-        """A followed frame's faces as the readings left them: moved where the landmark model
-        last saw them, or detected afresh (on this thread) when one was gone."""
-        if not detected.followed:
-            self._following, self._redetect = None, False
-            return detected
-        frame = detected.frame
-        if self._redetect:
-            self._redetect = False
-            t0 = time.perf_counter()
-            faces = self._large_enough(self._redetection_detector().detect(frame.image, frame.t))
-            self.redetections += 1
-            self._following = faces
-            return Detected(frame, faces, time.perf_counter() - t0, followed=True)
-        if self._following is not None:
-            return Detected(frame, self._following, 0.0, followed=True)
-        return detected
-
-    def _redetection_detector(self) -> Any:
-        """The detector for the frames the calling thread detects itself: the configured
-        model alone (no full-range check), its own instance (the detection stage's belongs to
-        its thread and sees the frames in order)."""
-        if self._redetector is None:
-            d = self.config.detector
-            self._redetector = make_detector(
-                d.backend, self.config.resolve_model(d.model), d.min_confidence, d.num_threads
-            )
-        return self._redetector
-
     def _check_followed(self, detected: Detected, tracked: Tracked) -> None:
         """With detection every few frames, what this frame's landmarks say of the faces
         followed to the next one: a face the landmark model no longer sees (presence under
-        ``[geometry] min_presence``) makes the next followed frame detected; one whose eyes
-        moved more than ``[detector] follow_max_shift`` of its box's width (or whose eye
-        distance changed by that share) is followed in its new place (``moved_to``)."""
+        ``[geometry] min_presence``) makes the next frame detected; one whose eyes moved more
+        than ``[detector] follow_max_shift`` of its box's width (or whose eye distance
+        changed by that share) is followed in its new place (``moved_to``)."""
         if self.schedule.every <= 1 or self.geometry is None:
             return
         sampler, t = self.geometry.sampler, detected.frame.t
@@ -240,7 +220,7 @@ class FramePipeline:
             if attempt is None or attempt.t != t:
                 continue
             if attempt.presence is not None and attempt.presence < min_presence:
-                self._redetect = True
+                self.schedule.detect_next()
                 continue
             if attempt.geometry is None:
                 continue
@@ -251,7 +231,7 @@ class FramePipeline:
             if moved is not None:
                 faces[i], changed = moved, True
         if changed:
-            self._following = tuple(faces)
+            self.schedule.follow(tuple(faces))
 
     def track(self, detected: Detected) -> Tracked:
         """Each face's track id; with re-identification, a returning person's old number."""
@@ -277,18 +257,21 @@ class FramePipeline:
         return Tracked(tuple(track_ids), live, seconds, returns, remembered)
 
     def read(
-        self, detected: Detected, tracked: Tracked
+        self, measured: Measured
     ) -> tuple[tuple[FaceResult, ...], tuple[Baseline, ...], float]:
-        """Each face's reading (``FaceReader.read``: crops, the models, fusion, smoothing),
-        read against the person's own neutral when one is taken; the baselines completed on
-        this frame; the seconds of the geometry stage. A face the landmark model says is no
-        face is left out."""
+        """Each face's reading (``FaceReader.read``: the crops, the CNN, the fusion with the
+        face's measure, smoothing), read against the person's own neutral when one is taken;
+        the baselines completed on this frame; the seconds of the geometry stage. A face the
+        landmark model says is no face is left out."""
+        detected, tracked = measured.detected, measured.tracked
         frame = detected.frame
         faces: list[FaceResult] = []
         completed: list[Baseline] = []
         geometry_seconds = 0.0
-        for track, detection in zip(tracked.ids, detected.faces, strict=True):
-            reading = self.reader.read(track, frame, detection)
+        for track, detection, measure in zip(
+            tracked.ids, detected.faces, measured.measures, strict=True
+        ):
+            reading = self.reader.read(track, frame, detection, measure)
             if reading is None:
                 continue
             geometry_seconds += reading.geometry_seconds
@@ -301,7 +284,7 @@ class FramePipeline:
                     track, detection, probs, valence, arousal, reading.geometry, reading.fresh
                 )
             )
-        self.reader.end_frame(set(tracked.ids), set(tracked.live))
+        self.reader.end_frame(set(tracked.live))
         return tuple(faces), tuple(completed), geometry_seconds
 
     def aggregate(
@@ -374,8 +357,6 @@ class FramePipeline:
 
     def close(self) -> None:
         self.detector.close()
-        if self._redetector is not None:
-            self._redetector.close()
         if self.geometry is not None:
             self.geometry.estimator.close()
 

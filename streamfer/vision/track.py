@@ -81,8 +81,10 @@ class DetectionSchedule:
     detects every frame (``held`` always None). An input starts again (a new file) when a
     frame's time is not after the last one's: the next frame is detected.
 
-    Used on one thread (the detector's), frames in order, so what is detected depends only
-    on the frames.
+    What the landmark model saw of a followed face may change what is followed: ``follow``
+    (a face moved: its box where the landmarks put it) and ``detect_next`` (a face is gone:
+    the next frame is detected). Used on one thread, frames in order, so what is detected
+    depends only on the frames.
     """
 
     def __init__(self, every: int = 1) -> None:
@@ -94,13 +96,15 @@ class DetectionSchedule:
         self._held: tuple[Detection, ...] = ()
         self._since = 0
         self._last_t: float | None = None
+        self._detect_next = False
 
     def held(self, t: float) -> tuple[Detection, ...] | None:
         """The faces to follow on the frame at ``t``, or None when the detector must run
         (then ``detection`` with its faces)."""
         restart = self._last_t is not None and t <= self._last_t
         self._last_t = t
-        if self.every <= 1 or restart or not self._held or self._since >= self.every:
+        due = restart or self._detect_next or self._since >= self.every
+        if self.every <= 1 or due or not self._held:
             return None
         self._since += 1
         self.followed += 1
@@ -110,7 +114,17 @@ class DetectionSchedule:
         """What the detector found on the frame ``held`` said to detect."""
         self._held = faces
         self._since = 1
+        self._detect_next = False
         self.detected += 1
+
+    def follow(self, faces: tuple[Detection, ...]) -> None:
+        """Follow ``faces`` from the next frame on, in place of the last ones (the same
+        faces, moved); the next detection stays when it was due."""
+        self._held = faces
+
+    def detect_next(self) -> None:
+        """Detect the next frame (a followed face is gone)."""
+        self._detect_next = True
 
 
 def eye_midpoint(detection: Detection) -> tuple[float, float] | None:
