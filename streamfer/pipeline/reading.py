@@ -164,7 +164,7 @@ class GeometryStage:
 
     def measure(self, image: Image, t: float, track: int, detection: Detection) -> FaceState:
         """One face's state on the frame at ``t``, measured afresh when the track is due
-        (each face once per frame, frames in order; ``end_frame`` after the frame's faces)."""
+        (each face once per frame, frames in order; ``sampler.forget`` after the frame's faces)."""
         self.sampler.sample(image, t, track, detection)
         attempt = self.sampler.last[track]
         if attempt.skipped == "presence" and self.drop_false_faces:
@@ -177,7 +177,7 @@ class GeometryStage:
     def parts(
         self, track: int, t: float, image: Image, state: FaceState
     ) -> tuple[tuple[npt.NDArray[np.float64], float], ...]:
-        """What joins the CNN's probabilities in the fusion (``Measure.fused``): the head's
+        """What joins the CNN's probabilities in the fusion: the head's
         reading of the face's geometry and the second model's reading of the face aligned by
         it, each with its weight; none when the face has no geometry, or the stage has
         neither. Both readings are made once per geometry sample and kept with it."""
@@ -196,10 +196,9 @@ class GeometryStage:
             parts.append((self._second_probs[track][1], self.second.weight))
         return tuple(parts)
 
-    def end_frame(self, in_frame: set[int], live: set[int]) -> None:
-        """Forget the samples of tracks not in this frame, and the readings of tracks the
-        tracker no longer holds."""
-        self.sampler.forget(in_frame)
+    def forget_readings(self, live: set[int]) -> None:
+        """Forget the head's and the second model's readings of tracks the tracker no longer
+        holds (the samples of tracks not in a frame: ``sampler.forget``)."""
         for book in (self._head_probs, self._second_probs):
             for track in [k for k in book if k not in live]:
                 del book[track]
@@ -216,20 +215,11 @@ class GeometryStage:
 
 @dataclass(frozen=True)
 class Measure:
-    """What the geometry stage gives one face on one frame, before the emotion CNN: its
-    state, the readings fused with the CNN's (``GeometryStage.parts``) and the seconds it
-    took (measuring, the head and the second model)."""
+    """What the geometry stage measured of one face on one frame, before the emotion CNN
+    (``FaceReader.measure``): its state and the seconds it took."""
 
     state: FaceState = FaceState()
-    parts: tuple[tuple[npt.NDArray[np.float64], float], ...] = ()
     seconds: float = 0.0
-
-    def fused(self, probs: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
-        """The CNN's ``probs`` fused with the parts (the CNN's alone when there are none)."""
-        if not self.parts:
-            return probs
-        cnn_weight = 1.0 - sum(w for _, w in self.parts)
-        return fuse_parts([(probs, cnn_weight), *self.parts])
 
 
 @dataclass(frozen=True)
@@ -279,15 +269,13 @@ class FaceReader:
         self._recent: dict[int, deque[tuple[float, npt.NDArray[np.float64]]]] = {}
 
     def measure(self, track: int, frame: Frame, detection: Detection) -> Measure:
-        """The geometry stage's part of one face's reading (nothing when it is off)."""
+        """The geometry stage's measure of one face (landmarks, blendshapes, head pose, when
+        the person is due one; nothing when the stage is off)."""
         if self.geometry is None:
             return Measure()
         t0 = time.perf_counter()
         state = self.geometry.measure(frame.image, frame.t, track, detection)
-        if state.rejected:
-            return Measure(state, (), time.perf_counter() - t0)
-        parts = self.geometry.parts(track, frame.t, frame.image, state)
-        return Measure(state, parts, time.perf_counter() - t0)
+        return Measure(state, time.perf_counter() - t0)
 
     def read(
         self, track: int, frame: Frame, detection: Detection, measure: Measure | None = None
@@ -300,19 +288,30 @@ class FaceReader:
         state = measure.state
         if state.rejected:
             return None
-        scores = measure.fused(self._classify(frame.image, detection))
-        scores = self._smoothed(track, frame.t, scores)
-        return Reading(scores, state.geometry, state.fresh, measure.seconds)
-
-    def end_measures(self, in_frame: set[int], live: set[int]) -> None:
-        """After a frame's measures: the geometry stage forgets the tracks no longer there."""
+        scores = self._classify(frame.image, detection)
+        seconds = measure.seconds
         if self.geometry is not None:
-            self.geometry.end_frame(in_frame, live)
+            t0 = time.perf_counter()
+            parts = self.geometry.parts(track, frame.t, frame.image, state)
+            if parts:
+                cnn_weight = 1.0 - sum(w for _, w in parts)
+                scores = fuse_parts([(scores, cnn_weight), *parts])
+            seconds += time.perf_counter() - t0
+        scores = self._smoothed(track, frame.t, scores)
+        return Reading(scores, state.geometry, state.fresh, seconds)
+
+    def end_measures(self, in_frame: set[int]) -> None:
+        """After a frame's measures: the geometry sampler forgets the tracks not in it."""
+        if self.geometry is not None:
+            self.geometry.sampler.forget(in_frame)
 
     def end_frame(self, live: set[int]) -> None:
-        """After a frame's readings: forget the smoothing of tracks no longer followed."""
+        """After a frame's readings: forget the smoothing, the head's and the second model's
+        readings of tracks the tracker no longer holds."""
         for track in [t for t in self._recent if t not in live]:
             del self._recent[track]
+        if self.geometry is not None:
+            self.geometry.forget_readings(live)
 
     def _classify(self, image: Image, detection: Detection) -> npt.NDArray[np.float32]:
         """The emotion model's scores for one face: its crop's, averaged over the model's

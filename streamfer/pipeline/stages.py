@@ -147,7 +147,7 @@ class FramePipeline:
             self.reader.measure(track, frame, detection)
             for track, detection in zip(tracked.ids, detected.faces, strict=True)
         )
-        self.reader.end_measures(set(tracked.ids), set(tracked.live))
+        self.reader.end_measures(set(tracked.ids))
         self._check_followed(detected, tracked)
         return Measured(detected, tracked, measures, time.perf_counter() - t0)
 
