@@ -109,9 +109,7 @@ def arrivals(base: Trace, other: Trace) -> list[int]:
                 i - start
                 for i in frames
                 if i < len(other.faces)
-                and any(
-                    _box(base.faces[i], track).iou(box) >= 0.3 for _, box, _ in other.faces[i]
-                )
+                and any(_box(base.faces[i], track).iou(box) >= 0.3 for _, box, _ in other.faces[i])
             ),
             len(frames),
         )
@@ -201,9 +199,7 @@ def main() -> None:
                 for n in settings:
                     runs[n].append(trace(path, configs[n]))
             base = runs[1][0]
-            print(
-                f"\n## {name}: {len(base.faces)} frames, load average {os.getloadavg()[0]:.1f}"
-            )
+            print(f"\n## {name}: {len(base.faces)} frames, load average {os.getloadavg()[0]:.1f}")
             print(
                 "| every | faces (every frame: n) | frames with another count | people | "
                 "new face found after, frames (max) | labels agree | verdicts agree | "
