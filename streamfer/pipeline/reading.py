@@ -1,11 +1,13 @@
 """Reading one face: what it shows, from every model that looks at it.
 
-``FaceReader.read`` is the pipeline's one call per face and frame. It runs, in order: the
-geometry stage's measurement when the person is due one (``GeometryStage.measure``:
-landmarks, blendshapes, head pose, at most every ``[geometry] interval_seconds``), the
-emotion CNN on the face's crop (with its flip), the fusion of the CNN's scores with the
-geometry head's and the second model's readings (``GeometryStage.fuse``) and the
-per-person smoothing (``[classifier] smooth_seconds``). What each measurement means:
+``FaceReader`` reads each face of a frame in two halves, each with its own state, so that
+``DetectAhead`` can run the first on its own thread, ahead of the second (frames in order on
+each; one thread gives the same results): ``measure``, the geometry stage's measurement when
+the person is due one (``GeometryStage.measure``: landmarks, blendshapes, head pose, at most
+every ``[geometry] interval_seconds``), and ``read``, the emotion CNN on the face's crop
+(with its flip), the fusion of the CNN's scores with the geometry head's and the second
+model's readings (``GeometryStage.parts``) and the per-person smoothing (``[classifier]
+smooth_seconds``); ``read`` without a measure takes it first. What each measurement means:
 
 - ``geometry``: the track's last attempt's geometry when that attempt succeeded at most
   ``max_age_seconds`` ago; ``fresh`` when it was this frame's. A track whose last attempt

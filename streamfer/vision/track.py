@@ -93,6 +93,7 @@ class DetectionSchedule:
         self.every = every
         self.detected = 0  # frames shown to the detector
         self.followed = 0  # frames whose faces were the last detection's
+        self.forced = 0  # detections made early, a followed face being gone
         self._held: tuple[Detection, ...] = ()
         self._since = 0
         self._last_t: float | None = None
@@ -105,6 +106,8 @@ class DetectionSchedule:
         self._last_t = t
         due = restart or self._detect_next or self._since >= self.every
         if self.every <= 1 or due or not self._held:
+            if self._detect_next and not restart and self._since < self.every:
+                self.forced += 1
             return None
         self._since += 1
         self.followed += 1
