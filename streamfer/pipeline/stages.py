@@ -154,7 +154,7 @@ class FramePipeline:
     def detect(self, frame: Frame) -> Detected:
         """The faces in a frame large enough to read (the detection stage alone): the
         detector's, or on a frame it does not look at the faces followed."""
-        held = self.schedule.held(frame.t)
+        held = self.schedule.held(frame.t, frame.image)
         if held is not None:
             return Detected(frame, held, 0.0, followed=True)
         t0 = time.perf_counter()
@@ -164,7 +164,7 @@ class FramePipeline:
             for d in self.detector.detect(frame.image, frame.t)
             if min(d.box.w, d.box.h) >= smallest
         )
-        self.schedule.detection(faces)
+        self.schedule.detection(faces, frame.image)
         return Detected(frame, faces, time.perf_counter() - t0)
 
     def step(self, measured: Measured) -> StepResult:
@@ -231,7 +231,7 @@ class FramePipeline:
             if moved is not None:
                 faces[i], changed = moved, True
         if changed:
-            self.schedule.follow(tuple(faces))
+            self.schedule.follow(tuple(faces), detected.frame.image)
 
     def track(self, detected: Detected) -> Tracked:
         """Each face's track id; with re-identification, a returning person's old number."""
