@@ -175,3 +175,21 @@ def test_following_gives_the_same_results_on_one_thread_and_two() -> None:
         ]
 
     assert rows(one) == rows(two)
+
+
+def test_a_box_that_no_longer_holds_its_face_is_detected_at_once() -> None:
+    portrait = demo.demo_frame(1.0)
+    blank = np.full_like(portrait, 128)
+    schedule = DetectionSchedule(4)
+    assert schedule.held(0.0, portrait) is None
+    schedule.detection((face(x=250.0, w=150.0),), portrait)
+    assert schedule.held(1 / 30, portrait) is not None  # still there: followed
+    assert schedule.held(2 / 30, blank) is None  # gone: detected
+    assert schedule.forced == 1
+
+
+def test_a_frame_long_after_the_last_is_detected() -> None:
+    schedule = DetectionSchedule(4)
+    schedule.held(0.0)
+    schedule.detection((face(),))
+    assert schedule.held(1.0) is None  # a photo after a photo, a stalled source
