@@ -147,7 +147,9 @@ class DetectionSchedule:
         self._since = 1
         self._detect_next = False
         self.detected += 1
-        self._thumbs = [] if image is None else [thumbnail(image, f.box) for f in faces]
+        self._thumbs = []
+        if image is not None and self.every > 1:
+            self._thumbs = [thumbnail(image, f.box) for f in faces]
 
     def follow(self, faces: tuple[Detection, ...], image: Image | None = None) -> None:
         """Follow ``faces`` from the next frame on, in place of the last ones (the same
