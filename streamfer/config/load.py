@@ -89,6 +89,8 @@ _SCHEMA: dict[str, dict[str, tuple[type, tuple[Check, str]]]] = {
         "num_threads": (int, _between(1, 64)),
         "own_thread": (bool, ((lambda v: True), "true or false")),
         "full_range_check_seconds": (float, _between(0.0, 3600.0)),
+        "detect_every_frames": (int, _between(1, 300)),
+        "follow_max_shift": (float, _between(0.0, 10.0)),
     },
     "classifier": {
         "model": (str, _any_text()),

@@ -36,6 +36,8 @@ class DetectorSettings:
     num_threads: int = 1
     own_thread: bool = True
     full_range_check_seconds: float = 1.0
+    detect_every_frames: int = 4
+    follow_max_shift: float = 0.1
 
 
 @dataclass(frozen=True)

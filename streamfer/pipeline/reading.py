@@ -1,11 +1,14 @@
 """Reading one face: what it shows, from every model that looks at it.
 
-``FaceReader.read`` is the pipeline's one call per face and frame: the geometry stage's
-measurement when the person is due one (``GeometryStage.measure``), the emotion CNN on the
-face's crop, the fusion of its scores with the geometry head's and the second model's
-(``GeometryStage.fuse``) and the per-person smoothing. What a face carries, when it is
-dropped as no face, and how the readings are fused: docs/geometry.md ("Where it runs",
-"What a face carries", "Fusion with the emotion model", "False faces").
+``FaceReader`` reads each face of a frame in two halves, each with its own state, so that
+``DetectAhead`` can run the first on its own thread, ahead of the second (frames in order on
+each; one thread gives the same results): ``measure``, the geometry stage's measurement when
+the person is due one (``GeometryStage.measure``: landmarks, blendshapes, head pose), and
+``read``, the emotion CNN on the face's crop, the fusion of its scores with the geometry
+head's and the second model's (``GeometryStage.parts``) and the per-person smoothing;
+``read`` without a measure takes it first. What a face carries, when it is dropped as no
+face, and how the readings are fused: docs/geometry.md ("Where it runs", "What a face
+carries", "Fusion with the emotion model", "False faces").
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import numpy.typing as npt
 from streamfer.config.settings import Config
 from streamfer.core.errors import ModelError
 from streamfer.core.frames import Detection, Frame, Image
+from streamfer.pipeline.results import Detected, Tracked
 from streamfer.vision.align import face_crop
 from streamfer.vision.classify import EmotionClassifierBackend
 from streamfer.vision.expression import AlignedExpressionModel, points_from_landmarks
@@ -139,7 +143,7 @@ class GeometryStage:
 
     def measure(self, image: Image, t: float, track: int, detection: Detection) -> FaceState:
         """One face's state on the frame at ``t``, measured afresh when the track is due
-        (each face once per frame, frames in order; ``end_frame`` after the frame's faces)."""
+        (each face once per frame, frames in order; ``sampler.forget`` after the frame's faces)."""
         self.sampler.sample(image, t, track, detection)
         attempt = self.sampler.last[track]
         if attempt.skipped == "presence" and self.drop_false_faces:
@@ -149,17 +153,17 @@ class GeometryStage:
             return FaceState(attempt.geometry, fresh=attempt.t == t)
         return FaceState()
 
-    def fuse(
-        self, track: int, t: float, image: Image, state: FaceState, probs: npt.NDArray[np.float32]
-    ) -> npt.NDArray[np.float32]:
-        """The CNN's ``probs`` fused with the head's reading of the face's geometry and the
-        second model's reading of the face aligned by it (the CNN's alone when the face has no
-        geometry, or the stage has neither). Both readings are made once per geometry sample
-        and kept with it."""
+    def parts(
+        self, track: int, t: float, image: Image, state: FaceState
+    ) -> tuple[tuple[npt.NDArray[np.float64], float], ...]:
+        """What joins the CNN's probabilities in the fusion: the head's
+        reading of the face's geometry and the second model's reading of the face aligned by
+        it, each with its weight; none when the face has no geometry, or the stage has
+        neither. Both readings are made once per geometry sample and kept with it."""
         g = state.geometry
         if g is None or (self.head is None and self.second is None):
-            return probs
-        parts: list[tuple[npt.NDArray[np.floating], float]] = []
+            return ()
+        parts: list[tuple[npt.NDArray[np.float64], float]] = []
         if self.head is not None:
             if state.fresh or track not in self._head_probs:
                 pose = (g.yaw, g.pitch, g.roll)
@@ -169,13 +173,11 @@ class GeometryStage:
             if state.fresh or track not in self._second_probs:
                 self._second_probs[track] = (t, self.second.read(image, g))
             parts.append((self._second_probs[track][1], self.second.weight))
-        cnn_weight = 1.0 - sum(w for _, w in parts)
-        return fuse_parts([(probs, cnn_weight), *parts])
+        return tuple(parts)
 
-    def end_frame(self, in_frame: set[int], live: set[int]) -> None:
-        """Forget the samples of tracks not in this frame, and the readings of tracks the
-        tracker no longer holds."""
-        self.sampler.forget(in_frame)
+    def forget_readings(self, live: set[int]) -> None:
+        """Forget the head's and the second model's readings of tracks the tracker no longer
+        holds (the samples of tracks not in a frame: ``sampler.forget``)."""
         for book in (self._head_probs, self._second_probs):
             for track in [k for k in book if k not in live]:
                 del book[track]
@@ -191,6 +193,15 @@ class GeometryStage:
 
 
 @dataclass(frozen=True)
+class Measure:
+    """What the geometry stage measured of one face on one frame, before the emotion CNN
+    (``FaceReader.measure``): its state and the seconds it took."""
+
+    state: FaceState = FaceState()
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
 class Reading:
     """One face's reading on one frame: probabilities in the emotion model's class order
     (fused and smoothed), its geometry (``FaceState``) and the seconds the geometry stage took
@@ -202,9 +213,25 @@ class Reading:
     geometry_seconds: float
 
 
+@dataclass(frozen=True)
+class Measured:
+    """A frame after ``FramePipeline.prepare``: its faces (detected or followed), their
+    track ids, each face's ``Measure`` (in ``detected.faces`` order) and the seconds the
+    measures took."""
+
+    detected: Detected
+    tracked: Tracked
+    measures: tuple[Measure, ...]
+    seconds: float
+
+
 class FaceReader:
     """Everything that reads one face: crops, the emotion CNN, the geometry stage (None: off)
-    and the per-person smoothing."""
+    and the per-person smoothing.
+
+    Two halves, each with its own state, so that they may run on two threads (frames in
+    order on each): ``measure`` (the geometry stage) and ``read`` (the CNN, the fusion, the
+    smoothing); ``read`` without a measure does both."""
 
     def __init__(
         self,
@@ -220,30 +247,50 @@ class FaceReader:
         self._crops = crop.all()
         self._recent: dict[int, deque[tuple[float, npt.NDArray[np.float64]]]] = {}
 
-    def read(self, track: int, frame: Frame, detection: Detection) -> Reading | None:
-        """The face's reading, or None when the landmark model says it is no face (only with
-        ``[geometry] drop_false_faces``)."""
-        state, geometry_seconds = FaceState(), 0.0
-        if self.geometry is not None:
-            t0 = time.perf_counter()
-            state = self.geometry.measure(frame.image, frame.t, track, detection)
-            geometry_seconds = time.perf_counter() - t0
-            if state.rejected:
-                return None
-        scores = self.classify(frame.image, detection)
-        if self.geometry is not None:
-            t0 = time.perf_counter()
-            scores = self.geometry.fuse(track, frame.t, frame.image, state, scores)
-            geometry_seconds += time.perf_counter() - t0
-        scores = self._smoothed(track, frame.t, scores)
-        return Reading(scores, state.geometry, state.fresh, geometry_seconds)
+    def measure(self, track: int, frame: Frame, detection: Detection) -> Measure:
+        """The geometry stage's measure of one face (landmarks, blendshapes, head pose, when
+        the person is due one; nothing when the stage is off)."""
+        if self.geometry is None:
+            return Measure()
+        t0 = time.perf_counter()
+        state = self.geometry.measure(frame.image, frame.t, track, detection)
+        return Measure(state, time.perf_counter() - t0)
 
-    def end_frame(self, in_frame: set[int], live: set[int]) -> None:
-        """After a frame's faces: forget what belongs to tracks no longer followed."""
+    def read(
+        self, track: int, frame: Frame, detection: Detection, measure: Measure | None = None
+    ) -> Reading | None:
+        """The face's reading, or None when the landmark model says it is no face (only with
+        ``[geometry] drop_false_faces``). ``measure``: this face's ``measure`` on this frame,
+        taken here when not given."""
+        if measure is None:
+            measure = self.measure(track, frame, detection)
+        state = measure.state
+        if state.rejected:
+            return None
+        scores = self.classify(frame.image, detection)
+        seconds = measure.seconds
+        if self.geometry is not None:
+            t0 = time.perf_counter()
+            parts = self.geometry.parts(track, frame.t, frame.image, state)
+            if parts:
+                cnn_weight = 1.0 - sum(w for _, w in parts)
+                scores = fuse_parts([(scores, cnn_weight), *parts])
+            seconds += time.perf_counter() - t0
+        scores = self._smoothed(track, frame.t, scores)
+        return Reading(scores, state.geometry, state.fresh, seconds)
+
+    def end_measures(self, in_frame: set[int]) -> None:
+        """After a frame's measures: the geometry sampler forgets the tracks not in it."""
+        if self.geometry is not None:
+            self.geometry.sampler.forget(in_frame)
+
+    def end_frame(self, live: set[int]) -> None:
+        """After a frame's readings: forget the smoothing, the head's and the second model's
+        readings of tracks the tracker no longer holds."""
         for track in [t for t in self._recent if t not in live]:
             del self._recent[track]
         if self.geometry is not None:
-            self.geometry.end_frame(in_frame, live)
+            self.geometry.forget_readings(live)
 
     def classify(self, image: Image, detection: Detection) -> npt.NDArray[np.float32]:
         """The emotion model's scores for one face: its crop's, averaged over the model's

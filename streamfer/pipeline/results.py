@@ -24,11 +24,15 @@ if TYPE_CHECKING:  # a type only: the log and the API read these without the geo
 @dataclass(frozen=True)
 class Detected:
     """What the detection stage hands on: a frame, the faces found in it that are large
-    enough to read (``[detector] min_face_pixels``), and the detector's seconds on it."""
+    enough to read (``[detector] min_face_pixels``), and the detector's seconds on it.
+    ``followed``: the detector did not look at this frame; its faces are the last
+    detection's, followed (``[detector] detect_every_frames``, ``vision/track.py``'s
+    ``DetectionSchedule``)."""
 
     frame: Frame
     faces: tuple[Detection, ...]
     seconds: float
+    followed: bool = False
 
 
 @dataclass(frozen=True)

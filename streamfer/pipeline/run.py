@@ -2,7 +2,8 @@
 ``FramePipeline`` (``pipeline/stages.py``) until the source ends, a
 frame limit is reached or the stop event is set, calling back after each; ``steps`` does the
 same as a generator, for callers that pull results (the Python API); ``DetectAhead`` runs the
-detection stage one frame ahead on its own thread.
+stages before the emotion CNN (``FramePipeline.prepare``: detection, tracking, the geometry
+stage) ahead of it on their own thread.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from collections.abc import Callable, Generator, Iterable, Iterator
 from typing import TYPE_CHECKING, Literal
 
 from streamfer.core.frames import Frame
-from streamfer.pipeline.results import Detected, StepResult
+from streamfer.pipeline.reading import Measured
+from streamfer.pipeline.results import StepResult
 
 if TYPE_CHECKING:  # a type only: the pipeline is built by the caller
     from streamfer.pipeline.stages import FramePipeline
@@ -31,8 +33,8 @@ def run(
 ) -> tuple[int, EndOfFrames]:
     """Feed ``frames`` through ``pipeline``, calling ``on_step`` after each.
 
-    With ``[detector] own_thread`` the detector runs one frame ahead on its own thread
-    (``DetectAhead``); results and their order are the same either way.
+    With ``[detector] own_thread`` detection, tracking and the geometry stage run ahead on
+    their own thread (``DetectAhead``); results and their order are the same either way.
     Returns the number of frames processed and why it ended.
     """
     processed = 0
@@ -68,7 +70,7 @@ def steps(
 
 
 def _steps(
-    items: Iterable[Frame | Detected],
+    items: Iterable[Frame | Measured],
     pipeline: FramePipeline,
     stop: threading.Event | None,
     max_frames: int | None,
@@ -76,7 +78,7 @@ def _steps(
     for processed, item in enumerate(items, start=1):
         if stop is not None and stop.is_set():
             return "stopped"
-        if isinstance(item, Detected):
+        if isinstance(item, Measured):
             yield pipeline.step(item)
         else:
             yield pipeline.process(item)
@@ -91,14 +93,16 @@ _DONE = object()
 
 
 class DetectAhead:
-    """The detection stage on its own thread, one frame ahead of the rest of the pipeline.
+    """The stages before the emotion CNN on their own thread, ahead of the rest.
 
-    Iterate over it for each frame's ``Detected``, in the frames' order. The
-    thread takes frames from ``frames`` (usually the capture thread), detects and hands each
-    over through a queue of ``depth``; so the detector's model runs on one core while the
-    emotion model runs on another. An error from the frames or the detector is raised in the
-    iterating thread, as it would be without this stage. ``close`` stops the thread and
-    returns only when the detector is no longer in use, so the pipeline may then be closed.
+    Iterate over it for each frame's ``Measured`` (``FramePipeline.prepare``: detection or
+    the faces followed, tracking, the geometry stage's measures), in the frames' order. The
+    thread takes frames from ``frames`` (usually the capture thread), prepares them and
+    hands each over through a queue of ``depth``; so the detector's and the landmark
+    model's work runs on one core while the emotion models run on another. An error from the
+    frames or those stages is raised in the iterating thread, as it would be without this
+    stage. ``close`` stops the thread and returns only when those stages are no longer
+    running, so the pipeline may then be closed.
     """
 
     def __init__(self, frames: Iterable[Frame], pipeline: FramePipeline, depth: int = 2) -> None:
@@ -106,7 +110,7 @@ class DetectAhead:
         self._pipeline = pipeline
         self._queue: queue.Queue[object] = queue.Queue(maxsize=depth)
         self._closing = threading.Event()
-        self._busy = threading.Lock()  # held while the detector runs
+        self._busy = threading.Lock()  # held while the stages run
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._loop, name="streamfer-detect", daemon=True)
         self._thread.start()
@@ -117,8 +121,8 @@ class DetectAhead:
                 with self._busy:
                     if self._closing.is_set():
                         return
-                    detected = self._pipeline.detect(frame)
-                if not self._put(detected):
+                    prepared = self._pipeline.prepare(frame)
+                if not self._put(prepared):
                     return
         except BaseException as exc:  # raised again in the iterating thread
             self._error = exc
@@ -134,7 +138,7 @@ class DetectAhead:
                 continue
         return False
 
-    def __iter__(self) -> Iterator[Detected]:
+    def __iter__(self) -> Iterator[Measured]:
         while True:
             item = self._queue.get()
             if item is _DONE:
@@ -145,6 +149,6 @@ class DetectAhead:
 
     def close(self) -> None:
         self._closing.set()
-        with self._busy:  # waits out a detection in progress; none starts after this
+        with self._busy:  # waits out a frame in progress; none starts after this
             pass
         self._thread.join(timeout=0.5)  # may still wait on a frame source; it is a daemon

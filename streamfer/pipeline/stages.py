@@ -16,7 +16,7 @@ from streamfer.core.labels import label_names, valence_arousal
 from streamfer.method.aggregate import RepresentativeEmotion, WindowAggregator
 from streamfer.method.baseline import Baseline, BaselineMissed, Baselines
 from streamfer.method.rule import first_most_frequent
-from streamfer.pipeline.reading import FaceReader, GeometryStage
+from streamfer.pipeline.reading import FaceReader, GeometryStage, Measured
 from streamfer.pipeline.results import (
     Detected,
     FaceResult,
@@ -30,9 +30,10 @@ from streamfer.vision.blendshapes import BLENDSHAPE_NAMES
 from streamfer.vision.classify import EmotionClassifierBackend, TFLiteEmotionClassifier
 from streamfer.vision.describe import DESCRIBER_MODEL, FaceDescriber
 from streamfer.vision.detect import FaceDetectorBackend
+from streamfer.vision.expression import points_from_landmarks
 from streamfer.vision.modelcard import CropSettings
 from streamfer.vision.reidentify import People, Return
-from streamfer.vision.track import IouTracker
+from streamfer.vision.track import DetectionSchedule, IouTracker, moved_to
 
 __all__ = ["FramePipeline"]
 
@@ -95,6 +96,8 @@ class FramePipeline:
         self.reader = FaceReader(
             self.classifier, self.crop, self.geometry, config.classifier.smooth_seconds
         )
+        # Detecting less often (``[detector] detect_every_frames``): belongs to ``prepare``.
+        self.schedule = DetectionSchedule(config.detector.detect_every_frames)
 
     def _baselines(self, real_classifier: bool) -> Baselines:
         """Each person's own neutral (``[aggregator] baseline_seconds``, the ``b`` key)."""
@@ -130,11 +133,30 @@ class FramePipeline:
 
     def process(self, frame: Frame) -> StepResult:
         """Run every stage on one frame."""
-        return self.step(self.detect(frame))
+        return self.step(self.prepare(frame))
+
+    def prepare(self, frame: Frame) -> Measured:
+        """The stages before the emotion CNN: detection (or the faces followed,
+        ``[detector] detect_every_frames``), tracking and the geometry stage's measures.
+        ``DetectAhead`` runs them on their own thread, frames in order; their state (the
+        detector's, the tracker's, the geometry sampler's) belongs to that thread."""
+        detected = self.detect(frame)
+        tracked = self.track(detected)
+        t0 = time.perf_counter()
+        measures = tuple(
+            self.reader.measure(track, frame, detection)
+            for track, detection in zip(tracked.ids, detected.faces, strict=True)
+        )
+        self.reader.end_measures(set(tracked.ids))
+        self._check_followed(detected, tracked)
+        return Measured(detected, tracked, measures, time.perf_counter() - t0)
 
     def detect(self, frame: Frame) -> Detected:
-        """The faces in a frame large enough to read (the detection stage alone; ``DetectAhead``
-        runs it on its own thread)."""
+        """The faces in a frame large enough to read (the detection stage alone): the
+        detector's, or on a frame it does not look at the faces followed."""
+        held = self.schedule.held(frame.t, frame.image)
+        if held is not None:
+            return Detected(frame, held, 0.0, followed=True)
         t0 = time.perf_counter()
         smallest = self.config.detector.min_face_pixels
         faces = tuple(
@@ -142,17 +164,19 @@ class FramePipeline:
             for d in self.detector.detect(frame.image, frame.t)
             if min(d.box.w, d.box.h) >= smallest
         )
+        self.schedule.detection(faces, frame.image)
         return Detected(frame, faces, time.perf_counter() - t0)
 
-    def step(self, detected: Detected) -> StepResult:
-        """Every stage after detection: track, read each face, aggregate.
+    def step(self, measured: Measured) -> StepResult:
+        """Every stage after ``prepare``: read each face (the CNN, fusion, smoothing),
+        aggregate.
 
-        Frames must come in order, each with its own ``detect(frame)`` result.
+        Frames must come in order, each with its own ``prepare(frame)`` result.
         """
-        tracked = self.track(detected)
+        detected, tracked = measured.detected, measured.tracked
         t0 = time.perf_counter()
         missed = self._baseline_request(tracked.ids)
-        faces, baselines, geometry_seconds = self.read(detected, tracked)
+        faces, baselines, geometry_seconds = self.read(measured)
         t1 = time.perf_counter()
         verdicts, group, lost = self.aggregate(detected.frame, faces, tracked)
         t2 = time.perf_counter()
@@ -164,7 +188,7 @@ class FramePipeline:
             faces=tuple(faces),
             detect_seconds=detected.seconds,
             track_seconds=tracked.seconds,
-            read_seconds=t1 - t0,
+            read_seconds=t1 - t0 + measured.seconds,
             geometry_seconds=geometry_seconds,
             aggregate_seconds=t2 - t1,
         )
@@ -178,6 +202,36 @@ class FramePipeline:
             tracked.remembered,
             missed + lost,
         )
+
+    def _check_followed(self, detected: Detected, tracked: Tracked) -> None:
+        """With detection every few frames, what this frame's landmarks say of the faces
+        followed to the next one: a face the landmark model no longer sees (presence under
+        ``[geometry] min_presence``) makes the next frame detected; one whose eyes moved more
+        than ``[detector] follow_max_shift`` of its box's width (or whose eye distance
+        changed by that share) is followed in its new place (``moved_to``)."""
+        if self.schedule.every <= 1 or self.geometry is None:
+            return
+        sampler, t = self.geometry.sampler, detected.frame.t
+        min_presence = self.geometry.estimator.min_presence
+        faces = list(detected.faces)
+        changed = False
+        for i, (track, detection) in enumerate(zip(tracked.ids, detected.faces, strict=True)):
+            attempt = sampler.last.get(track)
+            if attempt is None or attempt.t != t:
+                continue
+            if attempt.presence is not None and attempt.presence < min_presence:
+                self.schedule.detect_next()
+                continue
+            if attempt.geometry is None:
+                continue
+            points = points_from_landmarks(attempt.geometry.landmarks)
+            right = (float(points[0, 0]), float(points[0, 1]))
+            left = (float(points[1, 0]), float(points[1, 1]))
+            moved = moved_to(detection, right, left, self.config.detector.follow_max_shift)
+            if moved is not None:
+                faces[i], changed = moved, True
+        if changed:
+            self.schedule.follow(tuple(faces), detected.frame.image)
 
     def track(self, detected: Detected) -> Tracked:
         """Each face's track id; with re-identification, a returning person's old number."""
@@ -203,18 +257,21 @@ class FramePipeline:
         return Tracked(tuple(track_ids), live, seconds, returns, remembered)
 
     def read(
-        self, detected: Detected, tracked: Tracked
+        self, measured: Measured
     ) -> tuple[tuple[FaceResult, ...], tuple[Baseline, ...], float]:
-        """Each face's reading (``FaceReader.read``: crops, the models, fusion, smoothing),
-        read against the person's own neutral when one is taken; the baselines completed on
-        this frame; the seconds of the geometry stage. A face the landmark model says is no
-        face is left out."""
+        """Each face's reading (``FaceReader.read``: the crops, the CNN, the fusion with the
+        face's measure, smoothing), read against the person's own neutral when one is taken;
+        the baselines completed on this frame; the seconds of the geometry stage. A face the
+        landmark model says is no face is left out."""
+        detected, tracked = measured.detected, measured.tracked
         frame = detected.frame
         faces: list[FaceResult] = []
         completed: list[Baseline] = []
         geometry_seconds = 0.0
-        for track, detection in zip(tracked.ids, detected.faces, strict=True):
-            reading = self.reader.read(track, frame, detection)
+        for track, detection, measure in zip(
+            tracked.ids, detected.faces, measured.measures, strict=True
+        ):
+            reading = self.reader.read(track, frame, detection, measure)
             if reading is None:
                 continue
             geometry_seconds += reading.geometry_seconds
@@ -227,7 +284,7 @@ class FramePipeline:
                     track, detection, probs, valence, arousal, reading.geometry, reading.fresh
                 )
             )
-        self.reader.end_frame(set(tracked.ids), set(tracked.live))
+        self.reader.end_frame(set(tracked.live))
         return tuple(faces), tuple(completed), geometry_seconds
 
     def aggregate(

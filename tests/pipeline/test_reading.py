@@ -271,7 +271,10 @@ def frames_of(path: Path) -> Iterator[Frame]:
 def analysed(frames: Iterator[Frame], drop: bool) -> tuple[list[StepResult], dict[str, object]]:
     config = Config()
     config = dataclasses.replace(
-        config, geometry=dataclasses.replace(config.geometry, enabled=True, drop_false_faces=drop)
+        config,
+        geometry=dataclasses.replace(config.geometry, enabled=True, drop_false_faces=drop),
+        # the counts below are every frame's: a followed false face stays one frame longer
+        detector=dataclasses.replace(config.detector, detect_every_frames=1),
     )
     pipeline = FramePipeline(config)
     steps: list[StepResult] = []
