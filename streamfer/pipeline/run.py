@@ -8,6 +8,7 @@ stage) ahead of it on their own thread.
 
 from __future__ import annotations
 
+import itertools
 import queue
 import threading
 from collections.abc import Callable, Generator, Iterable, Iterator
@@ -62,6 +63,10 @@ def steps(
     """
     if not pipeline.config.detector.own_thread:
         return (yield from _steps(frames, pipeline, stop, max_frames))
+    if max_frames is not None:
+        # the thread ahead measures faces too: it must not take a frame that is never stepped
+        # (session_end's geometry counts would count its measures)
+        frames = itertools.islice(frames, max_frames)
     ahead = DetectAhead(frames, pipeline)
     try:
         return (yield from _steps(ahead, pipeline, stop, max_frames))
