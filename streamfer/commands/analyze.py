@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import os
 import sys
 import threading
@@ -215,6 +216,8 @@ def _analyze(args: argparse.Namespace, console: Console, config: Config, out: Pa
                 highlight=False,
                 soft_wrap=True,
             )
+        if workers > 1:
+            tasks = _one_thread_a_model(tasks)
         outcomes = run_tasks(tasks, items, pool, console, finished, stop.event)
         save_summary()
         count = {s: sum(o.status == s for o in outcomes) for s in _STATUSES}
@@ -246,3 +249,17 @@ def _disconnect() -> None:
     """Leave the Ray cluster; a Ctrl-C while Ray shuts down changes nothing any more."""
     with on_signals(lambda _name: None):
         ray_cluster.disconnect()
+
+
+def _one_thread_a_model(tasks: list[Task]) -> list[Task]:
+    """With several workers each model runs on one thread: the workers already fill the
+    cores, and a model's second thread would only add CPU time (docs/benchmarks.md). The
+    settings' hash stays that of the config as given; each log's ``session_start`` records
+    the threads used."""
+    out = []
+    for task in tasks:
+        geometry = dataclasses.replace(task.config.geometry, num_threads=1)
+        out.append(
+            dataclasses.replace(task, config=dataclasses.replace(task.config, geometry=geometry))
+        )
+    return out

@@ -126,7 +126,7 @@ class GeometrySettings:
     max_outside: float = 0.2
     min_presence: float = 0.5
     drop_false_faces: bool = False
-    num_threads: int = 1
+    num_threads: int = 2
     log_landmarks: bool = False
 
 
