@@ -117,8 +117,8 @@ class GeometryStage:
         self.weight = weight
         self.second = second
         self.dropped = 0  # face-frames dropped as no face (presence)
-        self._head_probs: dict[int, tuple[float, npt.NDArray[np.float64]]] = {}
-        self._second_probs: dict[int, tuple[float, npt.NDArray[np.float64]]] = {}
+        self._head_probs: dict[int, npt.NDArray[np.float64]] = {}
+        self._second_probs: dict[int, npt.NDArray[np.float64]] = {}
 
     @classmethod
     def from_config(cls, config: Config, with_head: bool = True) -> GeometryStage:
@@ -154,7 +154,7 @@ class GeometryStage:
         return FaceState()
 
     def parts(
-        self, track: int, t: float, image: Image, state: FaceState
+        self, track: int, image: Image, state: FaceState
     ) -> tuple[tuple[npt.NDArray[np.float64], float], ...]:
         """What joins the CNN's probabilities in the fusion: the head's
         reading of the face's geometry and the second model's reading of the face aligned by
@@ -167,12 +167,12 @@ class GeometryStage:
         if self.head is not None:
             if state.fresh or track not in self._head_probs:
                 pose = (g.yaw, g.pitch, g.roll)
-                self._head_probs[track] = (t, self.head.predict(g.blendshapes, pose))
-            parts.append((self._head_probs[track][1], self.weight))
+                self._head_probs[track] = self.head.predict(g.blendshapes, pose)
+            parts.append((self._head_probs[track], self.weight))
         if self.second is not None:
             if state.fresh or track not in self._second_probs:
-                self._second_probs[track] = (t, self.second.read(image, g))
-            parts.append((self._second_probs[track][1], self.second.weight))
+                self._second_probs[track] = self.second.read(image, g)
+            parts.append((self._second_probs[track], self.second.weight))
         return tuple(parts)
 
     def forget_readings(self, live: set[int]) -> None:
@@ -231,7 +231,7 @@ class FaceReader:
 
     Two halves, each with its own state, so that they may run on two threads (frames in
     order on each): ``measure`` (the geometry stage) and ``read`` (the CNN, the fusion, the
-    smoothing); ``read`` without a measure does both."""
+    smoothing)."""
 
     def __init__(
         self,
@@ -257,13 +257,10 @@ class FaceReader:
         return Measure(state, time.perf_counter() - t0)
 
     def read(
-        self, track: int, frame: Frame, detection: Detection, measure: Measure | None = None
+        self, track: int, frame: Frame, detection: Detection, measure: Measure
     ) -> Reading | None:
         """The face's reading, or None when the landmark model says it is no face (only with
-        ``[geometry] drop_false_faces``). ``measure``: this face's ``measure`` on this frame,
-        taken here when not given."""
-        if measure is None:
-            measure = self.measure(track, frame, detection)
+        ``[geometry] drop_false_faces``). ``measure``: this face's ``measure`` on this frame."""
         state = measure.state
         if state.rejected:
             return None
@@ -271,7 +268,7 @@ class FaceReader:
         seconds = measure.seconds
         if self.geometry is not None:
             t0 = time.perf_counter()
-            parts = self.geometry.parts(track, frame.t, frame.image, state)
+            parts = self.geometry.parts(track, frame.image, state)
             if parts:
                 cnn_weight = 1.0 - sum(w for _, w in parts)
                 scores = fuse_parts([(scores, cnn_weight), *parts])
