@@ -133,6 +133,7 @@ class StageTimes:
 
 
 def full_pipeline(path: Path, config: Config, realtime: bool, log_dir: Path) -> dict[str, float]:
+    config = config.for_pace(live=realtime)  # as streamfer run does
     pipeline = FramePipeline(config)
     log = TimedLog(SessionLog(log_dir / f"bench-{time.monotonic_ns()}.jsonl"))
     recorder = Recorder(config, log, open_recording(path), pace=Pace.of(realtime))

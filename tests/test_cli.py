@@ -58,6 +58,8 @@ def test_one_face(tmp_path: Path) -> None:
     assert records[0]["type"] == "session_start" and records[-1]["type"] == "session_end"
     start, end = records[0], records[-1]
     assert start["config"]["aggregator"]["threshold"] == 0.2
+    # a file read as fast as possible: "auto" geometry threads are one a model, logged so
+    assert start["config"]["geometry"]["num_threads"] == 1
     default = Config()
     assert {start["models"][k]["file"] for k in ("detector", "classifier")} == {
         "blazeface_short_range.tflite",

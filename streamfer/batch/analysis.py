@@ -85,15 +85,16 @@ def analyze_recording(
         return failed(exc.one_line())
     except OSError as exc:
         return failed(str(exc))
+    config = task.config.for_pace(live=False)
     try:
-        pipeline = FramePipeline(task.config)
+        pipeline = FramePipeline(config)
     except StreamferError as exc:
         reader.close()
         return failed(exc.one_line())
     progress = _Progress(on_progress)
     try:
         log = SessionLog(task.log_path)
-        recorder = Recorder(task.config, log, reader, pace=Pace.AS_FAST_AS_POSSIBLE, stop=stop)
+        recorder = Recorder(config, log, reader, pace=Pace.AS_FAST_AS_POSSIBLE, stop=stop)
         end = recorder.record(pipeline, [progress]).end
         reason = end.reason
         detail = end.reason_text

@@ -176,6 +176,7 @@ def _record(
             )
             cleanup.callback(reader.close)
             _warn_if_the_window_cannot_fill(reader.fps, config)
+            config = config.for_pace(live=pace is Pace.REAL_TIME or reader.is_live)
             pipeline = FramePipeline(config)
             cleanup.callback(pipeline.close)
             relay.hold()

@@ -68,6 +68,13 @@ def _switch() -> tuple[Check, str]:
     return (lambda v: isinstance(v, bool) or v == "auto"), 'true, false or "auto"'
 
 
+def _threads_or_auto() -> tuple[Check, str]:
+    """A thread count, 1 to 64, or "auto"."""
+    return (
+        lambda v: v == "auto" or (type(v) is int and 1 <= v <= 64)
+    ), 'a whole number in [1, 64] or "auto"'
+
+
 _BOOL: tuple[Check, str] = ((lambda v: True), "true or false")
 
 # section -> key -> (python type, (check, description of allowed values))
@@ -96,6 +103,7 @@ _SCHEMA: dict[str, dict[str, tuple[type, tuple[Check, str]]]] = {
         "model": (str, _any_text()),
         "num_threads": (int, _between(1, 64)),
         "flip_average": (bool, ((lambda v: True), "true or false")),
+        "alternate_flip": (bool, ((lambda v: True), "true or false")),
         "smooth_seconds": (float, _between(0.0, 10.0)),
     },
     "tracker": {
@@ -130,7 +138,7 @@ _SCHEMA: dict[str, dict[str, tuple[type, tuple[Check, str]]]] = {
         "max_outside": (float, _between(0.0, 1.0)),
         "min_presence": (float, _between(0.0, 1.0)),
         "drop_false_faces": (bool, _BOOL),
-        "num_threads": (int, _between(1, 64)),
+        "num_threads": (object, _threads_or_auto()),
         "log_landmarks": (bool, _BOOL),
     },
     "lsl": {

@@ -6,7 +6,8 @@ Reading, validating and overriding them is ``config/load.py``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+import os
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -44,14 +45,17 @@ class DetectorSettings:
 class ClassifierSettings:
     """``model``: a name in ``models/`` (``NAME.tflite`` with ``NAME.json``) or a path.
 
-    ``flip_average``: None takes the model's sidecar setting. ``smooth_seconds``: each
-    person's reading is the mean of their fused log-probabilities over this many seconds of
-    frames (the frame itself included); 0 reads every frame alone.
+    ``flip_average``: None takes the model's sidecar setting. ``alternate_flip``: on video,
+    with flip averaging and smoothing, a person's frames are read from the crop and its
+    mirror image in turn (one model run a frame) instead of both on every frame.
+    ``smooth_seconds``: each person's reading is the mean of their fused log-probabilities
+    over this many seconds of frames (the frame itself included); 0 reads every frame alone.
     """
 
     model: str = DEFAULT_EMOTION_MODEL
     num_threads: int = 1
     flip_average: bool | None = None
+    alternate_flip: bool = True
     smooth_seconds: float = 0.2
 
 
@@ -106,6 +110,11 @@ class SourceSettings:
 #: ``[geometry] enabled``: on, off, or "auto" (on exactly when the emotion model's sidecar
 #: names a geometry head to fuse with it)
 GeometrySwitch = bool | str
+#: ``[geometry] num_threads``: a count, or "auto" (``Config.geometry_threads``).
+GeometryThreads = int | str
+#: "auto" geometry threads where a frame's latency counts (live): a measured frame's models
+#: use two cores while the other thread waits (fewer on a one-core machine).
+LIVE_GEOMETRY_THREADS = 2
 
 
 @dataclass(frozen=True)
@@ -117,6 +126,7 @@ class GeometrySettings:
     its later frames (between samples), so a face carries geometry on every frame.
     ``drop_false_faces``: drop faces whose presence score is under ``min_presence`` from the
     frame (off: such faces keep their emotion, without geometry; ``pipeline/reading.py``).
+    ``num_threads``: each geometry model's CPU threads, or "auto" (``Config.geometry_threads``).
     """
 
     enabled: GeometrySwitch = "auto"
@@ -126,7 +136,7 @@ class GeometrySettings:
     max_outside: float = 0.2
     min_presence: float = 0.5
     drop_false_faces: bool = False
-    num_threads: int = 2
+    num_threads: GeometryThreads = "auto"
     log_landmarks: bool = False
 
 
@@ -234,6 +244,25 @@ class Config:
             # a crop set in config.toml is the one crop used: the model's further crops go
             also=() if overridden else own.also,
         )
+
+    def geometry_threads(self) -> int:
+        """The geometry models' CPU threads: ``[geometry] num_threads``, where "auto" is
+        two (live: a measured frame's models use both cores while the other thread waits)
+        unless ``for_pace`` has made it one for a file read as fast as possible."""
+        threads = self.geometry.num_threads
+        if isinstance(threads, int):
+            return threads
+        return max(1, min(LIVE_GEOMETRY_THREADS, os.cpu_count() or 1))
+
+    def for_pace(self, live: bool) -> Config:
+        """These settings for a session that is ``live`` (a camera, a stream, a file played
+        in real time) or reads a file as fast as possible: then "auto" geometry threads are
+        one a model, for the threads before and after the emotion model already keep the
+        cores busy and a model's second thread would only add CPU time (docs/benchmarks.md,
+        "Issue 29's bar")."""
+        if live or self.geometry.num_threads != "auto":
+            return self
+        return replace(self, geometry=replace(self.geometry, num_threads=1))
 
     def geometry_on(self) -> bool:
         """Whether the geometry stage runs: ``[geometry] enabled``, where ``"auto"`` is on

@@ -143,10 +143,13 @@ def settings_digest(config: Config) -> str:
         "min_confidence": detector.min_confidence,
         "crop": dataclasses.asdict(config.crop()),
         "full_range_check_seconds": detector.full_range_check_seconds,
+        "detect_every_frames": detector.detect_every_frames,
+        "follow_max_shift": detector.follow_max_shift,
         "min_face_pixels": detector.min_face_pixels,
         "iou_threshold": tracker.iou_threshold,
         "max_missed_frames": tracker.max_missed_frames,
         "smooth_seconds": config.classifier.smooth_seconds,
+        "alternate_flip": config.classifier.alternate_flip,
     }
     if config.geometry_on():  # only then: caches made without geometry stay valid
         head = config.geometry_head_path()
@@ -194,7 +197,8 @@ def predict_clip(
     The LiteRT detector keeps no state; the MediaPipe one keeps its VIDEO-mode timestamps
     increasing across clips by itself.
     """
-    config = with_overrides(config, {"aggregator.baseline_seconds": 0.0})  # the plain reading
+    # the plain reading, as fast as the file decodes
+    config = with_overrides(config, {"aggregator.baseline_seconds": 0.0}).for_pace(live=False)
     reader = open_recording(clip.path)
     progress.clip_started(clip, getattr(reader, "frame_count", None))
     pipeline = FramePipeline(config, detector=detector, classifier=classifier)

@@ -26,7 +26,7 @@ from streamfer.core.errors import ModelError
 from streamfer.core.frames import Detection, Frame, Image
 from streamfer.pipeline.results import Detected, Tracked
 from streamfer.vision.align import face_crop
-from streamfer.vision.classify import EmotionClassifierBackend
+from streamfer.vision.classify import EmotionClassifierBackend, TFLiteEmotionClassifier
 from streamfer.vision.expression import AlignedExpressionModel, points_from_landmarks
 from streamfer.vision.fusion import fuse_parts, tempered
 from streamfer.vision.geometry import (
@@ -71,7 +71,7 @@ class SecondOpinion:
         if path is None:
             return None
         card = config.emotion_model()
-        model = AlignedExpressionModel(path, config.geometry.num_threads)
+        model = AlignedExpressionModel(path, config.geometry_threads())
         index = tuple(model.classes.index(c) if c in model.classes else -1 for c in card.classes)
         if sum(i >= 0 for i in index) < 2:
             raise ModelError(
@@ -103,7 +103,7 @@ class GeometryStage:
         estimator = GeometryEstimator(
             config.resolve_model(LANDMARK_MODEL),
             config.resolve_model(BLENDSHAPE_MODEL),
-            num_threads=g.num_threads,
+            num_threads=config.geometry_threads(),
             min_face_pixels=g.min_face_pixels,
             max_outside=g.max_outside,
             min_presence=g.min_presence,
@@ -239,6 +239,7 @@ class FaceReader:
         crop: CropSettings,
         geometry: GeometryStage | None,
         smooth_seconds: float,
+        alternate_flip: bool = False,
     ) -> None:
         self.classifier = classifier
         self.classes = classifier.classes
@@ -246,6 +247,17 @@ class FaceReader:
         self.smooth_seconds = smooth_seconds
         self._crops = crop.all()
         self._recent: dict[int, deque[tuple[float, npt.NDArray[np.float64]]]] = {}
+        # ``[classifier] alternate_flip``: a flip-averaging model's mirror image on every
+        # other frame of a person, the smoothing averaging the two views over its window
+        self._one_view = (
+            classifier
+            if alternate_flip
+            and smooth_seconds > 0
+            and isinstance(classifier, TFLiteEmotionClassifier)
+            and classifier.flip_average
+            else None
+        )
+        self._mirrored: dict[int, bool] = {}
 
     def measure(self, track: int, frame: Frame, detection: Detection) -> Measure:
         """The geometry stage's measure of one face (landmarks, blendshapes, head pose, when
@@ -264,7 +276,7 @@ class FaceReader:
         state = measure.state
         if state.rejected:
             return None
-        scores = self.classify(frame.image, detection)
+        scores = self.classify(frame.image, detection, self._view(track, frame.t))
         seconds = measure.seconds
         if self.geometry is not None:
             t0 = time.perf_counter()
@@ -286,22 +298,45 @@ class FaceReader:
         readings of tracks the tracker no longer holds."""
         for track in [t for t in self._recent if t not in live]:
             del self._recent[track]
+        for track in [t for t in self._mirrored if t not in live]:
+            del self._mirrored[track]
         if self.geometry is not None:
             self.geometry.forget_readings(live)
 
-    def classify(self, image: Image, detection: Detection) -> npt.NDArray[np.float32]:
+    def classify(
+        self, image: Image, detection: Detection, mirrored: bool | None = None
+    ) -> npt.NDArray[np.float32]:
         """The emotion model's scores for one face: its crop's, averaged over the model's
-        further crops when its sidecar lists any (``CropSettings.also``)."""
+        further crops when its sidecar lists any (``CropSettings.also``). ``mirrored``: one
+        run a crop, of the crop (False) or of its mirror image (True), in place of the
+        model's own (both, with flip averaging); only with ``alternate_flip``."""
         size = self.classifier.input_size
-        scores = [
-            self.classifier.classify(
-                face_crop(image, detection, crop.margin, crop.align_eyes, size)
-            )
-            for crop in self._crops
-        ]
+        one_view = self._one_view if mirrored is not None else None
+        crops = (
+            face_crop(image, detection, crop.margin, crop.align_eyes, size) for crop in self._crops
+        )
+        if one_view is not None:
+            scores = [one_view.classify_view(c, bool(mirrored)) for c in crops]
+        else:
+            scores = [self.classifier.classify(c) for c in crops]
         if len(scores) == 1:
             return scores[0]
         return np.asarray(np.mean(scores, axis=0), dtype=np.float32)
+
+    def _view(self, track: int, t: float) -> bool | None:
+        """Which view of the face the CNN reads on the frame at ``t`` with ``alternate_flip``:
+        None (both, as the model's sidecar says) on a person's first frame and after a gap
+        longer than the smoothing window, then the mirror image and the face itself in
+        turn, so that the window holds both."""
+        if self._one_view is None:
+            return None
+        recent = self._recent.get(track)
+        if not recent or t - recent[-1][0] > self.smooth_seconds + 1e-9:
+            self._mirrored[track] = False
+            return None
+        mirrored = not self._mirrored.get(track, False)
+        self._mirrored[track] = mirrored
+        return mirrored
 
     def _smoothed(
         self, track: int, t: float, probs: npt.NDArray[np.float32]

@@ -24,6 +24,16 @@ if TYPE_CHECKING:  # a type only: the pipeline is built by the caller
 #: Why ``run`` stopped feeding frames.
 EndOfFrames = Literal["end_of_source", "max_frames", "stopped"]
 
+#: Frames ``DetectAhead`` may hold prepared for the emotion models, live (a camera, a file
+#: played in real time): few, so that a machine slower than the source drops frames at the
+#: capture instead of queueing them behind the newest (each one held is a frame of latency).
+AHEAD_LIVE = 2
+#: The same for a file read as fast as possible (``analyze``, ``run`` without ``realtime``):
+#: more, so that a measured frame's landmark model on the thread ahead overlaps the second
+#: model of an earlier measured frame on the other (2026-12-06, one face: about 11 % more
+#: frames a second than with 2; docs/benchmarks.md). At 640x480 a frame is 0.9 MB.
+AHEAD_FILE = 8
+
 
 def run(
     frames: Iterable[Frame],
@@ -31,15 +41,17 @@ def run(
     on_step: Callable[[StepResult], None],
     stop: threading.Event | None = None,
     max_frames: int | None = None,
+    ahead: int = AHEAD_LIVE,
 ) -> tuple[int, EndOfFrames]:
     """Feed ``frames`` through ``pipeline``, calling ``on_step`` after each.
 
     With ``[detector] own_thread`` detection, tracking and the geometry stage run ahead on
     their own thread (``DetectAhead``); results and their order are the same either way.
+    ``ahead``: the frames that thread may hold prepared (``AHEAD_LIVE``, ``AHEAD_FILE``).
     Returns the number of frames processed and why it ended.
     """
     processed = 0
-    results = steps(frames, pipeline, stop, max_frames)
+    results = steps(frames, pipeline, stop, max_frames, ahead)
     while True:
         try:
             step = next(results)
@@ -54,6 +66,7 @@ def steps(
     pipeline: FramePipeline,
     stop: threading.Event | None = None,
     max_frames: int | None = None,
+    ahead: int = AHEAD_LIVE,
 ) -> Generator[StepResult, None, EndOfFrames]:
     """``run`` one frame at a time: yields each frame's result and returns why it ended.
 
@@ -67,11 +80,11 @@ def steps(
         # the thread ahead measures faces too: it must not take a frame that is never stepped
         # (session_end's geometry counts would count its measures)
         frames = itertools.islice(frames, max_frames)
-    ahead = DetectAhead(frames, pipeline)
+    prepared = DetectAhead(frames, pipeline, depth=ahead)
     try:
-        return (yield from _steps(ahead, pipeline, stop, max_frames))
+        return (yield from _steps(prepared, pipeline, stop, max_frames))
     finally:
-        ahead.close()
+        prepared.close()
 
 
 def _steps(
@@ -103,14 +116,16 @@ class DetectAhead:
     Iterate over it for each frame's ``Measured`` (``FramePipeline.prepare``: detection or
     the faces followed, tracking, the geometry stage's measures), in the frames' order. The
     thread takes frames from ``frames`` (usually the capture thread), prepares them and
-    hands each over through a queue of ``depth``; so the detector's and the landmark
+    hands each over through a queue of ``depth`` frames; so the detector's and the landmark
     model's work runs on one core while the emotion models run on another. An error from the
     frames or those stages is raised in the iterating thread, as it would be without this
     stage. ``close`` stops the thread and returns only when those stages are no longer
     running, so the pipeline may then be closed.
     """
 
-    def __init__(self, frames: Iterable[Frame], pipeline: FramePipeline, depth: int = 2) -> None:
+    def __init__(
+        self, frames: Iterable[Frame], pipeline: FramePipeline, depth: int = AHEAD_LIVE
+    ) -> None:
         self._frames = frames
         self._pipeline = pipeline
         self._queue: queue.Queue[object] = queue.Queue(maxsize=depth)

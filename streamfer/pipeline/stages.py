@@ -94,7 +94,11 @@ class FramePipeline:
                 raise
         self._blendshape_names = BLENDSHAPE_NAMES if self.geometry is not None else ()
         self.reader = FaceReader(
-            self.classifier, self.crop, self.geometry, config.classifier.smooth_seconds
+            self.classifier,
+            self.crop,
+            self.geometry,
+            config.classifier.smooth_seconds,
+            config.classifier.alternate_flip,
         )
         # Detecting less often (``[detector] detect_every_frames``): belongs to ``prepare``.
         self.schedule = DetectionSchedule(config.detector.detect_every_frames)

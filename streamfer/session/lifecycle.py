@@ -24,7 +24,7 @@ from streamfer.core.choices import Pace
 from streamfer.core.errors import DiskFullError, StreamferError
 from streamfer.core.stats import LatencyMeter, RateMeter
 from streamfer.pipeline.results import StepResult
-from streamfer.pipeline.run import steps
+from streamfer.pipeline.run import AHEAD_FILE, AHEAD_LIVE, steps
 from streamfer.pipeline.stages import FramePipeline
 from streamfer.session.about import model_info
 from streamfer.session.events import Marker, SourceBack, SourceLost
@@ -171,8 +171,9 @@ class Recorder:
                 # output waiting for a recorder): a wait is not part of the frame rate
                 self.started = self.clock()
                 self.capture.start()
+                ahead = AHEAD_LIVE if self.capture.realtime else AHEAD_FILE
                 why = yield from _observed(
-                    steps(self.capture, pipeline, self.stop, max_frames), on_step
+                    steps(self.capture, pipeline, self.stop, max_frames, ahead), on_step
                 )
                 if why == "stopped":
                     reason, detail = self._stop_reason or (EndReason.STOPPED, "")

@@ -63,3 +63,8 @@ class TFLiteEmotionClassifier:
         if self.flip_average:
             probs = (probs + self._run(np.ascontiguousarray(x[:, :, ::-1, :]))) / 2.0
         return probs
+
+    def classify_view(self, crop: npt.NDArray[np.uint8], mirrored: bool) -> npt.NDArray[np.float32]:
+        """One run of the model: the crop's scores, or its mirror image's (``mirrored``)."""
+        x = normalise(crop, self.card.scale, self.card.offset)
+        return self._run(np.ascontiguousarray(x[:, :, ::-1, :]) if mirrored else x)

@@ -30,6 +30,14 @@ def test_a_bad_enabled_value_is_a_one_line_error() -> None:
         with_overrides(Config(), {"geometry.interval_seconds": -0.1})
 
 
+def test_geometry_threads_are_a_count_or_auto() -> None:
+    assert with_overrides(Config(), {"geometry.num_threads": 3}).geometry.num_threads == 3
+    assert with_overrides(Config(), {"geometry.num_threads": "auto"}).geometry.num_threads == "auto"
+    for bad in (0, 65, True, "two", 1.5):
+        with pytest.raises(ConfigError, match=r"geometry\.num_threads .*\[1, 64\] or \"auto\""):
+            with_overrides(Config(), {"geometry.num_threads": bad})
+
+
 def test_shipped_config_matches_the_defaults() -> None:
     """config.toml documents every setting with its default value."""
     loaded = cfg.load(ROOT / "config.toml")

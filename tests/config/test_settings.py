@@ -4,6 +4,7 @@ which follows a sidecar that names a geometry head."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from pipelines import MODELS, geometry, model_with_further_crop
@@ -57,3 +58,16 @@ def test_further_crops_come_from_the_sidecar_and_a_config_crop_replaces_them(
     path.write_text(f'[classifier]\nmodel = "{model}"\n[detector]\ncrop_margin = 0.1\n')
     crop = cfg.load(path).crop()
     assert [(c.margin, c.align_eyes) for c in crop.all()] == [(0.1, True)]
+
+
+def test_auto_geometry_threads_are_two_live_and_one_for_a_file() -> None:
+    """Live a measured frame's models use two cores; a file read as fast as possible keeps
+    both cores busy with the threads before and after the emotion model (one a model)."""
+    config = Config()
+    assert config.geometry.num_threads == "auto"
+    assert config.geometry_threads() == min(2, os.cpu_count() or 1)
+    assert config.for_pace(live=True) is config
+    assert config.for_pace(live=False).geometry_threads() == 1
+    assert config.for_pace(live=False).geometry.num_threads == 1  # as session_start logs it
+    three = with_overrides(config, {"geometry.num_threads": 3})
+    assert three.for_pace(live=False).geometry_threads() == three.geometry_threads() == 3

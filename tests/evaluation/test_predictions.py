@@ -1,9 +1,11 @@
 """The per-frame prediction cache of calibrate's part A (``streamfer.evaluation.predictions``):
 kept by content and settings, unreadable clips skipped, a corrupt entry a miss; the geometry
-settings change its key and the analysis hash."""
+settings change its key and the analysis hash, as does every other setting that changes a
+reading."""
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from pathlib import Path
 
@@ -31,6 +33,46 @@ def test_geometry_changes_the_cache_key_and_the_analysis_hash(model_with_head: P
     before = settings_digest(with_head)
     write_head(model_with_head.parent, tuple(with_head.emotions()[::-1]))  # another head
     assert settings_digest(with_head) != before
+
+
+#: Settings that do not change what a frame reads, so not part of the cache's key: threads,
+#: the thread ahead, and which number a returning person gets (the readings follow the
+#: tracker's own ids). Names (strings) and unset crops are covered by their own tests.
+NOT_IN_THE_KEY = {
+    "detector.num_threads",
+    "detector.own_thread",
+    "classifier.num_threads",
+    "tracker.reidentify",
+    "tracker.memory_seconds",
+    "tracker.match_threshold",
+}
+
+
+def other_value(value: object) -> object:
+    if isinstance(value, bool):
+        return not value
+    if isinstance(value, int):
+        return value + 1
+    if isinstance(value, float):
+        return value * 0.5 + 0.07
+    return None
+
+
+def test_every_setting_that_changes_a_reading_changes_the_cache_key() -> None:
+    """A setting added to the pipeline and left out of the key would let calibrate reuse
+    predictions made another way (detect_every_frames once was)."""
+    config = Config()
+    digest = settings_digest(config)
+    checked = []
+    for section in ("detector", "classifier", "tracker", "geometry"):
+        for name, value in dataclasses.asdict(getattr(config, section)).items():
+            key = f"{section}.{name}"
+            changed = other_value(value)
+            if changed is None or key in NOT_IN_THE_KEY:
+                continue
+            checked.append(key)
+            assert settings_digest(with_overrides(config, {key: changed})) != digest, key
+    assert {"detector.detect_every_frames", "classifier.alternate_flip"} <= set(checked)
 
 
 class Counting:

@@ -1,5 +1,6 @@
 """Reading each face in the real pipeline (``streamfer.pipeline.reading``): smoothing over
-``[classifier] smooth_seconds``, further crops averaged, and the geometry stage (sampling and
+``[classifier] smooth_seconds``, further crops averaged, the face and its mirror image read on
+alternate frames (``[classifier] alternate_flip``), and the geometry stage (sampling and
 max age, a geometry head fused before each person's baseline, a head for other classes
 refused, false faces dropped by the landmark model's presence score, small and cut faces kept
 without geometry).
@@ -345,3 +346,62 @@ def test_the_pipeline_averages_the_further_crops(tmp_path: Path) -> None:
     second = classifier.classify(face_crop(image, face.detection, 0.2, False, size))
     assert np.abs(first - second).max() > 1e-3, "the two crops should read differently"
     np.testing.assert_allclose(face.probs, (first + second) / 2, atol=1e-6)
+
+
+def views_read(
+    alternate: bool, times: list[float], smooth_seconds: float = 0.2
+) -> tuple[list[str], list[npt.NDArray[np.float32]]]:
+    """Which views of the face the CNN read on each frame ("both", "mirror", "face") and the
+    frame's probabilities, the real pipeline on the demo's portrait (geometry off)."""
+    overrides = {
+        "classifier.alternate_flip": alternate,
+        "classifier.smooth_seconds": smooth_seconds,
+        "geometry.enabled": False,
+    }
+    config = with_overrides(Config(), overrides)
+    pipeline = FramePipeline(config)
+    classifier = pipeline.classifier
+    assert isinstance(classifier, TFLiteEmotionClassifier) and classifier.flip_average
+    seen: list[str] = []
+    both, one = classifier.classify, classifier.classify_view
+
+    def classify(crop: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:
+        seen.append("both")
+        return both(crop)
+
+    def classify_view(crop: npt.NDArray[np.uint8], mirrored: bool) -> npt.NDArray[np.float32]:
+        seen.append("mirror" if mirrored else "face")
+        return one(crop, mirrored)
+
+    classifier.classify = classify  # type: ignore[method-assign]
+    classifier.classify_view = classify_view  # type: ignore[method-assign]
+    try:
+        probs = [
+            pipeline.process(Frame(i, t, demo.demo_frame(t), 0.0)).frame.faces[0].probs
+            for i, t in enumerate(times)
+        ]
+    finally:
+        pipeline.close()
+    return seen, probs
+
+
+def test_alternate_flip_reads_the_face_and_its_mirror_in_turn() -> None:
+    """One CNN run a frame on video: both views on a person's first frame (a photo reads as
+    with flip averaging), then the mirror and the face in turn, both again after a gap
+    longer than the smoothing window; the readings stay those of both views on every frame."""
+    times = [i / 30 for i in range(6)] + [1.0 + i / 30 for i in range(3)]
+    seen, probs = views_read(True, times)
+    assert seen == ["both", "mirror", "face", "mirror", "face", "mirror", "both", "mirror", "face"]
+    every, full = views_read(False, times)
+    assert every == ["both"] * len(times)
+    np.testing.assert_array_equal(probs[0], full[0])  # the first frame: as a photo reads
+    difference = np.abs(np.array(probs) - np.array(full))
+    assert difference.max() > 0, "later frames are read from one view"
+    assert difference.max() < 0.05
+    assert [p.argmax() for p in probs] == [p.argmax() for p in full]
+
+
+def test_alternate_flip_needs_smoothing() -> None:
+    """Without smoothing nothing averages the two views: both on every frame."""
+    seen, _ = views_read(True, [i / 30 for i in range(4)], smooth_seconds=0.0)
+    assert seen == ["both"] * 4

@@ -1,8 +1,9 @@
 """The detector on its own thread (``[detector] own_thread``) changes speed, nothing else.
 
 Same results in the same order as one thread, with the real detector and emotion model on the
-demo's frames; errors from the frames or the detector reach the caller; and once ``run``
-returns no detection is running or starts, so the pipeline may be closed."""
+demo's frames; errors from the frames or the detector reach the caller; once ``run``
+returns no detection is running or starts, so the pipeline may be closed; and the thread
+holds no more frames prepared than it is allowed (few live, more for a file)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from streamfer.config.settings import Config
 from streamfer.core.errors import SourceError
 from streamfer.core.frames import Box, Detection, Frame, Image
 from streamfer.pipeline.results import StepResult
-from streamfer.pipeline.run import run
+from streamfer.pipeline.run import AHEAD_FILE, AHEAD_LIVE, run
 from streamfer.pipeline.stages import FramePipeline
 from streamfer.sources import demo
 
@@ -168,3 +169,50 @@ def test_stop_ends_the_run_with_the_detector_thread() -> None:
     processed, why = run(plain_frames(1000), pipeline, stop_at_ten, stop=stop)
     assert (processed, why) == (11, "stopped")
     assert not any(t.name == "streamfer-detect" and t.is_alive() for t in threading.enumerate())
+
+
+@pytest.mark.parametrize("ahead", [AHEAD_LIVE, AHEAD_FILE])
+def test_the_thread_ahead_holds_at_most_its_depth(ahead: int) -> None:
+    """The detector's thread prepares at most ``ahead`` frames (plus the one in hand and
+    the one it waits to hand over) beyond the frame being read."""
+    detector = Scripted()
+    pipeline = scripted_pipeline(detector)
+    most_ahead = 0
+
+    def on_step(step: StepResult) -> None:
+        nonlocal most_ahead
+        time.sleep(0.01)  # a slow reader: the thread ahead fills its queue
+        with detector.lock:
+            most_ahead = max(most_ahead, detector.calls - (step.frame.frame_index + 1))
+
+    processed, _ = run(plain_frames(60), pipeline, on_step, ahead=ahead)
+    pipeline.close()
+    assert processed == 60
+    assert ahead <= most_ahead <= ahead + 2
+
+
+@pytest.mark.parametrize(("realtime", "expected"), [(False, AHEAD_FILE), (True, AHEAD_LIVE)])
+def test_a_file_read_as_fast_as_possible_is_prepared_further_ahead(
+    monkeypatch: pytest.MonkeyPatch, realtime: bool, expected: int
+) -> None:
+    """Live (a camera, a file in real time) few frames wait prepared, each one held being a
+    frame of latency; a file read as fast as possible gets more, for the overlap."""
+    from streamfer.core.choices import Pace
+    from streamfer.pipeline import run as run_module
+    from streamfer.session.lifecycle import Recorder
+    from streamfer.session.sinks import NullLog
+    from streamfer.sources.readers import DemoReader
+
+    depths: list[int] = []
+    real = run_module.DetectAhead.__init__
+
+    def spy(self: object, frames: object, pipeline: object, depth: int = AHEAD_LIVE) -> None:
+        depths.append(depth)
+        real(self, frames, pipeline, depth)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(run_module.DetectAhead, "__init__", spy)
+    pipeline = scripted_pipeline(Scripted())
+    recorder = Recorder(Config(), NullLog(), DemoReader(), pace=Pace.of(realtime))
+    recorder.record(pipeline, [], models={}, max_frames=3)
+    pipeline.close()
+    assert depths == [expected]
