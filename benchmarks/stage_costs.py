@@ -82,8 +82,16 @@ STAGES: tuple[tuple[str, str, str | None], ...] = (
         "blazeface_full_range_sparse",
     ),
     ("crop", "emotion crop (face_crop: 64x64 gray, eyes level)", None),
-    ("cnn_one", "emotion CNN, one run", "emotion_mix3"),
-    ("cnn", "emotion CNN with its flip average (2 runs, the default)", "emotion_mix3"),
+    (
+        "cnn_one",
+        "emotion CNN, one run (on video: the face and its mirror in turn, the default)",
+        "emotion_mix3",
+    ),
+    (
+        "cnn",
+        "emotion CNN with its flip average (2 runs: a photo, a person's first frame)",
+        "emotion_mix3",
+    ),
     ("landmarks", "landmarks (crop 256x256, model, back to frame)", "face_landmarks_detector"),
     ("blendshapes", "blendshapes", "face_blendshapes"),
     ("head_pose", "head pose (solvePnP)", None),
@@ -442,6 +450,7 @@ ROW_PROBES = {
     "detect_short": ("detect_short",),
     "detect_full": ("detect_full",),
     "crop": ("crop",),
+    "cnn_one": ("cnn_one",),
     "cnn": ("cnn",),
     "landmarks": ("landmarks",),
     "blendshapes": ("blendshapes",),
@@ -492,6 +501,7 @@ def pipeline_run(config: Any, clip: Path, folder: Path) -> dict[str, Any]:
         (detector.full, "detect", wrap("detect_full", detector.full.detect)),
         (reading_module, "face_crop", wrap("crop", reading_module.face_crop)),
         (pipeline.classifier, "classify", wrap("cnn", pipeline.classifier.classify)),
+        (pipeline.classifier, "classify_view", wrap("cnn_one", pipeline.classifier.classify_view)),
         (stage.estimator.landmark_model, "run", wrap("landmarks", stage.estimator.landmark_model.run)),
         (stage.estimator.blendshape_model, "run", wrap("blendshapes", stage.estimator.blendshape_model.run)),
         (geometry, "head_pose", wrap("head_pose", geometry.head_pose)),
@@ -643,10 +653,8 @@ def pi4_estimates(data: dict[str, Any]) -> dict[str, Any]:
             lo_model = runs * macs[model] / (PI4_GMACS[1] * 1e6)
             hi_model = runs * macs[model] / (PI4_GMACS[0] * 1e6)
         call = (lo_model + rest * ratio[0], hi_model + rest * ratio[1])
-        per_frame = data["run"]["rows"].get("cnn" if key == "cnn_one" else key)
+        per_frame = data["run"]["rows"].get(key)
         n = per_frame["calls_per_frame"] if per_frame else 0.0
-        if key == "cnn_one":
-            n = 0.0  # not a stage of the default: shown for the cost of the flip
         rows[key] = {
             "call_ms": call,
             "frame_ms": (call[0] * n, call[1] * n),
@@ -707,16 +715,13 @@ def markdown(data: dict[str, Any]) -> str:
         if stats is None:
             continue
         est = pi["rows"].get(key)
-        if key == "cnn_one":
-            calls = frame = share = "-"
-        else:
-            assert row is not None
-            calls = f"{row['calls_per_frame']:.3f}".rstrip("0").rstrip(".")
-            frame = _ms(row["ms_per_frame"])
-            share = f"{100 * row['ms_per_frame'] / total:.0f} %"
+        assert row is not None
+        calls = f"{row['calls_per_frame']:.3f}".rstrip("0").rstrip(".")
+        frame = _ms(row["ms_per_frame"])
+        share = f"{100 * row['ms_per_frame'] / total:.0f} %"
         pi_call = _range(est["call_ms"]) if est else "-"
-        pi_frame = _range(est["frame_ms"]) if est and key != "cnn_one" else "-"
-        if est and key != "cnn_one":
+        pi_frame = _range(est["frame_ms"]) if est else "-"
+        if est:
             for i in (0, 1):
                 pi_total[i] += est["frame_ms"][i]
                 pi_models[i] += est["model_frame_ms"][i]

@@ -55,9 +55,12 @@ def test_every_stage_of_the_default_is_called_at_the_default_rates(
     rows = data["run"]["rows"]
     frames = data["run"]["frames"]
     assert frames == 60  # 2 s at 30 fps
-    every_frame = ("crop", "cnn", "fusion", "tracking", "people", "aggregation", "logging")
+    every_frame = ("crop", "fusion", "tracking", "people", "aggregation", "logging")
     for key in every_frame:
         assert rows[key]["calls_per_frame"] == pytest.approx(1.0), key
+    # [classifier] alternate_flip: both views on the person's first frame, then one a frame
+    assert rows["cnn"]["calls_per_frame"] == pytest.approx(1 / 60)
+    assert rows["cnn_one"]["calls_per_frame"] == pytest.approx(59 / 60)
     # the detector every [detector] detect_every_frames (the faces followed between): one
     # face that stays in view, so no frame between is detected early
     every = Config().detector.detect_every_frames
