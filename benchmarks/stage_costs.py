@@ -838,7 +838,9 @@ def collect(args: argparse.Namespace) -> dict[str, Any]:
     from streamfer.config.settings import Config
 
     cv2.setNumThreads(1)
-    config = Config()
+    # as bench_pipeline.py and streamfer run read a file as fast as possible: "auto" geometry
+    # threads are one a model (two on the pinned core would wait on each other)
+    config = Config().for_pace(live=False)
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     cores = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else [0]
     core = cores[-1] if args.core is None else args.core
