@@ -30,7 +30,7 @@ import cv2
 from machine import cpu_name
 
 from streamfer.config.settings import Config
-from streamfer.pipeline.run import run
+from streamfer.pipeline.run import AHEAD_FILE, run
 from streamfer.pipeline.stages import FramePipeline
 from streamfer.sources import demo
 from streamfer.sources.capture import Capture
@@ -59,10 +59,12 @@ def decode_fps(clip: Path) -> float:
 
 
 def pipeline_fps(clip: Path) -> float:
-    pipeline = FramePipeline(Config())
+    # a file read as fast as possible, as analyze reads it: one thread a geometry model,
+    # more frames prepared ahead
+    pipeline = FramePipeline(Config().for_pace(live=False))
     capture = Capture(open_recording(clip)).start()
     start = time.perf_counter()
-    frames, _ = run(capture, pipeline, lambda step: None)
+    frames, _ = run(capture, pipeline, lambda step: None, ahead=AHEAD_FILE)
     elapsed = time.perf_counter() - start
     capture.close()
     pipeline.close()
