@@ -23,12 +23,14 @@ from streamfer.session.signals import (
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
 def test_signals_stop_the_session_and_name_themselves(signum: signal.Signals) -> None:
     names: list[str] = []
+    before = signal.getsignal(signal.SIGHUP)  # SIG_IGN under nohup, else usually SIG_DFL
     with on_signals(names.append):
         signal.raise_signal(signum)
         signal.raise_signal(signal.SIGINT)  # a second signal while stopping: no traceback
+        assert signal.getsignal(signal.SIGHUP) is not before
     assert names == [signum.name, "SIGINT"]
     assert exit_code(names[0]) == 128 + int(signum)
-    assert signal.getsignal(signal.SIGHUP) is signal.SIG_DFL
+    assert signal.getsignal(signal.SIGHUP) is before  # the handler in place before, back
 
 
 def test_exit_code_of_other_reasons() -> None:
