@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from badmedia import BASE_FRAMES, fill, make_case, small_disk, vfr_times
+from badmedia import BASE_FRAMES, fill, make_case, need_ffmpeg, small_disk, vfr_times
 from clips import cli_command, cli_env, json_lines, only_log, popen, serve_stream, streamfer
 
 DEADLINE_SECONDS = 90
@@ -274,7 +274,8 @@ def wait_until_listening(port: int) -> None:
 def test_a_stream_that_drops_and_comes_back_is_followed_in_the_same_log(
     tmp_path: Path, corpus: Path
 ) -> None:
-    clip = make_case("mp4", corpus).path  # needs ffmpeg, like the stream itself
+    need_ffmpeg()  # the stream is served by ffmpeg
+    clip = make_case("mp4", corpus).path
     with socket.socket() as probe:  # a free port on loopback
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
