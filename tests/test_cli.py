@@ -392,6 +392,8 @@ def test_network_stream_then_its_loss(tmp_path: Path, tcp_stream: str) -> None:
     contents = read_log(only_log(tmp_path / "logs"))
     start, end = (r.to_json() for r in (contents.records[0], contents.records[-1]))
     assert start["live"] is True and start["source"] == tcp_stream
+    # live: "auto" geometry threads are the live number, logged as used
+    assert start["config"]["geometry"]["num_threads"] == Config().geometry_threads()
     assert end["type"] == "session_end" and "did not come back" in end["reason"]
     assert [r.detail for r in contents.of_type(SourceLost)] == [
         f"no frame from {tcp_stream} for 5 s"

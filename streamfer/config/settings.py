@@ -256,13 +256,15 @@ class Config:
 
     def for_pace(self, live: bool) -> Config:
         """These settings for a session that is ``live`` (a camera, a stream, a file played
-        in real time) or reads a file as fast as possible: then "auto" geometry threads are
-        one a model, for the threads before and after the emotion model already keep the
-        cores busy and a model's second thread would only add CPU time (docs/benchmarks.md,
-        "Issue 29's bar")."""
-        if live or self.geometry.num_threads != "auto":
+        in real time) or reads a file as fast as possible, with "auto" geometry threads made
+        the number used (so that ``session_start`` logs it): live ``geometry_threads()``;
+        for a file one a model, for the threads before and after the emotion model already
+        keep the cores busy and a model's second thread would only add CPU time
+        (docs/benchmarks.md, "Issue 29's bar")."""
+        if self.geometry.num_threads != "auto":
             return self
-        return replace(self, geometry=replace(self.geometry, num_threads=1))
+        threads = self.geometry_threads() if live else 1
+        return replace(self, geometry=replace(self.geometry, num_threads=threads))
 
     def geometry_on(self) -> bool:
         """Whether the geometry stage runs: ``[geometry] enabled``, where ``"auto"`` is on

@@ -165,6 +165,7 @@ class Recorder:
                     self._start(
                         models if models is not None else model_info(self.config),
                         pipeline.classes,
+                        pipeline.config.geometry_threads(),
                     )
                 )
                 # the session's clock starts here, after session_start's observers (an LSL
@@ -240,14 +241,19 @@ class Recorder:
         """``live`` or ``lost`` (a live source being reopened), for the dashboard."""
         return str(getattr(self.reader, "state", "live"))
 
-    def _start(self, models: dict[str, Any], emotions: tuple[str, ...]) -> SessionStart:
+    def _start(
+        self, models: dict[str, Any], emotions: tuple[str, ...], geometry_threads: int
+    ) -> SessionStart:
+        config = self.config.as_dict()
+        # the threads the pipeline's geometry models run on ("auto" made a number)
+        config["geometry"]["num_threads"] = geometry_threads
         return SessionStart(
             t=0.0,
             version=__version__,
             source=self.source,
             source_fps=self.reader.fps,
             live=self.reader.is_live,
-            config=self.config.as_dict(),
+            config=config,
             models=models,
             labels=emotions,
             host=host_info(),
