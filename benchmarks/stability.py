@@ -1,6 +1,7 @@
 """Does a still face keep its label when the frame moves by a pixel or two?
 
     python benchmarks/stability.py [--model NAME] [--sets kdef_dev,taiwanese_dev,...] [--every N]
+        [--setting classifier.alternate_flip=false ...]
 
 Needs ../shared/data. For each photo of the choosing sets (the studios' held-back people,
 London, SFEW's held-back fifth; ``training/splits.json``) five versions are read: the photo
@@ -83,6 +84,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--sets", default="kdef_dev,taiwanese_dev,bu3dfe_dev,london")
     p.add_argument("--every", type=int, default=1, help="every N-th photo of a set (quicker)")
     p.add_argument("--data", type=Path, default=DATA)
+    p.add_argument(
+        "--setting",
+        action="append",
+        default=[],
+        metavar="SECTION.KEY=VALUE",
+        help="a setting other than the default (repeatable; values as in config.toml), e.g.\n"
+        "classifier.alternate_flip=false, detector.detect_every_frames=1",
+    )
     a = p.parse_args(argv)
     if not a.data.is_dir():
         print(f"needs {a.data} (the shared face data)", file=sys.stderr)
@@ -91,14 +100,21 @@ def main(argv: list[str] | None = None) -> int:
     from machine import cpu_name
 
     from streamfer.api.monitor import Monitor
-    from streamfer.config.load import with_overrides
+    from streamfer.config.load import parse_toml, with_overrides
     from streamfer.config.settings import Config
     from streamfer.core.frames import Frame
     from streamfer.pipeline.stages import FramePipeline
 
-    config = (
-        Config() if a.model is None else with_overrides(Config(), {"classifier.model": a.model})
-    )
+    overrides: dict[str, object] = {}
+    for item in a.setting:
+        key, sep, value = item.partition("=")
+        if not sep:
+            print(f"--setting {item!r} is not SECTION.KEY=VALUE", file=sys.stderr)
+            return 2
+        overrides[key] = parse_toml(f"v = {value}", item)["v"]
+    if a.model is not None:
+        overrides["classifier.model"] = a.model
+    config = with_overrides(Config(), overrides)
     rng = np.random.default_rng(0)
     sets = choosing_sets(a.data)
     import datetime
@@ -109,7 +125,10 @@ def main(argv: list[str] | None = None) -> int:
         f"machine: {cpu_name()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
         f"{datetime.date.today()}"
     )
-    print(f"model {config.classifier.model}, smooth_seconds {config.classifier.smooth_seconds}")
+    print(
+        f"model {config.classifier.model}, smooth_seconds {config.classifier.smooth_seconds}, "
+        f"settings other than the default: {overrides or 'none'}"
+    )
     print(
         "| set | photos | same label, photo by photo | same label, still face in a clip | "
         "accuracy (photo as it is) |"
