@@ -245,25 +245,24 @@ class Config:
             also=() if overridden else own.also,
         )
 
-    def geometry_threads(self) -> int:
-        """The geometry models' CPU threads: ``[geometry] num_threads``, where "auto" is
-        two (live: a measured frame's models use both cores while the other thread waits)
-        unless ``for_pace`` has made it one for a file read as fast as possible."""
+    def geometry_threads(self, live: bool = True) -> int:
+        """The geometry models' CPU threads: ``[geometry] num_threads``, where "auto" is two
+        ``live`` (a measured frame's models use both cores while the other thread waits;
+        fewer on a one-core machine) and one for a file read as fast as possible, where the
+        threads before and after the emotion model already keep the cores busy and a model's
+        second thread would only add CPU time (docs/benchmarks.md, "Issue 29's bar")."""
         threads = self.geometry.num_threads
         if isinstance(threads, int):
             return threads
-        return max(1, min(LIVE_GEOMETRY_THREADS, os.cpu_count() or 1))
+        return max(1, min(LIVE_GEOMETRY_THREADS, os.cpu_count() or 1)) if live else 1
 
     def for_pace(self, live: bool) -> Config:
         """These settings for a session that is ``live`` (a camera, a stream, a file played
-        in real time) or reads a file as fast as possible, with "auto" geometry threads made
-        the number used (so that ``session_start`` logs it): live ``geometry_threads()``;
-        for a file one a model, for the threads before and after the emotion model already
-        keep the cores busy and a model's second thread would only add CPU time
-        (docs/benchmarks.md, "Issue 29's bar")."""
+        in real time) or reads a file as fast as possible: "auto" geometry threads made the
+        number ``geometry_threads(live)`` gives, for the pipeline built from them."""
         if self.geometry.num_threads != "auto":
             return self
-        threads = self.geometry_threads() if live else 1
+        threads = self.geometry_threads(live)
         return replace(self, geometry=replace(self.geometry, num_threads=threads))
 
     def geometry_on(self) -> bool:

@@ -68,7 +68,7 @@ def test_auto_geometry_threads_are_two_live_and_one_for_a_file() -> None:
     assert config.geometry_threads() == min(2, os.cpu_count() or 1)
     live = config.for_pace(live=True)
     assert live.geometry.num_threads == live.geometry_threads() == config.geometry_threads()
-    assert config.for_pace(live=False).geometry_threads() == 1
+    assert config.for_pace(live=False).geometry_threads() == config.geometry_threads(False) == 1
     assert config.for_pace(live=False).geometry.num_threads == 1  # as session_start logs it
     three = with_overrides(config, {"geometry.num_threads": 3})
     assert three.for_pace(live=False).geometry_threads() == three.geometry_threads() == 3
